@@ -1,0 +1,98 @@
+/**
+ * The event record: the contract downstream consumers rely on. One Kinesis record per event.
+ *
+ * `event_id` is a UUIDv5 over the device id, the submission id and the event's sequence, so the
+ * same submission always yields the same ids (redelivery, retry, another instance) and distinct
+ * events never share one: consumers drop copies without a database.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { v5 as uuidv5 } from "uuid";
+import {
+  type EventType,
+  NetworkConnectionSchema,
+  NewProcessSchema,
+  type Submission,
+} from "./submission_schema.ts";
+
+/** Bumped on any incompatible change of {@linkcode EventRecordSchema}. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** The namespace of every `event_id` (a fixed random UUID; never change it). */
+export const EVENT_ID_NAMESPACE = "5b0c7f0e-2f4c-4d7e-9a51-6c0f2d8e3a17";
+
+const envelope = {
+  schema_version: z.literal(EVENT_SCHEMA_VERSION),
+  event_id: z.uuid(),
+  device_id: z.string(),
+  submission_id: z.string(),
+  sequence: z.int().min(0),
+  event_count: z.int().min(1),
+  time_created: z.string(),
+  time_processed: z.iso.datetime(),
+};
+
+/** One published event, as serialized into the Kinesis record's data. */
+export const EventRecordSchema = z.discriminatedUnion("event_type", [
+  z.object({ ...envelope, event_type: z.literal("new_process"), data: NewProcessSchema }),
+  z.object({
+    ...envelope,
+    event_type: z.literal("network_connection"),
+    data: NetworkConnectionSchema,
+  }),
+]);
+
+/** One published event. */
+export type EventRecord = z.infer<typeof EventRecordSchema>;
+
+/** The deterministic id of the event at `sequence` of a submission. */
+export function eventId(deviceId: string, submissionId: string, sequence: number): string {
+  // Lower-cased so that a sensor changing the case of its ids still yields the same event ids.
+  return uuidv5(
+    `${deviceId.toLowerCase()}/${submissionId.toLowerCase()}/${sequence}`,
+    EVENT_ID_NAMESPACE,
+  );
+}
+
+/** Options of {@linkcode buildEventRecords}. */
+export interface BuildOptions {
+  /** Known event types in the order their keys appeared in the submission's `events`. */
+  readonly typeOrder: readonly EventType[];
+  /** When the backend processed the submission; becomes `time_processed`. */
+  readonly processedAt: Date;
+}
+
+/**
+ * Splits a validated submission into its event records, in `sequence` order: the type keys in
+ * the order they appeared, each list in its own order.
+ */
+export function buildEventRecords(submission: Submission, options: BuildOptions): EventRecord[] {
+  const { device_id, submission_id, time_created, events } = submission;
+  const time_processed = options.processedAt.toISOString();
+  let event_count = 0;
+  for (const type of options.typeOrder) event_count += events[type]?.length ?? 0;
+  const records: EventRecord[] = [];
+  const common = (sequence: number) => ({
+    schema_version: EVENT_SCHEMA_VERSION,
+    event_id: eventId(device_id, submission_id, sequence),
+    device_id,
+    submission_id,
+    sequence,
+    event_count,
+    time_created,
+    time_processed,
+  } as const);
+  for (const type of options.typeOrder) {
+    if (type === "new_process") {
+      for (const data of events.new_process ?? []) {
+        records.push({ ...common(records.length), event_type: type, data });
+      }
+    } else {
+      for (const data of events.network_connection ?? []) {
+        records.push({ ...common(records.length), event_type: type, data });
+      }
+    }
+  }
+  return records;
+}
