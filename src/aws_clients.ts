@@ -1,0 +1,75 @@
+/**
+ * The one place AWS clients are made. Everything else receives them ready-made, so tests, tools
+ * and the service share one correct configuration (explicit SQS endpoint, HTTP/1.1 for Kinesis,
+ * keep-alive, bounded timeouts).
+ *
+ * @module
+ */
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+
+/** Static credentials; when absent the SDK's default provider chain is used. */
+export interface StaticCredentials {
+  /** The access key id (`test` against LocalStack). */
+  readonly accessKeyId: string;
+  /** The secret access key (`test` against LocalStack). */
+  readonly secretAccessKey: string;
+}
+
+/** Options shared by both client factories. */
+export interface AwsClientOptions {
+  /** The AWS region, e.g. `eu-west-1`. */
+  readonly region: string;
+  /** The endpoint URL; `undefined` means the real AWS endpoint of the region. */
+  readonly endpoint?: string | undefined;
+  /** Static credentials, or `undefined` for the default provider chain. */
+  readonly credentials?: StaticCredentials | undefined;
+  /** Attempts per call by the SDK's standard retry strategy (throttling, 5xx, network). Default 3. */
+  readonly maxAttempts?: number;
+  /** Milliseconds a whole request may take before it fails with a TimeoutError. */
+  readonly requestTimeoutMs?: number;
+  /** Milliseconds a TCP connect may take. Default 3000. */
+  readonly connectionTimeoutMs?: number;
+  /** Sockets kept per host. Default 50. */
+  readonly maxSockets?: number;
+}
+
+function requestHandler(options: AwsClientOptions, requestTimeoutMs: number): NodeHttpHandler {
+  // HTTP/1.1 with keep-alive: the SDK's HTTP/2 default for Kinesis fails against plain-http
+  // emulators, and a new TCP connection per call costs more than the call on a busy host.
+  return new NodeHttpHandler({
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: options.requestTimeoutMs ?? requestTimeoutMs,
+    // Without this a request past its timeout only logs a warning and may hang forever.
+    throwOnRequestTimeout: true,
+    httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 50 },
+    httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 50 },
+  });
+}
+
+/**
+ * Makes an SQS client. The endpoint is passed explicitly: with only `AWS_ENDPOINT_URL_SQS` set,
+ * the SDK would send requests to the host inside the queue URL, which may not resolve.
+ * The default request timeout (30 s) exceeds the longest long poll (20 s).
+ */
+export function createSqsClient(options: AwsClientOptions): SQSClient {
+  return new SQSClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: options.credentials,
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: requestHandler(options, 30_000),
+  });
+}
+
+/** Makes a Kinesis client (HTTP/1.1; default request timeout 10 s). */
+export function createKinesisClient(options: AwsClientOptions): KinesisClient {
+  return new KinesisClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: options.credentials,
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: requestHandler(options, 10_000),
+  });
+}
