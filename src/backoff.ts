@@ -1,0 +1,44 @@
+/**
+ * Capped exponential backoff with full jitter (the AWS Architecture Blog's recommendation):
+ * the delay before attempt `n + 1` is uniform in `[0, min(cap, base * 2^n))`. Full jitter spreads
+ * the retries of many records that failed together, so they do not hit a throttled shard again
+ * all at once.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode backoffDelay}. */
+export interface BackoffOptions {
+  /** The first ceiling in milliseconds. Default 50. */
+  readonly baseMs?: number;
+  /** The largest ceiling in milliseconds. Default 5000. */
+  readonly capMs?: number;
+  /** A source of uniform numbers in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** The delay in milliseconds before retrying after `failures` consecutive failures (≥ 1). */
+export function backoffDelay(failures: number, options: BackoffOptions = {}): number {
+  const base = options.baseMs ?? 50;
+  const cap = options.capMs ?? 5_000;
+  const random = options.random ?? Math.random;
+  const ceiling = Math.min(cap, base * 2 ** Math.max(0, failures - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Resolves after `ms` milliseconds, or at once (without rejecting) when `signal` aborts, so a
+ * loop waiting out a backoff stops promptly on shutdown and leaves no timer behind.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * The sink: the publisher's only view of Kinesis, one `PutRecords` call. Narrow on purpose, so
+ * the publisher can be tested against a fake that fails chosen records.
+ *
+ * @module
+ */
+import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+
+/** One record to put. */
+export interface SinkRecord {
+  /** The record's data. */
+  readonly data: Uint8Array;
+  /** The partition key. */
+  readonly partitionKey: string;
+}
+
+/** The outcome of one record of a `PutRecords` call, in request order. */
+export interface SinkResult {
+  /** Present when the record was written. */
+  readonly sequenceNumber?: string | undefined;
+  /** Present when the record failed: `ProvisionedThroughputExceededException`, `InternalFailure`. */
+  readonly errorCode?: string | undefined;
+}
+
+/** Puts a batch of records and reports each record's own outcome. */
+export interface RecordSink {
+  /**
+   * Puts `records` (≤ 500, ≤ 5 MiB). Resolves with one result per record, in order; rejects when
+   * the call as a whole failed (network, 5xx after the SDK's retries, validation).
+   */
+  putRecords(records: readonly SinkRecord[]): Promise<SinkResult[]>;
+}
+
+/** A {@linkcode RecordSink} writing to the Kinesis stream `streamName` with `client`. */
+export function createKinesisSink(client: KinesisClient, streamName: string): RecordSink {
+  return {
+    async putRecords(records) {
+      const output = await client.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })),
+        }),
+      );
+      const entries = output.Records ?? [];
+      // Each entry's own ErrorCode/SequenceNumber is the truth: HTTP 200 and FailedRecordCount
+      // are not (LocalStack's fault injection fixes FailedRecordCount at 1).
+      if (entries.length !== records.length) {
+        throw new Error(
+          `PutRecords answered ${entries.length} entries for ${records.length} records`,
+        );
+      }
+      return entries.map((e) => ({
+        sequenceNumber: e.SequenceNumber,
+        // An entry with neither is not a proven success: treat it as a failure.
+        errorCode: e.ErrorCode ?? (e.SequenceNumber ? undefined : "MissingSequenceNumber"),
+      }));
+    },
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * The ordering publisher, shared by all workers.
+ *
+ * Order within a submission holds by construction: each submission is a *chain* that has at most
+ * one record outside the publisher's hands at any time. Event `i + 1` becomes ready only after
+ * event `i` came back with its own `SequenceNumber`, so two events of one submission are never in
+ * one request or in flight together, and a retried record can never land after a later event of
+ * its submission (Kinesis's `PutRecords` gives no order between the records of one call).
+ *
+ * Throughput comes from breadth instead: each `PutRecords` is filled (≤ 500 records, ≤ 5 MiB)
+ * with the next record of *many* submissions, across messages and workers.
+ *
+ * @module
+ */
+import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
+
+/** Kinesis's limits on one `PutRecords` call. */
+export const PUT_RECORDS_MAX_RECORDS = 500;
+/** 5 MiB: the limit on one `PutRecords` call, data and partition keys included. */
+export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
+
+/** Hooks through which the publisher reports what it does (metrics live elsewhere). */
+export interface PublisherObserver {
+  /** A `PutRecords` call returned (`failed` records carried an error code). */
+  onRequest?(info: { records: number; bytes: number; seconds: number; failed: number }): void;
+  /** A `PutRecords` call failed as a whole; all its records will be retried. */
+  onRequestError?(error: unknown, records: number): void;
+  /** One record failed with `errorCode` and will be retried after `delayMs` (unless aborted). */
+  onRecordRetry?(errorCode: string, delayMs: number): void;
+}
+
+/** Options of {@linkcode OrderedPublisher}. */
+export interface OrderedPublisherOptions {
+  /** Where records go. */
+  readonly sink: RecordSink;
+  /** Records per call at most. Default 500 (the Kinesis limit). */
+  readonly maxBatchRecords?: number;
+  /** Bytes per call at most. Default 5 MiB (the Kinesis limit). */
+  readonly maxBatchBytes?: number;
+  /**
+   * How long a ready record may wait for others to share its call, in milliseconds (the KPL's
+   * `RecordMaxBufferedTime`). A full batch goes at once. Default 10.
+   */
+  readonly lingerMs?: number;
+  /** `PutRecords` calls in flight at most. Default 4. */
+  readonly maxConcurrentRequests?: number;
+  /** Backoff of a failed record. Default base 50 ms, cap 5 s, full jitter. */
+  readonly backoff?: BackoffOptions;
+  /** Reports for metrics and logs. */
+  readonly observer?: PublisherObserver;
+}
+
+/** Options of one {@linkcode OrderedPublisher.publish} call. */
+export interface PublishOptions {
+  /** Aborting gives up on the rest of the submission (shutdown, timeout). */
+  readonly signal?: AbortSignal;
+}
+
+/** How a submission's publishing ended. */
+export interface PublishOutcome {
+  /** `true` when every record is in the stream, in order; only then may the message go. */
+  readonly complete: boolean;
+  /** How many leading records are in the stream. */
+  readonly published: number;
+}
+
+/** A submission being published: its records and how far it got. */
+interface Chain {
+  readonly records: readonly SinkRecord[];
+  readonly resolve: (outcome: PublishOutcome) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+  /** Index of the record to send next; `records.length` when complete. */
+  next: number;
+  /** Consecutive failures of the record at `next`. */
+  failures: number;
+  state: "ready" | "in_flight" | "backoff" | "settled";
+  /** When the chain last became ready (for the linger deadline). */
+  readyAt: number;
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Publishes submissions' records in order, batching across submissions. */
+export class OrderedPublisher {
+  readonly #sink: RecordSink;
+  readonly #maxRecords: number;
+  readonly #maxBytes: number;
+  readonly #lingerMs: number;
+  readonly #maxConcurrent: number;
+  readonly #backoff: BackoffOptions;
+  readonly #observer: PublisherObserver;
+  /** FIFO of ready chains; settled ones are skipped lazily. */
+  #queue: Chain[] = [];
+  #head = 0;
+  #inFlight = 0;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  #chains = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  /** Makes a publisher writing to `options.sink`. */
+  constructor(options: OrderedPublisherOptions) {
+    this.#sink = options.sink;
+    this.#maxRecords = Math.min(options.maxBatchRecords ?? 500, PUT_RECORDS_MAX_RECORDS);
+    this.#maxBytes = Math.min(
+      options.maxBatchBytes ?? PUT_RECORDS_MAX_BYTES,
+      PUT_RECORDS_MAX_BYTES,
+    );
+    this.#lingerMs = options.lingerMs ?? 10;
+    this.#maxConcurrent = options.maxConcurrentRequests ?? 4;
+    this.#backoff = options.backoff ?? {};
+    this.#observer = options.observer ?? {};
+  }
+
+  /** Submissions being published now. */
+  get activeSubmissions(): number {
+    return this.#chains;
+  }
+
+  /** `PutRecords` calls in flight now. */
+  get requestsInFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Publishes one submission's records in order. Never rejects: faults are retried until every
+   * record is in (`complete: true`) or `signal` aborts (`complete: false`). After an abort the
+   * promise still waits for a record already in flight, so no record of the submission is
+   * outstanding once it settles.
+   */
+  publish(records: readonly SinkRecord[], options: PublishOptions = {}): Promise<PublishOutcome> {
+    if (records.length === 0) return Promise.resolve({ complete: true, published: 0 });
+    const { signal } = options;
+    if (signal?.aborted) return Promise.resolve({ complete: false, published: 0 });
+    return new Promise((resolve) => {
+      const chain: Chain = {
+        records,
+        resolve,
+        signal,
+        onAbort: () => this.#abort(chain),
+        next: 0,
+        failures: 0,
+        state: "ready",
+        readyAt: 0,
+        retryTimer: undefined,
+      };
+      signal?.addEventListener("abort", chain.onAbort, { once: true });
+      this.#chains++;
+      this.#makeReady(chain);
+    });
+  }
+
+  /** Resolves once no submission is being published and no call is in flight. */
+  idle(): Promise<void> {
+    if (this.#chains === 0 && this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #makeReady(chain: Chain): void {
+    chain.state = "ready";
+    chain.readyAt = performance.now();
+    this.#queue.push(chain);
+    this.#pump();
+  }
+
+  #abort(chain: Chain): void {
+    if (chain.state === "backoff") clearTimeout(chain.retryTimer);
+    // An in-flight chain settles when its call returns; a ready one is skipped by the queue.
+    if (chain.state === "ready" || chain.state === "backoff") this.#settle(chain);
+  }
+
+  #settle(chain: Chain): void {
+    if (chain.state === "settled") return;
+    chain.state = "settled";
+    chain.signal?.removeEventListener("abort", chain.onAbort);
+    this.#chains--;
+    chain.resolve({ complete: chain.next === chain.records.length, published: chain.next });
+    this.#notifyIfIdle();
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#chains !== 0 || this.#inFlight !== 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Sends what may be sent: full batches at once, partial ones when the oldest has lingered. */
+  #pump(): void {
+    while (this.#inFlight < this.#maxConcurrent) {
+      const oldest = this.#peek();
+      if (oldest === undefined) return;
+      const waited = performance.now() - oldest.readyAt;
+      if (this.#readyCount() < this.#maxRecords && waited < this.#lingerMs) {
+        this.#armLinger(this.#lingerMs - waited);
+        return;
+      }
+      this.#send(this.#takeBatch());
+    }
+  }
+
+  #peek(): Chain | undefined {
+    while (this.#head < this.#queue.length) {
+      const chain = this.#queue[this.#head]!;
+      if (chain.state === "ready") return chain;
+      this.#head++;
+    }
+    this.#compact();
+    return undefined;
+  }
+
+  /** An upper bound of the ready chains (settled ones not yet skipped are counted). */
+  #readyCount(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #compact(): void {
+    if (this.#head === 0) return;
+    this.#queue = this.#queue.slice(this.#head);
+    this.#head = 0;
+  }
+
+  #armLinger(ms: number): void {
+    if (this.#lingerTimer !== undefined) return;
+    this.#lingerTimer = setTimeout(() => {
+      this.#lingerTimer = undefined;
+      this.#pump();
+    }, Math.max(0, Math.ceil(ms)));
+  }
+
+  #takeBatch(): Chain[] {
+    const batch: Chain[] = [];
+    let bytes = 0;
+    while (batch.length < this.#maxRecords && this.#head < this.#queue.length) {
+      const chain = this.#queue[this.#head]!;
+      if (chain.state !== "ready") {
+        this.#head++;
+        continue;
+      }
+      const size = recordBytes(chain.records[chain.next]!);
+      if (batch.length > 0 && bytes + size > this.#maxBytes) break;
+      bytes += size;
+      chain.state = "in_flight";
+      batch.push(chain);
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#compact();
+    return batch;
+  }
+
+  async #send(batch: Chain[]): Promise<void> {
+    this.#inFlight++;
+    if (this.#lingerTimer !== undefined && this.#readyCount() === 0) {
+      clearTimeout(this.#lingerTimer);
+      this.#lingerTimer = undefined;
+    }
+    const records = batch.map((chain) => chain.records[chain.next]!);
+    const started = performance.now();
+    let results: SinkResult[] | undefined;
+    let requestError = "";
+    try {
+      results = await this.#sink.putRecords(records);
+    } catch (error) {
+      requestError = errorName(error);
+      this.#observer.onRequestError?.(error, records.length);
+    }
+    this.#inFlight--;
+    let failed = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const result = results?.[i];
+      const ok = result !== undefined && result.errorCode === undefined;
+      if (!ok) failed++;
+      this.#advance(batch[i]!, ok ? undefined : result?.errorCode ?? requestError);
+    }
+    if (results !== undefined) {
+      this.#observer.onRequest?.({
+        records: records.length,
+        bytes: records.reduce((sum, r) => sum + recordBytes(r), 0),
+        seconds: (performance.now() - started) / 1000,
+        failed,
+      });
+    }
+    this.#pump();
+    this.#notifyIfIdle();
+  }
+
+  /** Moves a chain on after its record's call: next record, retry, or done. */
+  #advance(chain: Chain, errorCode: string | undefined): void {
+    if (errorCode === undefined) {
+      chain.next++;
+      chain.failures = 0;
+      if (chain.next === chain.records.length || chain.signal?.aborted) return this.#settle(chain);
+      return this.#makeReady(chain);
+    }
+    if (chain.signal?.aborted) return this.#settle(chain);
+    chain.failures++;
+    const delay = backoffDelay(chain.failures, this.#backoff);
+    this.#observer.onRecordRetry?.(errorCode, delay);
+    chain.state = "backoff";
+    chain.retryTimer = setTimeout(() => {
+      chain.retryTimer = undefined;
+      this.#makeReady(chain);
+    }, delay);
+  }
+}
+
+function recordBytes(record: SinkRecord): number {
+  return record.data.byteLength + record.partitionKey.length;
+}
+
+/** A bounded label for a failed call: the SDK error's name, e.g. `TimeoutError`. */
+function errorName(error: unknown): string {
+  if (error instanceof Error && /^[A-Za-z]{1,64}$/.test(error.name)) return error.name;
+  return "RequestError";
+}

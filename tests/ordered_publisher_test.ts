@@ -1,0 +1,315 @@
+import assert from "node:assert/strict";
+import { OrderedPublisher, PUT_RECORDS_MAX_BYTES } from "../src/ordered_publisher.ts";
+import type { RecordSink, SinkRecord, SinkResult } from "../src/kinesis_sink.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A deterministic PRNG (mulberry32) so a failing run can be replayed. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function submission(id: string, events: number, pad = 0): SinkRecord[] {
+  return Array.from({ length: events }, (_, seq) => ({
+    data: encoder.encode(JSON.stringify({ id, seq, pad: "x".repeat(pad) })),
+    partitionKey: id,
+  }));
+}
+
+function parse(record: SinkRecord): { id: string; seq: number } {
+  return JSON.parse(decoder.decode(record.data));
+}
+
+interface FakeOptions {
+  /** Probability that a whole call fails LocalStack-style (every record throttled). */
+  readonly allFail?: number;
+  /** Probability that one record fails. */
+  readonly recordFail?: number;
+  /** Probability that the call throws after nothing was written. */
+  readonly throwBefore?: number;
+  /** Probability that the call writes everything, then throws (a timed-out success). */
+  readonly throwAfter?: number;
+  /** Max latency of a call in ms. */
+  readonly latencyMs?: number;
+  readonly random: () => number;
+}
+
+/**
+ * A fake Kinesis that fails chosen records and checks the publisher's ordering contract on every
+ * call: never two records of one submission in one call, nor in two concurrent calls.
+ */
+class FakeSink implements RecordSink {
+  readonly stream: { id: string; seq: number }[] = [];
+  readonly calls: { records: number; bytes: number }[] = [];
+  readonly violations: string[] = [];
+  readonly #inFlight = new Set<string>();
+  constructor(readonly options: FakeOptions) {}
+
+  async putRecords(records: readonly SinkRecord[]): Promise<SinkResult[]> {
+    const { random } = this.options;
+    const ids = records.map((r) => parse(r).id);
+    if (new Set(ids).size !== ids.length) this.violations.push("two records of one submission");
+    for (const id of ids) {
+      if (this.#inFlight.has(id)) this.violations.push(`${id} in flight twice`);
+      this.#inFlight.add(id);
+    }
+    if (records.length > 500) this.violations.push(`${records.length} records in one call`);
+    const bytes = records.reduce((s, r) => s + r.data.byteLength + r.partitionKey.length, 0);
+    if (bytes > PUT_RECORDS_MAX_BYTES) this.violations.push(`${bytes} bytes in one call`);
+    this.calls.push({ records: records.length, bytes });
+    try {
+      await new Promise((r) => setTimeout(r, Math.floor(random() * (this.options.latencyMs ?? 2))));
+      if (random() < (this.options.throwBefore ?? 0)) throw new Error("socket hang up");
+      if (random() < (this.options.allFail ?? 0)) {
+        return records.map(() => ({ errorCode: "ProvisionedThroughputExceededException" }));
+      }
+      const results = records.map((record, i): SinkResult => {
+        if (random() < (this.options.recordFail ?? 0)) {
+          return {
+            errorCode: i % 2 ? "InternalFailure" : "ProvisionedThroughputExceededException",
+          };
+        }
+        this.stream.push(parse(record));
+        return { sequenceNumber: String(this.stream.length) };
+      });
+      if (random() < (this.options.throwAfter ?? 0)) {
+        const error = new Error("timed out");
+        error.name = "TimeoutError";
+        throw error;
+      }
+      return results;
+    } finally {
+      for (const id of ids) this.#inFlight.delete(id);
+    }
+  }
+}
+
+/**
+ * Checks completeness and order the way a consumer sees them: dropping later copies of an event,
+ * each submission's first occurrences must be 0, 1, …, n-1 in stream order.
+ */
+function assertInOrderAndComplete(
+  stream: readonly { id: string; seq: number }[],
+  expected: Map<string, number>,
+): { duplicates: number } {
+  const seen = new Map<string, Set<number>>();
+  const firsts = new Map<string, number[]>();
+  let duplicates = 0;
+  for (const { id, seq } of stream) {
+    const set = seen.get(id) ?? new Set();
+    seen.set(id, set);
+    if (set.has(seq)) {
+      duplicates++;
+      continue;
+    }
+    set.add(seq);
+    const list = firsts.get(id) ?? [];
+    firsts.set(id, list);
+    list.push(seq);
+  }
+  for (const [id, n] of expected) {
+    assert.deepEqual(firsts.get(id), Array.from({ length: n }, (_, i) => i), `submission ${id}`);
+  }
+  assert.equal(firsts.size, expected.size);
+  return { duplicates };
+}
+
+async function publishAll(
+  publisher: OrderedPublisher,
+  count: number,
+  eventsOf: (i: number) => number,
+): Promise<Map<string, number>> {
+  const expected = new Map<string, number>();
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const id = `s${i}`;
+      expected.set(id, eventsOf(i));
+      return publisher.publish(submission(id, eventsOf(i)));
+    }),
+  );
+  for (const outcome of outcomes) assert.equal(outcome.complete, true);
+  return expected;
+}
+
+Deno.test("publishes every record of every submission, in order, with no faults", async () => {
+  const sink = new FakeSink({ random: prng(1) });
+  const publisher = new OrderedPublisher({ sink, lingerMs: 1 });
+  const expected = await publishAll(publisher, 300, (i) => 1 + (i % 10));
+  const { duplicates } = assertInOrderAndComplete(sink.stream, expected);
+  assert.equal(duplicates, 0);
+  assert.deepEqual(sink.violations, []);
+  await publisher.idle();
+  assert.equal(publisher.activeSubmissions, 0);
+});
+
+Deno.test("order and completeness hold when random records fail (partial failures)", async () => {
+  for (const seed of [2, 3, 4]) {
+    const sink = new FakeSink({ recordFail: 0.3, random: prng(seed) });
+    const retries: string[] = [];
+    const publisher = new OrderedPublisher({
+      sink,
+      lingerMs: 1,
+      backoff: { baseMs: 1, capMs: 4, random: prng(seed + 100) },
+      observer: { onRecordRetry: (code) => retries.push(code) },
+    });
+    const expected = await publishAll(publisher, 200, (i) => 3 + (i % 8));
+    assertInOrderAndComplete(sink.stream, expected);
+    assert.deepEqual(sink.violations, []);
+    assert.ok(retries.length > 100, `expected many retries, saw ${retries.length}`);
+    assert.ok(retries.includes("InternalFailure"));
+    assert.ok(retries.includes("ProvisionedThroughputExceededException"));
+  }
+});
+
+Deno.test("a failed record blocks its submission while later records of others succeed", async () => {
+  // First call: fail A#0 and succeed B#0. A#1 must not be sent before A#0 is in.
+  let call = 0;
+  const stream: string[] = [];
+  const requests: string[][] = [];
+  const sink: RecordSink = {
+    putRecords(records) {
+      const names = records.map((r) => {
+        const { id, seq } = parse(r);
+        return `${id}#${seq}`;
+      });
+      requests.push(names);
+      call++;
+      return Promise.resolve(names.map((name) => {
+        if (call === 1 && name === "A#0") return { errorCode: "InternalFailure" };
+        stream.push(name);
+        return { sequenceNumber: String(stream.length) };
+      }));
+    },
+  };
+  const publisher = new OrderedPublisher({
+    sink,
+    lingerMs: 5,
+    backoff: { baseMs: 30, capMs: 30, random: () => 0.99 },
+  });
+  const [a, b] = await Promise.all([
+    publisher.publish(submission("A", 3)),
+    publisher.publish(submission("B", 3)),
+  ]);
+  assert.deepEqual(a, { complete: true, published: 3 });
+  assert.deepEqual(b, { complete: true, published: 3 });
+  assert.deepEqual(stream.filter((n) => n.startsWith("A")), ["A#0", "A#1", "A#2"]);
+  assert.deepEqual(requests[0], ["A#0", "B#0"]);
+  // Between A#0's failure and its retry, B went on alone.
+  assert.ok(
+    requests.findIndex((r) => r.includes("A#1")) > requests.findIndex((r) => r.includes("B#1")),
+  );
+});
+
+Deno.test("LocalStack faults, thrown calls and timed-out successes: nothing lost, order kept", async () => {
+  const sink = new FakeSink({
+    allFail: 0.3,
+    recordFail: 0.05,
+    throwBefore: 0.05,
+    throwAfter: 0.05,
+    latencyMs: 3,
+    random: prng(7),
+  });
+  const errors: string[] = [];
+  const publisher = new OrderedPublisher({
+    sink,
+    lingerMs: 2,
+    // Small calls, so that every fault kind occurs many times.
+    maxBatchRecords: 25,
+    maxConcurrentRequests: 3,
+    backoff: { baseMs: 1, capMs: 8, random: prng(8) },
+    observer: { onRequestError: (e) => errors.push((e as Error).name) },
+  });
+  const expected = await publishAll(publisher, 400, (i) => 6 + (i % 5));
+  const { duplicates } = assertInOrderAndComplete(sink.stream, expected);
+  assert.deepEqual(sink.violations, []);
+  assert.ok(errors.includes("TimeoutError") && errors.includes("Error"));
+  // A timed-out success is retried: the copies are the at-least-once duplicates consumers drop.
+  assert.ok(duplicates > 0, "timed-out successes should produce duplicates");
+});
+
+Deno.test("batches fill across submissions up to 500 records and 5 MiB", async () => {
+  const sink = new FakeSink({ latencyMs: 5, random: prng(9) });
+  const publisher = new OrderedPublisher({ sink, lingerMs: 20, maxConcurrentRequests: 1 });
+  const expected = await publishAll(publisher, 1200, () => 4);
+  assertInOrderAndComplete(sink.stream, expected);
+  const max = Math.max(...sink.calls.map((c) => c.records));
+  assert.equal(max, 500);
+  const average = sink.stream.length / sink.calls.length;
+  assert.ok(average > 250, `average ${average} records per call`);
+
+  // 40 KiB records: at most 127 fit in 5 MiB.
+  const big = new FakeSink({ random: prng(10) });
+  const bigPublisher = new OrderedPublisher({ sink: big, lingerMs: 5 });
+  await Promise.all(
+    Array.from({ length: 300 }, (_, i) => bigPublisher.publish(submission(`b${i}`, 1, 40_000))),
+  );
+  assert.deepEqual(big.violations, []);
+  assert.ok(Math.max(...big.calls.map((c) => c.bytes)) > 4 * 1024 * 1024);
+  assert.equal(big.stream.length, 300);
+});
+
+Deno.test("abort gives up on the rest, waits for the record in flight, sends nothing after", async () => {
+  const stream: string[] = [];
+  let calls = 0;
+  let release: () => void = () => {};
+  const sink: RecordSink = {
+    async putRecords(records) {
+      // The second call hangs until the test releases it.
+      if (++calls === 2) await new Promise<void>((r) => release = r);
+      return records.map((r) => {
+        const { id, seq } = parse(r);
+        stream.push(`${id}#${seq}`);
+        return { sequenceNumber: String(stream.length) };
+      });
+    },
+  };
+  const publisher = new OrderedPublisher({ sink, lingerMs: 0 });
+  const controller = new AbortController();
+  const outcome = publisher.publish(submission("A", 5), { signal: controller.signal });
+  while (calls < 2) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  controller.abort();
+  let settled = false;
+  outcome.then(() => settled = true);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(settled, false, "must wait for the record in flight");
+  release();
+  assert.deepEqual(await outcome, { complete: false, published: 2 });
+  await publisher.idle();
+  assert.deepEqual(stream, ["A#0", "A#1"]);
+});
+
+Deno.test("abort during backoff settles at once and clears the retry timer", async () => {
+  const sink: RecordSink = {
+    putRecords: (records) => Promise.resolve(records.map(() => ({ errorCode: "InternalFailure" }))),
+  };
+  const publisher = new OrderedPublisher({
+    sink,
+    lingerMs: 0,
+    backoff: { baseMs: 60_000, capMs: 60_000, random: () => 0.99 },
+  });
+  const controller = new AbortController();
+  const outcome = publisher.publish(submission("A", 2), { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 5));
+  controller.abort();
+  assert.deepEqual(await outcome, { complete: false, published: 0 });
+  await publisher.idle();
+});
+
+Deno.test("an empty submission is complete at once; an aborted signal publishes nothing", async () => {
+  const sink = new FakeSink({ random: prng(11) });
+  const publisher = new OrderedPublisher({ sink });
+  assert.deepEqual(await publisher.publish([]), { complete: true, published: 0 });
+  assert.deepEqual(
+    await publisher.publish(submission("A", 2), { signal: AbortSignal.abort() }),
+    { complete: false, published: 0 },
+  );
+  assert.equal(sink.calls.length, 0);
+});
