@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { ConfigError, configHelp, flagName, loadConfig, SETTINGS } from "../src/config.ts";
+
+Deno.test("defaults match the design card (LocalStack endpoint, submissions → events)", () => {
+  const config = loadConfig({});
+  assert.equal(config.region, "eu-west-1");
+  assert.equal(config.sqsEndpoint, "http://localhost:4566");
+  assert.equal(config.kinesisEndpoint, "http://localhost:4566");
+  assert.equal(config.queueName, "submissions");
+  assert.equal(config.streamName, "events");
+  assert.equal(config.maxMessages, 10);
+  assert.equal(config.visibilityTimeoutSeconds, 30);
+  assert.equal(config.waitTimeSeconds, 20);
+  assert.equal(config.partitionKey, "device_id");
+  assert.deepEqual(config.credentials, { accessKeyId: "test", secretAccessKey: "test" });
+});
+
+Deno.test("environment variables and flags are read; a flag wins", () => {
+  const config = loadConfig(
+    {
+      SQS_MAX_MESSAGES: "3",
+      SQS_VISIBILITY_TIMEOUT: "7",
+      WORKERS: "2",
+      AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:9324",
+      SQS_INVALID_QUEUE_URL: "http://127.0.0.1:9324/000000000000/invalid",
+      AWS_ACCESS_KEY_ID: "AKIA",
+    },
+    ["--workers", "6", "--kinesis-partition-key=submission_id", "--http-port", "0"],
+  );
+  assert.equal(config.maxMessages, 3);
+  assert.equal(config.visibilityTimeoutSeconds, 7);
+  assert.equal(config.workers, 6);
+  assert.equal(config.partitionKey, "submission_id");
+  assert.equal(config.httpPort, 0);
+  assert.equal(config.sqsEndpoint, "http://127.0.0.1:9324");
+  assert.equal(config.kinesisEndpoint, "http://localhost:4566");
+  assert.equal(config.invalidQueueUrl, "http://127.0.0.1:9324/000000000000/invalid");
+  // Real credentials in the environment are left to the SDK's provider chain.
+  assert.equal(config.credentials, undefined);
+});
+
+Deno.test("an empty AWS_ENDPOINT_URL means the real AWS endpoints; empty numbers mean unset", () => {
+  const config = loadConfig({ AWS_ENDPOINT_URL: "", WORKERS: "" });
+  assert.equal(config.sqsEndpoint, undefined);
+  assert.equal(config.kinesisEndpoint, undefined);
+  assert.equal(config.credentials, undefined);
+  assert.equal(config.workers, 4);
+});
+
+Deno.test("a bad value stops start-up with one line naming the variable and the range", () => {
+  const cases: [Record<string, string>, string[], string][] = [
+    [{ SQS_MAX_MESSAGES: "11" }, [], 'SQS_MAX_MESSAGES must be an integer from 1 to 10, got "11"'],
+    [{ SQS_MAX_MESSAGES: "0" }, [], 'SQS_MAX_MESSAGES must be an integer from 1 to 10, got "0"'],
+    [{ SQS_WAIT_TIME_SECONDS: "21" }, [], "SQS_WAIT_TIME_SECONDS must be an integer from 0 to 20"],
+    [{ SQS_VISIBILITY_TIMEOUT: "1.5" }, [], "SQS_VISIBILITY_TIMEOUT must be an integer from 2"],
+    [{ WORKERS: "many" }, [], 'WORKERS must be an integer from 1 to 256, got "many"'],
+    [{}, ["--workers", "0"], '--workers must be an integer from 1 to 256, got "0"'],
+    [{ HTTP_PORT: "70000" }, [], "HTTP_PORT must be an integer from 0 to 65535"],
+    [{ AWS_ENDPOINT_URL: "ftp://x" }, [], "AWS_ENDPOINT_URL must be an http(s) URL"],
+    [{ SQS_QUEUE_URL: "not a url" }, [], "SQS_QUEUE_URL must be an http(s) URL"],
+    [{ LOG_LEVEL: "verbose" }, [], "LOG_LEVEL must be one of trace, debug, info"],
+    [{ KINESIS_PARTITION_KEY: "user" }, [], "KINESIS_PARTITION_KEY must be device_id or"],
+    [{ AWS_REGION: "Europe" }, [], "AWS_REGION must be an AWS region name"],
+    [{}, ["--bogus", "1"], "Unknown option '--bogus'"],
+  ];
+  for (const [env, args, expected] of cases) {
+    assert.throws(() => loadConfig(env, args), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.ok(error.message.startsWith(expected), `${error.message} ≠ ${expected}…`);
+      assert.ok(!error.message.includes("\n"), "one line");
+      return true;
+    });
+  }
+});
+
+Deno.test("--help lists every variable with its flag", () => {
+  const help = configHelp();
+  for (const name of Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]) {
+    assert.ok(help.includes(`${name} / --${flagName(name)}`), name);
+  }
+});
