@@ -1,0 +1,51 @@
+/**
+ * The in-flight limit shared by all workers: a worker receives only when a whole batch fits, so
+ * the service holds at most `limit` messages however slow Kinesis gets (backpressure instead of
+ * unbounded memory and visibility heartbeats).
+ *
+ * @module
+ */
+
+/** A counting limit with waiters. */
+export class Capacity {
+  readonly #limit: number;
+  #used = 0;
+  #waiters: (() => void)[] = [];
+
+  /** Makes a limit of `limit` units. */
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Units in use. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Resolves when `units` more fit (at most the limit), or when `signal` aborts. */
+  async waitForRoom(units: number, signal?: AbortSignal): Promise<void> {
+    const need = Math.min(units, this.#limit);
+    while (this.#used + need > this.#limit && !signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener("abort", wake);
+          this.#waiters = this.#waiters.filter((w) => w !== wake);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        signal?.addEventListener("abort", wake, { once: true });
+      });
+    }
+  }
+
+  /** Takes `units`. */
+  acquire(units = 1): void {
+    this.#used += units;
+  }
+
+  /** Gives back `units` and wakes the waiters to re-check. */
+  release(units = 1): void {
+    this.#used -= units;
+    for (const wake of [...this.#waiters]) wake();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The service's Prometheus metrics (npm:prom-client), in a registry of their own so tests can
+ * make as many services as they like. Every label has a closed set of values.
+ *
+ * @module
+ */
+import client from "prom-client";
+import type { PublisherObserver } from "./ordered_publisher.ts";
+
+/** Latency buckets in seconds, from 5 ms to 2 min. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** Kinesis error codes kept as label values; anything else is counted as `other`. */
+const KNOWN_ERROR_CODES = new Set([
+  "ProvisionedThroughputExceededException",
+  "InternalFailure",
+  "KMSThrottlingException",
+  "MissingSequenceNumber",
+  "TimeoutError",
+  "RequestError",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ServiceUnavailable",
+  "ThrottlingException",
+  "ResourceNotFoundException",
+  "ValidationException",
+  "Error",
+]);
+
+/** A bounded label value for an error code or error name. */
+export function errorLabel(code: string): string {
+  return KNOWN_ERROR_CODES.has(code) ? code : "other";
+}
+
+/** Makes the registry and every metric of the service. */
+export function createMetrics() {
+  const registry = new client.Registry();
+  const registers = [registry];
+  client.collectDefaultMetrics({ register: registry, prefix: "edr_" });
+  const m = {
+    registry,
+    messagesReceived: new client.Counter({
+      name: "edr_messages_received_total",
+      help: "SQS messages received (redeliveries included)",
+      registers,
+    }),
+    messagesDeleted: new client.Counter({
+      name: "edr_messages_deleted_total",
+      help: "SQS messages deleted after every event was published, or after a rejection",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    messagesInvalid: new client.Counter({
+      name: "edr_messages_invalid_total",
+      help: "Messages rejected, by reason (dropped, never published)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    messagesDeadLettered: new client.Counter({
+      name: "edr_messages_dead_lettered_total",
+      help: "Invalid messages copied to SQS_INVALID_QUEUE_URL before deletion",
+      registers,
+    }),
+    messagesReleased: new client.Counter({
+      name: "edr_messages_released_total",
+      help: "Messages given up on and made visible again (visibility 0), by cause",
+      labelNames: ["cause"] as const,
+      registers,
+    }),
+    unknownEventTypes: new client.Counter({
+      name: "edr_unknown_event_types_total",
+      help: "Event lists of unknown type seen in valid submissions (not published)",
+      registers,
+    }),
+    messagesInFlight: new client.Gauge({
+      name: "edr_messages_in_flight",
+      help: "Messages received and not yet deleted or released",
+      registers,
+    }),
+    eventsPublished: new client.Counter({
+      name: "edr_events_published_total",
+      help: "Event records acknowledged by Kinesis with a sequence number",
+      registers,
+    }),
+    putRecordsCalls: new client.Counter({
+      name: "edr_put_records_calls_total",
+      help: "PutRecords calls that returned a response",
+      registers,
+    }),
+    putRecordsRecords: new client.Histogram({
+      name: "edr_put_records_records",
+      help: "Records per PutRecords call",
+      buckets: [1, 5, 10, 25, 50, 100, 200, 300, 400, 500],
+      registers,
+    }),
+    putRecordsSeconds: new client.Histogram({
+      name: "edr_put_records_duration_seconds",
+      help: "Duration of PutRecords calls",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    recordRetries: new client.Counter({
+      name: "edr_record_retries_total",
+      help: "Records that failed and were scheduled for retry, by error code",
+      labelNames: ["error_code"] as const,
+      registers,
+    }),
+    kinesisRequestErrors: new client.Counter({
+      name: "edr_kinesis_request_errors_total",
+      help: "PutRecords calls that failed as a whole (after the SDK's own retries), by error",
+      labelNames: ["error_code"] as const,
+      registers,
+    }),
+    sqsErrors: new client.Counter({
+      name: "edr_sqs_errors_total",
+      help: "Failed SQS calls or batch entries, by operation",
+      labelNames: ["operation"] as const,
+      registers,
+    }),
+    visibilityExtensions: new client.Counter({
+      name: "edr_visibility_extensions_total",
+      help: "Visibility timeouts extended by the heartbeat",
+      registers,
+    }),
+    messageSeconds: new client.Histogram({
+      name: "edr_message_processing_seconds",
+      help: "From receipt to deletion of a valid message (its batch latency)",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    endToEndSeconds: new client.Histogram({
+      name: "edr_end_to_end_latency_seconds",
+      help: "From the message's SentTimestamp to its last event in Kinesis",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    lastSuccess: new client.Gauge({
+      name: "edr_last_success_timestamp_seconds",
+      help: "Unix time of the last message fully published and deleted",
+      registers,
+    }),
+    dependencyUp: new client.Gauge({
+      name: "edr_dependency_up",
+      help: "1 when the dependency answered its last readiness probe",
+      labelNames: ["dependency"] as const,
+      registers,
+    }),
+  };
+  new client.Gauge({
+    // prom-client's own RSS reading is 0 under Deno.
+    name: "edr_process_rss_bytes",
+    help: "Resident set size of the process",
+    registers,
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+  return m;
+}
+
+/** The service's metrics. */
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Feeds the publisher's reports into `metrics`. */
+export function publisherObserver(metrics: Metrics): PublisherObserver {
+  return {
+    onRequest({ records, seconds, failed }) {
+      metrics.putRecordsCalls.inc();
+      metrics.putRecordsRecords.observe(records);
+      metrics.putRecordsSeconds.observe(seconds);
+      metrics.eventsPublished.inc(records - failed);
+    },
+    onRequestError(error) {
+      const name = error instanceof Error ? error.name : "RequestError";
+      metrics.kinesisRequestErrors.inc({ error_code: errorLabel(name) });
+    },
+    onRecordRetry(code) {
+      metrics.recordRetries.inc({ error_code: errorLabel(code) });
+    },
+  };
+}

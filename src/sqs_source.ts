@@ -1,0 +1,214 @@
+/**
+ * The source: every SQS call the service makes on its queues. Receives with exactly the
+ * configured parameters, deletes and changes visibility through batch calls, and copies invalid
+ * messages to the invalid-message queue.
+ *
+ * @module
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { Batcher } from "./batcher.ts";
+import type { Rejection } from "./reject_reason.ts";
+
+/** Options of {@linkcode SqsSource}. */
+export interface SqsSourceOptions {
+  /** The SQS client (made by aws_clients.ts). */
+  readonly client: SQSClient;
+  /** URL of the queue to consume. */
+  readonly queueUrl: string;
+  /** URL of the queue invalid messages are copied to, if any. */
+  readonly invalidQueueUrl?: string | undefined;
+  /** `MaxNumberOfMessages` of each receive (1–10). */
+  readonly maxMessages: number;
+  /** `VisibilityTimeout` of each receive, in seconds. */
+  readonly visibilityTimeoutSeconds: number;
+  /** `WaitTimeSeconds` of each receive (0–20). */
+  readonly waitTimeSeconds: number;
+  /** Called with the operation name of each failed call or batch entry. */
+  readonly onError?: (operation: string) => void;
+}
+
+/** A received message: what the worker needs of it. */
+export interface ReceivedMessage {
+  /** The SQS message id. */
+  readonly messageId: string;
+  /** The receipt handle, valid while the message is ours. */
+  readonly receiptHandle: string;
+  /** The body. */
+  readonly body: string;
+  /** When the producer sent it (ms since the epoch), for end-to-end latency. */
+  readonly sentTimestamp: number | undefined;
+  /** How many times SQS has handed it out, this time included. */
+  readonly receiveCount: number;
+}
+
+/** The SQS side of the service. */
+export class SqsSource {
+  readonly #options: SqsSourceOptions;
+  readonly #deletes: Batcher<string>;
+  readonly #visibility: Batcher<{ receiptHandle: string; seconds: number }>;
+
+  /** Makes the source of `options.queueUrl`. */
+  constructor(options: SqsSourceOptions) {
+    this.#options = options;
+    this.#deletes = new Batcher({ flush: (handles) => this.#deleteBatch(handles) });
+    this.#visibility = new Batcher({ flush: (entries) => this.#visibilityBatch(entries) });
+  }
+
+  /** Whether invalid messages are copied to an invalid-message queue. */
+  get invalidQueueEnabled(): boolean {
+    return this.#options.invalidQueueUrl !== undefined;
+  }
+
+  /** The queue consumed. */
+  get queueUrl(): string {
+    return this.#options.queueUrl;
+  }
+
+  /** One long poll. Rejects on failure; `signal` aborts the poll at once (shutdown). */
+  async receive(signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    const { client, queueUrl, maxMessages, visibilityTimeoutSeconds, waitTimeSeconds } =
+      this.#options;
+    const output = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: maxMessages,
+        VisibilityTimeout: visibilityTimeoutSeconds,
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ["SentTimestamp", "ApproximateReceiveCount"],
+      }),
+      { abortSignal: signal },
+    );
+    const messages: ReceivedMessage[] = [];
+    for (const m of output.Messages ?? []) {
+      if (m.MessageId === undefined || m.ReceiptHandle === undefined) continue;
+      messages.push({
+        messageId: m.MessageId,
+        receiptHandle: m.ReceiptHandle,
+        body: m.Body ?? "",
+        sentTimestamp: numberAttribute(m, "SentTimestamp"),
+        receiveCount: numberAttribute(m, "ApproximateReceiveCount") ?? 1,
+      });
+    }
+    return messages;
+  }
+
+  /** Deletes a message (batched). Resolves `false` when its entry failed. */
+  delete(receiptHandle: string): Promise<boolean> {
+    return this.#deletes.add(receiptHandle);
+  }
+
+  /** Sets a message's visibility timeout from now (batched); 0 releases it at once. */
+  changeVisibility(receiptHandle: string, seconds: number): Promise<boolean> {
+    return this.#visibility.add({ receiptHandle, seconds });
+  }
+
+  /** Copies an invalid message to the invalid-message queue with its reason. */
+  async sendInvalid(message: ReceivedMessage, rejection: Rejection): Promise<boolean> {
+    const url = this.#options.invalidQueueUrl;
+    if (url === undefined) return true;
+    try {
+      await this.#options.client.send(
+        new SendMessageCommand({
+          QueueUrl: url,
+          MessageBody: message.body,
+          MessageAttributes: {
+            reason: { DataType: "String", StringValue: rejection.reason },
+            detail: { DataType: "String", StringValue: rejection.detail.slice(0, 1024) },
+            source_message_id: { DataType: "String", StringValue: message.messageId },
+          },
+        }),
+      );
+      return true;
+    } catch {
+      this.#options.onError?.("SendMessage");
+      return false;
+    }
+  }
+
+  /** Readiness: whether the queue answers. */
+  async probe(signal?: AbortSignal): Promise<void> {
+    await this.#options.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.#options.queueUrl,
+        AttributeNames: ["QueueArn"],
+      }),
+      { abortSignal: signal },
+    );
+  }
+
+  /** Waits for pending deletes and visibility changes (shutdown). */
+  async drain(): Promise<void> {
+    await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
+  }
+
+  #deleteBatch(handles: readonly string[]): Promise<boolean[]> {
+    const Entries = handles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle }));
+    return this.#batch("DeleteMessageBatch", Entries.length, () =>
+      this.#options.client.send(
+        new DeleteMessageBatchCommand({ QueueUrl: this.#options.queueUrl, Entries }),
+      ));
+  }
+
+  #visibilityBatch(
+    entries: readonly { receiptHandle: string; seconds: number }[],
+  ): Promise<boolean[]> {
+    const Entries = entries.map((e, i) => ({
+      Id: String(i),
+      ReceiptHandle: e.receiptHandle,
+      VisibilityTimeout: e.seconds,
+    }));
+    return this.#batch(
+      "ChangeMessageVisibilityBatch",
+      Entries.length,
+      () =>
+        this.#options.client.send(
+          new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.#options.queueUrl, Entries }),
+        ),
+    );
+  }
+
+  /** Runs a batch call and reads each entry's own outcome (the call answers 200 regardless). */
+  async #batch(
+    operation: string,
+    count: number,
+    call: () => Promise<{ Successful?: { Id?: string | undefined }[] | undefined }>,
+  ): Promise<boolean[]> {
+    const results = new Array<boolean>(count).fill(false);
+    try {
+      const output = await call();
+      for (const s of output.Successful ?? []) results[Number(s.Id)] = true;
+    } catch {
+      // Every entry stays false.
+    }
+    for (const ok of results) if (!ok) this.#options.onError?.(operation);
+    return results;
+  }
+}
+
+/** Resolves a queue name to its URL. */
+export async function resolveQueueUrl(
+  client: SQSClient,
+  queueName: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const output = await client.send(new GetQueueUrlCommand({ QueueName: queueName }), {
+    abortSignal: signal,
+  });
+  if (output.QueueUrl === undefined) throw new Error(`GetQueueUrl gave no URL for ${queueName}`);
+  return output.QueueUrl;
+}
+
+function numberAttribute(message: Message, name: string): number | undefined {
+  const value = message.Attributes?.[name as keyof typeof message.Attributes];
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}

@@ -1,0 +1,215 @@
+/**
+ * A worker: one receive loop. It long-polls the queue, and hands each message to its own task
+ * — decode and validate, publish every event in order, then delete — without waiting for it, so
+ * one worker keeps hundreds of submissions in the shared publisher (up to the capacity).
+ *
+ * Every way a message can end is named here: published and deleted; rejected (counted, copied to
+ * the invalid queue when configured) and deleted; released for redelivery (shutdown or publish
+ * timeout); or left to time out when even that fails.
+ *
+ * @module
+ */
+import { backoffDelay, sleep } from "./backoff.ts";
+import type { Capacity } from "./capacity.ts";
+import { decodeMessage, type PartitionKeyField } from "./codec.ts";
+import type { Logger } from "./logging.ts";
+import type { Metrics } from "./metrics.ts";
+import type { OrderedPublisher } from "./ordered_publisher.ts";
+import type { Rejection } from "./reject_reason.ts";
+import type { ReceivedMessage, SqsSource } from "./sqs_source.ts";
+import type { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
+
+/** What a worker works with, shared by all workers. */
+export interface WorkerOptions {
+  /** The worker's number, for logs. */
+  readonly id: number;
+  readonly source: SqsSource;
+  readonly publisher: OrderedPublisher;
+  readonly heartbeat: VisibilityHeartbeat;
+  readonly capacity: Capacity;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** The partition key field of the records. */
+  readonly partitionKey: PartitionKeyField;
+  /** Messages per receive; a receive waits until this many fit in the capacity. */
+  readonly maxMessages: number;
+  /** After this long a message still not published is released, in milliseconds. */
+  readonly publishTimeoutMs: number;
+  /** Aborted to stop receiving (SIGTERM): aborts the long poll at once. */
+  readonly stopReceiving: AbortSignal;
+  /** Aborted to give up on messages in progress (shutdown timeout): they are released. */
+  readonly giveUp: AbortSignal;
+  /** Called after each receive: `true` when it succeeded (readiness). */
+  readonly onReceive?: (ok: boolean) => void;
+}
+
+/** How many times a delete is tried before the message is left to come back. */
+const DELETE_ATTEMPTS = 5;
+
+/** One receive loop and the tasks of the messages it received. */
+export class Worker {
+  readonly #o: WorkerOptions;
+  readonly #tasks = new Set<Promise<void>>();
+
+  /** Makes a worker; {@linkcode Worker.run} starts it. */
+  constructor(options: WorkerOptions) {
+    this.#o = options;
+  }
+
+  /** Messages of this worker in progress. */
+  get inProgress(): number {
+    return this.#tasks.size;
+  }
+
+  /** Receives until `stopReceiving` aborts. Never rejects. */
+  async run(): Promise<void> {
+    const { source, capacity, stopReceiving, maxMessages, logger, metrics } = this.#o;
+    let failures = 0;
+    while (!stopReceiving.aborted) {
+      await capacity.waitForRoom(maxMessages, stopReceiving);
+      if (stopReceiving.aborted) break;
+      let messages: ReceivedMessage[];
+      try {
+        messages = await source.receive(stopReceiving);
+        failures = 0;
+        this.#o.onReceive?.(true);
+      } catch (error) {
+        if (stopReceiving.aborted) break;
+        failures++;
+        metrics.sqsErrors.inc({ operation: "ReceiveMessage" });
+        this.#o.onReceive?.(false);
+        const delay = backoffDelay(failures, { baseMs: 200, capMs: 10_000 });
+        logger.warn("receive failed ({failures} in a row), retrying in {delay} ms: {error}", {
+          worker: this.#o.id,
+          failures,
+          delay,
+          error: describe(error),
+        });
+        await sleep(delay, stopReceiving);
+        continue;
+      }
+      for (const message of messages) this.#start(message);
+    }
+  }
+
+  /** Resolves when every message this worker received has ended. */
+  async settled(): Promise<void> {
+    while (this.#tasks.size > 0) await Promise.all(this.#tasks);
+  }
+
+  #start(message: ReceivedMessage): void {
+    const { capacity, heartbeat, metrics } = this.#o;
+    capacity.acquire();
+    metrics.messagesReceived.inc();
+    metrics.messagesInFlight.inc();
+    heartbeat.track(message.messageId, message.receiptHandle);
+    const task = this.#process(message)
+      .catch((error) => {
+        // A defect, not an input problem: keep the message (it comes back) and the worker.
+        this.#o.logger.error("unexpected failure processing {messageId}: {error}", {
+          messageId: message.messageId,
+          error: describe(error),
+        });
+      })
+      .finally(() => {
+        heartbeat.untrack(message.messageId);
+        metrics.messagesInFlight.dec();
+        capacity.release();
+        this.#tasks.delete(task);
+      });
+    this.#tasks.add(task);
+  }
+
+  async #process(message: ReceivedMessage): Promise<void> {
+    const { metrics, publisher, partitionKey, giveUp } = this.#o;
+    const started = performance.now();
+    const decoded = decodeMessage(message.body, { processedAt: new Date(), partitionKey });
+    if (!decoded.ok) return await this.#reject(message, decoded);
+    if (decoded.unknownEventTypes.length > 0) {
+      metrics.unknownEventTypes.inc(decoded.unknownEventTypes.length);
+      this.#o.logger.debug("ignored unknown event types {types} in {submissionId}", {
+        messageId: message.messageId,
+        submissionId: decoded.submissionId,
+        types: decoded.unknownEventTypes.slice(0, 10).map((t) => t.slice(0, 64)),
+      });
+    }
+    // Give up on shutdown, or when publishing takes longer than the publish timeout.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.#o.publishTimeoutMs);
+    const signal = AbortSignal.any([giveUp, timeout.signal]);
+    const outcome = await publisher.publish(decoded.records, { signal }).finally(() =>
+      clearTimeout(timer)
+    );
+    if (!outcome.complete) {
+      return await this.#release(message, giveUp.aborted ? "shutdown" : "publish_timeout", {
+        published: outcome.published,
+        events: decoded.records.length,
+      });
+    }
+    if (message.sentTimestamp !== undefined) {
+      metrics.endToEndSeconds.observe(Math.max(0, Date.now() - message.sentTimestamp) / 1000);
+    }
+    if (await this.#delete(message, "published")) {
+      metrics.messageSeconds.observe((performance.now() - started) / 1000);
+      metrics.lastSuccess.set(Date.now() / 1000);
+    }
+  }
+
+  async #reject(message: ReceivedMessage, rejection: Rejection): Promise<void> {
+    const { metrics, source, logger } = this.#o;
+    metrics.messagesInvalid.inc({ reason: rejection.reason });
+    // The detail never holds the payload; the payload itself is never logged.
+    logger.warn("dropping invalid message {messageId}: {reason}: {detail}", {
+      messageId: message.messageId,
+      reason: rejection.reason,
+      detail: rejection.detail,
+      receiveCount: message.receiveCount,
+    });
+    if (!await source.sendInvalid(message, rejection)) {
+      // Not deleted: the message becomes visible again after its timeout and is retried then.
+      logger.warn("could not copy {messageId} to the invalid queue; it will come back", {
+        messageId: message.messageId,
+      });
+      return;
+    }
+    if (source.invalidQueueEnabled) metrics.messagesDeadLettered.inc();
+    await this.#delete(message, "rejected");
+  }
+
+  async #release(
+    message: ReceivedMessage,
+    cause: "shutdown" | "publish_timeout",
+    progress: { published: number; events: number },
+  ): Promise<void> {
+    this.#o.logger.warn("releasing {messageId} ({cause}) after {published}/{events} events", {
+      messageId: message.messageId,
+      cause,
+      ...progress,
+    });
+    this.#o.heartbeat.untrack(message.messageId);
+    if (await this.#o.source.changeVisibility(message.receiptHandle, 0)) {
+      this.#o.metrics.messagesReleased.inc({ cause });
+    }
+  }
+
+  /** Deletes with a few retries; the heartbeat keeps the message ours meanwhile. */
+  async #delete(message: ReceivedMessage, outcome: "published" | "rejected"): Promise<boolean> {
+    for (let attempt = 1; attempt <= DELETE_ATTEMPTS; attempt++) {
+      if (await this.#o.source.delete(message.receiptHandle)) {
+        this.#o.metrics.messagesDeleted.inc({ outcome });
+        return true;
+      }
+      if (attempt < DELETE_ATTEMPTS) await sleep(backoffDelay(attempt, { baseMs: 200 }));
+    }
+    // Its events are in the stream; when it comes back they are published again with the same
+    // event ids, which consumers drop.
+    this.#o.logger.error("could not delete {messageId}; it will be redelivered", {
+      messageId: message.messageId,
+    });
+    return false;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error);
+}
