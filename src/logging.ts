@@ -8,8 +8,8 @@
 import {
   configure,
   getConsoleSink,
+  getJsonLinesFormatter,
   getLogger as logtapeLogger,
-  jsonLinesFormatter,
   type Logger,
   type LogLevel,
   reset,
@@ -23,7 +23,8 @@ export async function setupLogging(level: LogLevel): Promise<void> {
     reset: true,
     sinks: {
       stderr: getConsoleSink({
-        formatter: jsonLinesFormatter,
+        // The message stays its template (stable for log queries); fields sit at the top level.
+        formatter: getJsonLinesFormatter({ message: "template", properties: "flatten" }),
         levelMap: {
           trace: "error",
           debug: "error",
