@@ -117,6 +117,11 @@ export function createMetrics() {
       labelNames: ["operation"] as const,
       registers,
     }),
+    workerErrors: new client.Counter({
+      name: "edr_worker_errors_total",
+      help: "Unexpected failures while processing a message (defects; the message comes back)",
+      registers,
+    }),
     visibilityExtensions: new client.Counter({
       name: "edr_visibility_extensions_total",
       help: "Visibility timeouts extended by the heartbeat",

@@ -106,6 +106,7 @@ export class Worker {
     const task = this.#process(message)
       .catch((error) => {
         // A defect, not an input problem: keep the message (it comes back) and the worker.
+        metrics.workerErrors.inc();
         this.#o.logger.error("unexpected failure processing {messageId}: {error}", {
           messageId: message.messageId,
           error: describe(error),
