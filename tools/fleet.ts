@@ -766,7 +766,8 @@ async function sendBatch(
             MessageBody: e.message.body,
           })),
         }),
-        { abortSignal: options.signal },
+        // No abort signal: a send cut off mid-flight may still have been accepted by SQS, and
+        // then its message would be missing from the manifest. Aborts stop the waits instead.
       );
       stats.requests++;
       // Only an entry listed as Successful is sent; anything else is sent again.
@@ -1001,8 +1002,8 @@ async function runRounds(
       try {
         // Faithful: each submission is its own SendMessage, as the original simulator does.
         await options.sqs.send(
+          // Not aborted mid-flight, so that every message SQS accepted is in the manifest.
           new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: message.body }),
-          { abortSignal: options.signal },
         );
         stats.requests++;
         sentThisRound++;
