@@ -25,17 +25,33 @@ export class Capacity {
   /** Resolves when `units` more fit (at most the limit), or when `signal` aborts. */
   async waitForRoom(units: number, signal?: AbortSignal): Promise<void> {
     const need = Math.min(units, this.#limit);
-    while (this.#used + need > this.#limit && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          signal?.removeEventListener("abort", wake);
-          this.#waiters = this.#waiters.filter((w) => w !== wake);
-          resolve();
-        };
-        this.#waiters.push(wake);
-        signal?.addEventListener("abort", wake, { once: true });
-      });
-    }
+    while (this.#used + need > this.#limit && !signal?.aborted) await this.#nextRelease(signal);
+  }
+
+  /**
+   * Waits like {@linkcode Capacity.waitForRoom}, then takes the `units` in the same step: every
+   * waiter woken by one release sees the same room free, and only one may take it. Resolves
+   * `false`, having taken nothing, when `signal` aborts.
+   */
+  async reserve(units: number, signal?: AbortSignal): Promise<boolean> {
+    const need = Math.min(units, this.#limit);
+    while (this.#used + need > this.#limit && !signal?.aborted) await this.#nextRelease(signal);
+    if (signal?.aborted) return false;
+    this.acquire(units);
+    return true;
+  }
+
+  /** Resolves at the next release, or when `signal` aborts. */
+  #nextRelease(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", wake);
+        this.#waiters = this.#waiters.filter((w) => w !== wake);
+        resolve();
+      };
+      this.#waiters.push(wake);
+      signal?.addEventListener("abort", wake, { once: true });
+    });
   }
 
   /** Takes `units`. */

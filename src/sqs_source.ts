@@ -50,6 +50,21 @@ export interface ReceivedMessage {
   readonly receiveCount: number;
 }
 
+/**
+ * How copying an invalid message to the invalid-message queue ended: `copied` (or no such queue
+ * is configured); `failed`, worth trying again when the message comes back; or `refused`, SQS
+ * refusing this very message (an empty body, too large with the attributes), which no retry
+ * can change.
+ */
+export type CopyOutcome = "copied" | "failed" | "refused";
+
+/** Error codes of a request SQS refuses for what it carries, not for the state of the service. */
+const REFUSED_CODES = new Set([
+  "MissingParameter",
+  "InvalidParameterValue",
+  "InvalidMessageContents",
+]);
+
 /** The SQS side of the service. */
 export class SqsSource {
   readonly #options: SqsSourceOptions;
@@ -112,9 +127,9 @@ export class SqsSource {
   }
 
   /** Copies an invalid message to the invalid-message queue with its reason. */
-  async sendInvalid(message: ReceivedMessage, rejection: Rejection): Promise<boolean> {
+  async sendInvalid(message: ReceivedMessage, rejection: Rejection): Promise<CopyOutcome> {
     const url = this.#options.invalidQueueUrl;
-    if (url === undefined) return true;
+    if (url === undefined) return "copied";
     try {
       await this.#options.client.send(
         new SendMessageCommand({
@@ -127,10 +142,10 @@ export class SqsSource {
           },
         }),
       );
-      return true;
-    } catch {
+      return "copied";
+    } catch (error) {
       this.#options.onError?.("SendMessage");
-      return false;
+      return refusedForGood(error) ? "refused" : "failed";
     }
   }
 
@@ -205,6 +220,17 @@ export async function resolveQueueUrl(
   });
   if (output.QueueUrl === undefined) throw new Error(`GetQueueUrl gave no URL for ${queueName}`);
   return output.QueueUrl;
+}
+
+/**
+ * Whether SQS answered a client fault about the request's content (a missing or invalid
+ * parameter). Throttling, a missing queue or denied access are not: they may pass.
+ */
+function refusedForGood(error: unknown): boolean {
+  const { $fault, name } = error as { $fault?: unknown; name?: unknown };
+  if ($fault !== "client" || typeof name !== "string") return false;
+  // LocalStack and fauxqs prefix the code: AWS.SimpleQueueService.MissingParameter.
+  return REFUSED_CODES.has(name.slice(name.lastIndexOf(".") + 1));
 }
 
 function numberAttribute(message: Message, name: string): number | undefined {

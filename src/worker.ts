@@ -4,8 +4,8 @@
  * one worker keeps hundreds of submissions in the shared publisher (up to the capacity).
  *
  * Every way a message can end is named here: published and deleted; rejected (counted, copied to
- * the invalid queue when configured) and deleted; released for redelivery (shutdown or publish
- * timeout); or left to time out when even that fails.
+ * the invalid queue when configured and SQS accepts the copy) and deleted; released for
+ * redelivery (shutdown or publish timeout); or left to time out when even that fails.
  *
  * @module
  */
@@ -66,14 +66,16 @@ export class Worker {
     const { source, capacity, stopReceiving, maxMessages, logger, metrics } = this.#o;
     let failures = 0;
     while (!stopReceiving.aborted) {
-      await capacity.waitForRoom(maxMessages, stopReceiving);
-      if (stopReceiving.aborted) break;
+      // Reserved before the receive: workers that only waited for room would all see the same
+      // room free after one release, and together receive past the limit.
+      if (!await capacity.reserve(maxMessages, stopReceiving)) break;
       let messages: ReceivedMessage[];
       try {
         messages = await source.receive(stopReceiving);
         failures = 0;
         this.#o.onReceive?.(true);
       } catch (error) {
+        capacity.release(maxMessages);
         if (stopReceiving.aborted) break;
         failures++;
         metrics.sqsErrors.inc({ operation: "ReceiveMessage" });
@@ -88,6 +90,8 @@ export class Worker {
         await sleep(delay, stopReceiving);
         continue;
       }
+      // Each message keeps its unit until it ends; what the receive did not fill goes back.
+      capacity.release(maxMessages - messages.length);
       for (const message of messages) this.#start(message);
     }
   }
@@ -99,7 +103,6 @@ export class Worker {
 
   #start(message: ReceivedMessage): void {
     const { capacity, heartbeat, metrics } = this.#o;
-    capacity.acquire();
     metrics.messagesReceived.inc();
     metrics.messagesInFlight.inc();
     heartbeat.track(message.messageId, message.receiptHandle);
@@ -166,14 +169,21 @@ export class Worker {
       detail: rejection.detail,
       receiveCount: message.receiveCount,
     });
-    if (!await source.sendInvalid(message, rejection)) {
+    const copy = await source.sendInvalid(message, rejection);
+    if (copy === "failed") {
       // Not deleted: the message becomes visible again after its timeout and is retried then.
       logger.warn("could not copy {messageId} to the invalid queue; it will come back", {
         messageId: message.messageId,
       });
       return;
     }
-    if (source.invalidQueueEnabled) metrics.messagesDeadLettered.inc();
+    if (copy === "refused") {
+      // Kept, it would come back and be refused again forever. It is invalid: deleting it loses
+      // no valid data.
+      logger.error("SQS refuses a copy of {messageId} in the invalid queue; deleting it", {
+        messageId: message.messageId,
+      });
+    } else if (source.invalidQueueEnabled) metrics.messagesDeadLettered.inc();
     await this.#delete(message, "rejected");
   }
 
