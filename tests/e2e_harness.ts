@@ -122,8 +122,6 @@ export interface E2eStack extends AsyncDisposable {
   readonly sqs: SQSClient;
   /** A Kinesis client of the harness (reading the stream). */
   readonly kinesis: KinesisClient;
-  /** Requests the emulators saw aborted mid-body (see {@linkcode startE2eStack}). */
-  readonly abortedEmulatorRequests: () => number;
   /** Destroys the clients and stops the stack. Idempotent. */
   stop(): Promise<void>;
 }
@@ -137,43 +135,11 @@ export interface E2eStackOptions extends LocalStackOptions {
   readonly faultSeed?: number;
 }
 
-/**
- * Whether an uncaught error is kinesalite rethrowing a request aborted mid-body: kinesalite
- * 3.3.3 handles every request with `req.on('error', function(err) { throw err })`, so a client
- * that disconnects while its body is still being read (the fault proxy cutting a forwarded
- * `PutRecords` when an outage starts) throws out of this process. Against Kinesis that is a
- * non-event.
- */
-function isAbortedEmulatorRequest(error: unknown): boolean {
-  const { code, message, stack } = (error ?? {}) as Record<string, unknown>;
-  return code === "ECONNRESET" && message === "aborted" && typeof stack === "string" &&
-    stack.includes("abortIncoming");
-}
-
-/**
- * Starts a local stack (no faults unless `options.faults`) and the harness's clients.
- *
- * While it runs, the one uncaught error kinesalite throws for a request aborted mid-body is
- * counted instead of failing the test (see {@linkcode isAbortedEmulatorRequest}); every other
- * uncaught error still does.
- */
+/** Starts a local stack (no faults unless `options.faults`) and the harness's clients. */
 export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
   const { faultSeed = 1, ...stackOptions } = options;
   const draws = new SeededRandom(faultSeed);
-  let aborted = 0;
-  const onUncaught = (event: ErrorEvent) => {
-    if (!isAbortedEmulatorRequest(event.error)) return;
-    aborted++;
-    event.preventDefault();
-  };
-  globalThis.addEventListener("error", onUncaught);
-  let stack: LocalStack;
-  try {
-    stack = await startLocalStack({ random: () => draws.float(), ...stackOptions });
-  } catch (error) {
-    globalThis.removeEventListener("error", onUncaught);
-    throw error;
-  }
+  const stack = await startLocalStack({ random: () => draws.float(), ...stackOptions });
   const { sqs, kinesis } = stack.createClients();
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -181,13 +147,11 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
       sqs.destroy();
       kinesis.destroy();
       await stack.stop();
-      globalThis.removeEventListener("error", onUncaught);
     })();
   return {
     stack,
     sqs,
     kinesis,
-    abortedEmulatorRequests: () => aborted,
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -560,10 +560,13 @@ class FaultProxyServer implements FaultProxy {
     );
   }
 
-  /** Forwards a request whose body nobody needs to read: both directions are streamed. */
+  /**
+   * Forwards a request whose body nobody needs to read. The body is still read whole first
+   * (requests are small): streamed, a client dropping mid-body would cut the upstream request
+   * short (see #request on kinesalite). The response is streamed back.
+   */
   #forwardStreaming(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const upstream = this.#request(req, res, endToEndHeaders(req.headers));
-    if (upstream) req.pipe(upstream);
+    readBody(req, (body) => this.#forwardBuffered(req, res, body));
   }
 
   /**
@@ -600,6 +603,7 @@ class FaultProxyServer implements FaultProxy {
       agent: this.#agent,
     }, (upstreamRes) => {
       upstreamRes.on("error", () => req.socket.destroy());
+      if (res.destroyed) return void upstreamRes.resume(); // the client is gone
       if (onReply) {
         readBody(
           upstreamRes,
@@ -619,9 +623,14 @@ class FaultProxyServer implements FaultProxy {
       // Mirror what the client would have seen talking to the emulator directly.
       req.socket.destroy();
     });
-    // The client gave up (SDK timeout, socket destroyed by an outage): stop the upstream call.
+    // The client gave up (SDK timeout, socket destroyed by an outage). An SQS call is stopped,
+    // so an abandoned long poll takes no message. A Kinesis call is left to finish and its
+    // answer dropped: closing kinesalite's connection before it has answered makes it throw
+    // from its request 'error' handler, an uncaught exception in the process hosting it.
     res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished || this.service === "kinesis") return;
+      if (upstream.writableFinished) upstream.destroy();
+      else upstream.once("finish", () => upstream.destroy());
     });
     return upstream;
   }
