@@ -245,10 +245,11 @@ Deno.test("batches fill across submissions up to 500 records and 5 MiB", async (
 
   // 40 KiB records: at most 127 fit in 5 MiB.
   const big = new FakeSink({ random: prng(10) });
-  const bigPublisher = new OrderedPublisher({ sink: big, lingerMs: 5 });
-  await Promise.all(
-    Array.from({ length: 300 }, (_, i) => bigPublisher.publish(submission(`b${i}`, 1, 40_000))),
-  );
+  const bigPublisher = new OrderedPublisher({ sink: big, lingerMs: 50 });
+  // Built before publishing: building 12 MB takes longer than the linger, which would let
+  // small batches go first and make the byte limit untested.
+  const bigSubmissions = Array.from({ length: 300 }, (_, i) => submission(`b${i}`, 1, 40_000));
+  await Promise.all(bigSubmissions.map((records) => bigPublisher.publish(records)));
   assert.deepEqual(big.violations, []);
   assert.ok(Math.max(...big.calls.map((c) => c.bytes)) > 4 * 1024 * 1024);
   assert.equal(big.stream.length, 300);
