@@ -124,9 +124,11 @@ export class OrderedPublisher {
 
   /**
    * Publishes one submission's records in order. Never rejects: faults are retried until every
-   * record is in (`complete: true`) or `signal` aborts (`complete: false`). After an abort the
-   * promise still waits for a record already in flight, so no record of the submission is
-   * outstanding once it settles.
+   * record is in (`complete: true`) or `signal` aborts (`complete: false`, at once).
+   *
+   * After an abort a record already in flight may still land; nothing after it is sent. That is
+   * safe for order: when the message comes back, its copies start again from event 0, and the
+   * first copy of every event still comes after the first copy of the one before it.
    */
   publish(records: readonly SinkRecord[], options: PublishOptions = {}): Promise<PublishOutcome> {
     if (records.length === 0) return Promise.resolve({ complete: true, published: 0 });
@@ -150,7 +152,10 @@ export class OrderedPublisher {
     });
   }
 
-  /** Resolves once no submission is being published and no call is in flight. */
+  /**
+   * Resolves once no submission is being published and no call is in flight (a call of an
+   * aborted submission may still be in flight: wait for it, bounded, before exiting).
+   */
   idle(): Promise<void> {
     if (this.#chains === 0 && this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -165,8 +170,9 @@ export class OrderedPublisher {
 
   #abort(chain: Chain): void {
     if (chain.state === "backoff") clearTimeout(chain.retryTimer);
-    // An in-flight chain settles when its call returns; a ready one is skipped by the queue.
-    if (chain.state === "ready" || chain.state === "backoff") this.#settle(chain);
+    // A ready chain left in the queue is skipped there; an in-flight one is ignored when its
+    // call returns (#advance).
+    this.#settle(chain);
   }
 
   #settle(chain: Chain): void {
@@ -286,13 +292,13 @@ export class OrderedPublisher {
 
   /** Moves a chain on after its record's call: next record, retry, or done. */
   #advance(chain: Chain, errorCode: string | undefined): void {
+    if (chain.state === "settled") return; // aborted while its record was in flight
     if (errorCode === undefined) {
       chain.next++;
       chain.failures = 0;
-      if (chain.next === chain.records.length || chain.signal?.aborted) return this.#settle(chain);
+      if (chain.next === chain.records.length) return this.#settle(chain);
       return this.#makeReady(chain);
     }
-    if (chain.signal?.aborted) return this.#settle(chain);
     chain.failures++;
     const delay = backoffDelay(chain.failures, this.#backoff);
     this.#observer.onRecordRetry?.(errorCode, delay);

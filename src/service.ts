@@ -196,8 +196,9 @@ export class PreprocessorService {
   }
 
   /**
-   * Graceful shutdown; idempotent. Stops receiving at once, waits for messages in flight until
-   * 80 % of `timeoutMs` (default: the configured shutdown timeout), then releases the rest.
+   * Graceful shutdown; idempotent. Stops receiving at once, lets messages in flight finish until
+   * 80 % of `timeoutMs` (default: the configured shutdown timeout), then releases the rest;
+   * every wait is bounded by `timeoutMs`, so a dead dependency cannot hold the exit.
    */
   stop(timeoutMs = this.#o.config.shutdownTimeoutSeconds * 1000): Promise<void> {
     this.#stopped ??= this.#stop(timeoutMs);
@@ -205,27 +206,27 @@ export class PreprocessorService {
   }
 
   async #stop(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
     this.#state = "stopping";
-    const inFlight = this.inFlight;
-    logger.info("stopping: no more receives; {inFlight} messages in flight", { inFlight });
+    logger.info("stopping: no more receives; {inFlight} messages in flight", {
+      inFlight: this.inFlight,
+    });
     this.#stopReceiving.abort();
-    await this.#main;
+    await this.#main; // the receive loops end at once: their long polls are aborted
     const settled = Promise.all(this.#workers.map((w) => w.settled()));
-    const grace = new AbortController();
-    const finished = await Promise.race([
-      settled.then(() => true),
-      sleep(timeoutMs * 0.8, grace.signal).then(() => false),
-    ]);
-    grace.abort();
-    if (!finished) {
+    if (!await within(settled, deadline - performance.now() - timeoutMs * 0.2)) {
       logger.warn("shutdown timeout: releasing {count} messages still in flight", {
         count: this.inFlight,
       });
       this.#giveUp.abort();
-      await settled;
     }
-    await this.#publisher.idle();
-    await this.#source?.drain();
+    // Releases, deletes and a Kinesis call of an aborted submission may still be under way.
+    const drained = Promise.all([settled, this.#publisher.idle(), this.#source?.drain()]);
+    if (!await within(drained, deadline - performance.now())) {
+      logger.error("shutdown timeout: {count} messages not released; they come back by timeout", {
+        count: this.inFlight,
+      });
+    }
     this.#heartbeat.stop();
     clearInterval(this.#readinessTimer);
     await this.#http?.shutdown();
@@ -243,4 +244,15 @@ export class PreprocessorService {
       else logger.warn("not ready: {dependencies}", fields);
     }
   }
+}
+
+/** Whether `promise` settles within `ms` milliseconds (it is not cancelled otherwise). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  const done = await Promise.race([
+    promise.then(() => true),
+    sleep(Math.max(0, ms), timer.signal).then(() => false),
+  ]);
+  timer.abort();
+  return done;
 }
