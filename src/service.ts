@@ -164,6 +164,7 @@ export class PreprocessorService {
           partitionKey: config.partitionKey,
           maxMessages: config.maxMessages,
           publishTimeoutMs: config.publishTimeoutSeconds * 1000,
+          deleteRetryMs: config.visibilityTimeoutSeconds * 1000,
           stopReceiving: this.#stopReceiving.signal,
           giveUp: this.#giveUp.signal,
         }),

@@ -35,6 +35,8 @@ export interface WorkerOptions {
   readonly maxMessages: number;
   /** After this long a message still not published is released, in milliseconds. */
   readonly publishTimeoutMs: number;
+  /** How long a failing delete is retried, in milliseconds (one visibility timeout). */
+  readonly deleteRetryMs: number;
   /** Aborted to stop receiving (SIGTERM): aborts the long poll at once. */
   readonly stopReceiving: AbortSignal;
   /** Aborted to give up on messages in progress (shutdown timeout): they are released. */
@@ -42,9 +44,6 @@ export interface WorkerOptions {
   /** Called after each receive: `true` when it succeeded (readiness). */
   readonly onReceive?: (ok: boolean) => void;
 }
-
-/** How many times a delete is tried before the message is left to come back. */
-const DELETE_ATTEMPTS = 5;
 
 /** One receive loop and the tasks of the messages it received. */
 export class Worker {
@@ -203,14 +202,19 @@ export class Worker {
     }
   }
 
-  /** Deletes with a few retries; the heartbeat keeps the message ours meanwhile. */
+  /**
+   * Deletes, retrying for up to one visibility timeout (SQS briefly unreachable): the heartbeat
+   * keeps the message ours meanwhile, and a delete that gives up means a redelivery.
+   */
   async #delete(message: ReceivedMessage, outcome: "published" | "rejected"): Promise<boolean> {
-    for (let attempt = 1; attempt <= DELETE_ATTEMPTS; attempt++) {
+    const giveUpAt = performance.now() + this.#o.deleteRetryMs;
+    for (let attempt = 1;; attempt++) {
       if (await this.#o.source.delete(message.receiptHandle)) {
         this.#o.metrics.messagesDeleted.inc({ outcome });
         return true;
       }
-      if (attempt < DELETE_ATTEMPTS) await sleep(backoffDelay(attempt, { baseMs: 200 }));
+      if (performance.now() >= giveUpAt || this.#o.giveUp.aborted) break;
+      await sleep(backoffDelay(attempt, { baseMs: 200, capMs: 2_000 }), this.#o.giveUp);
     }
     // Its events are in the stream; when it comes back they are published again with the same
     // event ids, which consumers drop.
