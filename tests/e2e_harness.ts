@@ -50,6 +50,7 @@ import {
   sendMessages,
 } from "../tools/fleet.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../tools/local_stack.ts";
+import type { FaultStats } from "../tools/fault_proxy.ts";
 import {
   formatReport,
   getQueueDepth,
@@ -379,6 +380,40 @@ export async function startInProcessService(
   const running = new InProcessService(loadConfig(env), options.sink);
   await running.service.start();
   return running;
+}
+
+/** What {@linkcode runInProcessUntilDrained} found. */
+export interface DrainedRun {
+  /** The service's metrics just before it stopped. */
+  readonly metrics: MetricsSnapshot;
+  /** The Kinesis fault proxy's counters (the faults are reset afterwards). */
+  readonly kinesisStats: FaultStats;
+  /** The stream reconciled with the load's manifest. */
+  readonly report: ReconcileReport;
+}
+
+/**
+ * Preloads `load`, runs an in-process service until the queue is drained, stops it, clears the
+ * faults (so the stream can be read) and reconciles: the common shape of the fault scenarios.
+ */
+export async function runInProcessUntilDrained(
+  e2e: E2eStack,
+  load: Load,
+  overrides: Readonly<Record<string, string>> = {},
+): Promise<DrainedRun> {
+  await preload(e2e, load.messages);
+  const service = await startInProcessService(e2e, overrides);
+  let metrics: MetricsSnapshot;
+  try {
+    await waitDrained(e2e, [service]);
+    metrics = await service.metrics();
+  } finally {
+    await service.stop();
+  }
+  const kinesisStats = e2e.stack.faults.stats().kinesis;
+  e2e.stack.faults.reset();
+  const { report } = await verify(e2e, load.manifest);
+  return { metrics, kinesisStats, report };
 }
 
 /** How a service subprocess ended. */

@@ -10,13 +10,10 @@ import assert from "node:assert/strict";
 import {
   assertReconciled,
   createLoad,
-  preload,
   printSummary,
+  runInProcessUntilDrained,
   secondsSince,
   startE2eStack,
-  startInProcessService,
-  verify,
-  waitDrained,
 } from "./e2e_harness.ts";
 
 for (const [errorProbability, seed] of [[0.1, 101], [0.3, 103]] as const) {
@@ -27,18 +24,7 @@ for (const [errorProbability, seed] of [[0.1, 101], [0.3, 103]] as const) {
       faultSeed: seed,
     });
     const load = createLoad({ seed, count: 2_500 });
-    await preload(e2e, load.messages);
-    const service = await startInProcessService(e2e);
-    let metrics;
-    try {
-      await waitDrained(e2e, [service]);
-      metrics = await service.metrics();
-    } finally {
-      await service.stop();
-    }
-    const stats = e2e.stack.faults.stats().kinesis;
-    e2e.stack.faults.reset();
-    const { report } = await verify(e2e, load.manifest);
+    const { metrics, kinesisStats: stats, report } = await runInProcessUntilDrained(e2e, load);
 
     assertReconciled(report);
     const retries = metrics.value("edr_record_retries_total");

@@ -10,13 +10,10 @@ import assert from "node:assert/strict";
 import {
   assertReconciled,
   createLoad,
-  preload,
   printSummary,
+  runInProcessUntilDrained,
   secondsSince,
   startE2eStack,
-  startInProcessService,
-  verify,
-  waitDrained,
 } from "./e2e_harness.ts";
 
 /** Seeds which records the proxy fails. */
@@ -29,18 +26,7 @@ Deno.test("partialFailureProbability 0.2: order kept, nothing missing", async ()
     faultSeed: FAULT_SEED,
   });
   const load = createLoad({ seed: 201, count: 2_500 });
-  await preload(e2e, load.messages);
-  const service = await startInProcessService(e2e);
-  let metrics;
-  try {
-    await waitDrained(e2e, [service]);
-    metrics = await service.metrics();
-  } finally {
-    await service.stop();
-  }
-  const stats = e2e.stack.faults.stats().kinesis;
-  e2e.stack.faults.reset();
-  const { report } = await verify(e2e, load.manifest);
+  const { metrics, kinesisStats: stats, report } = await runInProcessUntilDrained(e2e, load);
 
   assertReconciled(report);
   assert.ok(stats.injected.partialFailure > 0, "calls must have been partially failed");
