@@ -22,14 +22,8 @@ export class Capacity {
     return this.#used;
   }
 
-  /** Resolves when `units` more fit (at most the limit), or when `signal` aborts. */
-  async waitForRoom(units: number, signal?: AbortSignal): Promise<void> {
-    const need = Math.min(units, this.#limit);
-    while (this.#used + need > this.#limit && !signal?.aborted) await this.#nextRelease(signal);
-  }
-
   /**
-   * Waits like {@linkcode Capacity.waitForRoom}, then takes the `units` in the same step: every
+   * Waits until `units` more fit (at most the limit), then takes them in the same step: every
    * waiter woken by one release sees the same room free, and only one may take it. Resolves
    * `false`, having taken nothing, when `signal` aborts.
    */

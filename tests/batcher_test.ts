@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { Batcher } from "../src/batcher.ts";
-import { Capacity } from "../src/capacity.ts";
 
 Deno.test("batches of at most 10, each item learns its own outcome", async () => {
   const batches: number[][] = [];
@@ -42,24 +41,4 @@ Deno.test("drain sends what is queued at once", async () => {
   await batcher.drain();
   assert.equal(await pending, true);
   assert.deepEqual(sent, ["x"]);
-});
-
-Deno.test("capacity: waits until a whole batch fits; abort wakes the waiter", async () => {
-  const capacity = new Capacity(12);
-  capacity.acquire(5);
-  await capacity.waitForRoom(7); // fits at once
-  capacity.acquire(7);
-  let woke = false;
-  const waiting = capacity.waitForRoom(10).then(() => woke = true);
-  capacity.release(5);
-  await new Promise((r) => setTimeout(r, 5));
-  assert.equal(woke, false, "7 used + 10 > 12");
-  capacity.release(5);
-  await waiting;
-  assert.equal(capacity.used, 2);
-  capacity.acquire(10);
-  const controller = new AbortController();
-  const aborted = capacity.waitForRoom(10, controller.signal);
-  controller.abort();
-  await aborted;
 });

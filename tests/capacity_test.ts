@@ -30,3 +30,18 @@ Deno.test("capacity: an aborted reserve takes nothing", async () => {
   assert.equal(await capacity.reserve(5), true);
   assert.equal(capacity.used, 5);
 });
+
+Deno.test("capacity: reserve takes at once when the units fit, else waits for enough releases", async () => {
+  const capacity = new Capacity(12);
+  capacity.acquire(5);
+  assert.equal(await capacity.reserve(7), true); // fits at once
+  let taken = false;
+  const waiting = capacity.reserve(10).then((ok) => taken = ok);
+  capacity.release(5);
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(taken, false, "7 used + 10 > 12");
+  capacity.release(5);
+  await waiting;
+  assert.equal(taken, true);
+  assert.equal(capacity.used, 12);
+});
