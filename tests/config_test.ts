@@ -12,6 +12,7 @@ Deno.test("defaults match the design card (LocalStack endpoint, submissions → 
   assert.equal(config.visibilityTimeoutSeconds, 30);
   assert.equal(config.waitTimeSeconds, 20);
   assert.equal(config.partitionKey, "device_id");
+  assert.equal(config.workers, 8);
   assert.deepEqual(config.credentials, { accessKeyId: "test", secretAccessKey: "test" });
 });
 
@@ -44,7 +45,7 @@ Deno.test("an empty AWS_ENDPOINT_URL means the real AWS endpoints; empty numbers
   assert.equal(config.sqsEndpoint, undefined);
   assert.equal(config.kinesisEndpoint, undefined);
   assert.equal(config.credentials, undefined);
-  assert.equal(config.workers, 4);
+  assert.equal(config.workers, 8);
 });
 
 Deno.test("a bad value stops start-up with one line naming the variable and the range", () => {
