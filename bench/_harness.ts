@@ -8,6 +8,7 @@
  * @module
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { sleep } from "../src/backoff.ts";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { createFleet, type FleetMessage, generateMessages, sendMessages } from "../tools/fleet.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../tools/local_stack.ts";
@@ -202,7 +203,7 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
           await response.body?.cancel();
           if (response.ok) return Date.now();
         } catch { /* not listening yet */ }
-        await delay(20);
+        await sleep(20);
       }
       throw new Error(`the service did not answer /healthz within ${timeoutMs} ms`);
     },
@@ -216,11 +217,6 @@ export function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
-}
-
-/** Resolves after `ms`. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import { parseArgs } from "node:util";
 import { createFleet, type FleetMessage, nextSubmission, sendMessages } from "../tools/fleet.ts";
 import { followStream } from "../tools/tail.ts";
 import { getQueueDepth } from "../tools/verify.ts";
+import { sleep } from "../src/backoff.ts";
 import {
-  delay,
   fixed,
   generateData,
   histogramQuantile,
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
           );
           nextReport += WINDOW_MS;
         }
-        await delay(20);
+        await sleep(20);
       }
       const sendingEnded = Date.now();
       const othersShare = Math.max(
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       ) / (((sendingEnded - started) / 1000) * navigator.hardwareConcurrency);
       // Drain: the last submissions complete within a few seconds when the service keeps up.
       const drainDeadline = Date.now() + 60_000;
-      while (pending.size > 0 && Date.now() < drainDeadline) await delay(100);
+      while (pending.size > 0 && Date.now() < drainDeadline) await sleep(100);
       const depth = await getQueueDepth(clients.sqs, stack.queueUrl);
       const actualSeconds = (sendingEnded - started) / 1000;
       const m = await service.metrics();

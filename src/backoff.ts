@@ -27,18 +27,20 @@ export function backoffDelay(failures: number, options: BackoffOptions = {}): nu
 }
 
 /**
- * Resolves after `ms` milliseconds, or at once (without rejecting) when `signal` aborts, so a
- * loop waiting out a backoff stops promptly on shutdown and leaves no timer behind.
+ * Resolves `true` after `ms` milliseconds, or `false` at once when `signal` aborts (never
+ * rejecting), so a loop waiting out a backoff or a pause stops promptly on shutdown and leaves no
+ * timer behind.
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
+    if (signal?.aborted) return resolve(false);
+    const finish = (elapsed: boolean) => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
+      signal?.removeEventListener("abort", onAbort);
+      resolve(elapsed);
     };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
+    const onAbort = () => finish(false);
+    const timer = setTimeout(() => finish(true), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

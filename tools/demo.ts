@@ -28,8 +28,8 @@ import {
   type ManifestEntry,
   randomSeed,
   sendMessages,
-  sleep,
 } from "./fleet.ts";
+import { sleep } from "../src/backoff.ts";
 import { type LocalStack, startLocalStack } from "./local_stack.ts";
 import { followStream, formatRecord, type ShardRecord } from "./tail.ts";
 import {

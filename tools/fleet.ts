@@ -21,6 +21,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { sleep } from "../src/backoff.ts";
 import {
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
@@ -830,22 +831,6 @@ function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
-}
-
-/** Resolves after `ms`, or at once (with `false`) when `signal` aborts; never leaks its timer. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

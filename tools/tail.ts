@@ -19,7 +19,7 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
-import { sleep } from "./fleet.ts";
+import { sleep } from "../src/backoff.ts";
 import { createToolClients, readToolEnv } from "./tool_env.ts";
 
 /** One record read from a shard. */

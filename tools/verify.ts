@@ -13,7 +13,8 @@ import { parseArgs } from "node:util";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { eventId, type EventRecord, EventRecordSchema } from "../src/event_record.ts";
-import { type ManifestEntry, ManifestEntrySchema, sleep } from "./fleet.ts";
+import { type ManifestEntry, ManifestEntrySchema } from "./fleet.ts";
+import { sleep } from "../src/backoff.ts";
 import { listShardIds, readShard } from "./tail.ts";
 import { createToolClients, readToolEnv, resolveQueueUrl } from "./tool_env.ts";
 
