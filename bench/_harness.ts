@@ -12,7 +12,7 @@ import { sleep } from "../src/backoff.ts";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { createFleet, type FleetMessage, generateMessages, sendMessages } from "../tools/fleet.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../tools/local_stack.ts";
-import { listShardIds, readShard } from "../tools/tail.ts";
+import type { StreamRecord } from "../tools/verify.ts";
 
 /** The repository root: the service runs from here. */
 export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
@@ -413,62 +413,20 @@ export function histogramQuantile(histogram: Histogram, q: number): number {
 // ---------------------------------------------------------------------------------------------
 // The stream, read back
 
-/** A record read back: its submission and event, and when Kinesis accepted it. */
-export interface ArrivedRecord {
-  /** The shard. */
-  readonly shardId: string;
-  /** Its sequence number. */
-  readonly sequenceNumber: string;
-  /** Its data. */
-  readonly data: Uint8Array;
-  /** ApproximateArrivalTimestamp, epoch ms (kinesalite: the millisecond of the write). */
-  readonly arrivedAt: number;
-}
-
-/** Reads every shard from TRIM_HORIZON until caught up, keeping each shard's order. */
-export async function readArrivals(
-  kinesis: KinesisClient,
-  streamName: string,
-): Promise<ArrivedRecord[]> {
-  const shardIds = await listShardIds(kinesis, streamName);
-  const perShard = await Promise.all(shardIds.map(async (shardId) => {
-    const records: ArrivedRecord[] = [];
-    await readShard(kinesis, {
-      streamName,
-      shardId,
-      from: "TRIM_HORIZON",
-      untilCaughtUp: true,
-      idleMs: 100,
-      onRecords(page) {
-        for (const r of page) {
-          records.push({
-            shardId,
-            sequenceNumber: r.sequenceNumber,
-            data: r.data,
-            arrivedAt: r.arrivalTime?.getTime() ?? NaN,
-          });
-        }
-      },
-    });
-    return records;
-  }));
-  return perShard.flat();
-}
-
 const utf8 = new TextDecoder();
 
 /**
  * Per submission, the epoch ms its last event arrived: a submission is done only when all its
  * events are in, so that is its end-to-end completion time.
  */
-export function completionTimes(records: Iterable<ArrivedRecord>): Map<string, number> {
+export function completionTimes(records: Iterable<StreamRecord>): Map<string, number> {
   const done = new Map<string, number>();
   for (const record of records) {
     const { submission_id: id } = JSON.parse(utf8.decode(record.data)) as {
       submission_id: string;
     };
     const key = id.toLowerCase();
-    done.set(key, Math.max(done.get(key) ?? 0, record.arrivedAt));
+    done.set(key, Math.max(done.get(key) ?? 0, record.arrivalTime?.getTime() ?? NaN));
   }
   return done;
 }

@@ -26,7 +26,7 @@ import { createKinesisClient, createSqsClient } from "../src/aws_clients.ts";
 import { decodeMessage, type OutgoingRecord } from "../src/codec.ts";
 import { sendMessages } from "../tools/fleet.ts";
 import { REGION } from "../tools/local_stack.ts";
-import { getQueueDepth, reconcile } from "../tools/verify.ts";
+import { getQueueDepth, readStream, reconcile } from "../tools/verify.ts";
 import {
   type BenchData,
   completionTimes,
@@ -43,7 +43,6 @@ import {
   onInterrupt,
   percentile,
   ProcSampler,
-  readArrivals,
   REPO_ROOT,
   sendStamped,
   spawnService,
@@ -189,7 +188,7 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
         stackSampler.stop();
         await service.stop();
       }
-      const records = await readArrivals(clients.kinesis, stack.streamName);
+      const records = await readStream(clients.kinesis, stack.streamName);
       const report = reconcile(
         data.messages.map((m) => m.manifestEntry),
         records,

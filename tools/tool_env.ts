@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { resolveQueueUrl as resolveQueueUrlByName } from "../src/sqs_source.ts";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import {
   createKinesisClient,
@@ -102,11 +103,10 @@ export function createToolClients(env: ToolEnv): ToolClients {
 }
 
 /** The queue URL: `SQS_QUEUE_URL` as given, else GetQueueUrl of the queue name. */
-export async function resolveQueueUrl(sqs: SQSClient, env: ToolEnv): Promise<string> {
-  if (env.queueUrl !== undefined) return env.queueUrl;
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: env.queueName }));
-  if (QueueUrl === undefined) throw new Error(`GetQueueUrl(${env.queueName}) returned no URL`);
-  return QueueUrl;
+export function resolveQueueUrl(sqs: SQSClient, env: ToolEnv): Promise<string> {
+  return env.queueUrl !== undefined
+    ? Promise.resolve(env.queueUrl)
+    : resolveQueueUrlByName(sqs, env.queueName);
 }
 
 /** An unset variable falls back; an empty one explicitly means "the real AWS endpoint". */

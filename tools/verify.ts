@@ -26,6 +26,8 @@ export interface StreamRecord {
   readonly sequenceNumber: string;
   /** Its data, as written. */
   readonly data: Uint8Array;
+  /** When Kinesis accepted it (`ApproximateArrivalTimestamp`), if reported. */
+  readonly arrivalTime?: Date | undefined;
 }
 
 /** Options of {@linkcode readStream}. */
@@ -55,8 +57,8 @@ export async function readStream(
       idleMs: 200,
       signal: options.signal,
       onRecords(page) {
-        for (const { sequenceNumber, data } of page) {
-          records.push({ shardId, sequenceNumber, data });
+        for (const { sequenceNumber, data, arrivalTime } of page) {
+          records.push({ shardId, sequenceNumber, data, arrivalTime });
         }
       },
     });
