@@ -201,7 +201,8 @@ export class OrderedPublisher {
         this.#armLinger(this.#lingerMs - waited);
         return;
       }
-      this.#send(this.#takeBatch());
+      const { batch, bytes } = this.#takeBatch();
+      this.#send(batch, bytes);
     }
   }
 
@@ -234,7 +235,8 @@ export class OrderedPublisher {
     }, Math.max(0, Math.ceil(ms)));
   }
 
-  #takeBatch(): Chain[] {
+  /** The next batch, oldest first, within the record and byte limits, and its size in bytes. */
+  #takeBatch(): { batch: Chain[]; bytes: number } {
     const batch: Chain[] = [];
     let bytes = 0;
     while (batch.length < this.#maxRecords && this.#head < this.#queue.length) {
@@ -251,10 +253,10 @@ export class OrderedPublisher {
       this.#head++;
     }
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#compact();
-    return batch;
+    return { batch, bytes };
   }
 
-  async #send(batch: Chain[]): Promise<void> {
+  async #send(batch: Chain[], bytes: number): Promise<void> {
     this.#inFlight++;
     if (this.#lingerTimer !== undefined && this.#readyCount() === 0) {
       clearTimeout(this.#lingerTimer);
@@ -281,7 +283,7 @@ export class OrderedPublisher {
     if (results !== undefined) {
       this.#observer.onRequest?.({
         records: records.length,
-        bytes: records.reduce((sum, r) => sum + recordBytes(r), 0),
+        bytes,
         seconds: (performance.now() - started) / 1000,
         failed,
       });
