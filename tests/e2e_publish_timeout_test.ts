@@ -1,0 +1,69 @@
+/**
+ * End to end through a publish timeout: when a message's events cannot all be published within
+ * `PUBLISH_TIMEOUT_SECONDS`, the service gives up on it and releases it (visibility 0) rather than
+ * leaving it to time out; it comes back at once and is published when Kinesis recovers.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  assertReconciled,
+  createLoad,
+  pollUntil,
+  preload,
+  printSummary,
+  secondsSince,
+  startE2eStack,
+  startInProcessService,
+  verify,
+  waitDrained,
+} from "./e2e_harness.ts";
+
+/** Long: a message that was not released would stay invisible past the drain deadline below. */
+const VISIBILITY_TIMEOUT_SECONDS = 30;
+const PUBLISH_TIMEOUT_SECONDS = 1;
+const OUTAGE_SECONDS = 3;
+
+Deno.test("publish timeout: messages are released at once, come back and are published, nothing lost", async () => {
+  const started = performance.now();
+  await using e2e = await startE2eStack();
+  const load = createLoad({ seed: 901, count: 300 });
+  await preload(e2e, load.messages);
+  // Kinesis is down before the service starts: no message can be published in time.
+  e2e.stack.faults.set({ kinesis: { outageSeconds: OUTAGE_SECONDS } });
+  const service = await startInProcessService(e2e, {
+    SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS),
+    PUBLISH_TIMEOUT_SECONDS: String(PUBLISH_TIMEOUT_SECONDS),
+  });
+  let metrics;
+  try {
+    await pollUntil("a message released for its publish timeout", async () => {
+      return (await service.metrics()).value("edr_messages_released_total", {
+        cause: "publish_timeout",
+      }) > 0;
+    });
+    // Drained well before the visibility timeout could have brought anything back by itself.
+    await waitDrained(e2e, [service], { timeoutMs: (VISIBILITY_TIMEOUT_SECONDS - 5) * 1000 });
+    metrics = await service.metrics();
+  } finally {
+    await service.stop();
+  }
+  const { report } = await verify(e2e, load.manifest);
+
+  // Records of calls cut by the outage may have landed before the release: copies allowed.
+  assertReconciled(report, { allowDuplicates: true });
+  const released = metrics.value("edr_messages_released_total", { cause: "publish_timeout" });
+  assert.ok(released > 0);
+  // Every release is a redelivery: received = sent + released.
+  assert.equal(metrics.value("edr_messages_received_total"), load.messages.length + released);
+  assert.equal(metrics.value("edr_messages_deleted_total"), load.messages.length);
+  assert.equal(metrics.value("edr_worker_errors_total"), 0);
+  printSummary("publish timeout", {
+    seed: 901,
+    submissions: load.messages.length,
+    events: report.expectedEvents,
+    released,
+    duplicates: report.duplicates,
+    seconds: secondsSince(started),
+  });
+});
