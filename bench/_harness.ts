@@ -9,7 +9,6 @@
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { sleep } from "../src/backoff.ts";
-import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { createFleet, type FleetMessage, generateMessages, sendMessages } from "../tools/fleet.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../tools/local_stack.ts";
 import type { StreamRecord } from "../tools/verify.ts";
