@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { createKinesisClient, createSqsClient } from "./src/aws_clients.ts";
-import { ConfigError, configHelp, loadConfig } from "./src/config.ts";
-import { getLogger, setupLogging, teardownLogging } from "./src/logging.ts";
-import { PreprocessorService } from "./src/service.ts";
+import { createKinesisClient, createSqsClient } from "./src/submissions/aws_clients.ts";
+import { ConfigError, configHelp, loadConfig } from "./src/submissions/config.ts";
+import { getLogger, setupLogging, teardownLogging } from "./src/app/logging.ts";
+import { PreprocessorService } from "./src/submissions/service.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(`edr-preprocessor: SQS submissions → validated events → Kinesis\n\n${configHelp()}`);

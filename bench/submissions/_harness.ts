@@ -8,13 +8,22 @@
  * @module
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { sleep } from "../src/backoff.ts";
-import { createFleet, type FleetMessage, generateMessages, sendMessages } from "../tools/fleet.ts";
-import { type LocalStack, type LocalStackOptions, startLocalStack } from "../tools/local_stack.ts";
-import type { StreamRecord } from "../tools/verify.ts";
+import { sleep } from "../../src/app/backoff.ts";
+import {
+  createFleet,
+  type FleetMessage,
+  generateMessages,
+  sendMessages,
+} from "../../tools/submissions/fleet/generate.ts";
+import {
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from "../../tools/submissions/local_stack.ts";
+import type { StreamRecord } from "../../tools/submissions/verify.ts";
 
 /** The repository root: the service runs from here. */
-export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
+export const REPO_ROOT: string = new URL("../..", import.meta.url).pathname;
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup on every exit path

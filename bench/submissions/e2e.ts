@@ -22,11 +22,11 @@
 import { parseArgs } from "node:util";
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { PutRecordCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { createKinesisClient, createSqsClient } from "../src/aws_clients.ts";
-import { decodeMessage, type OutgoingRecord } from "../src/codec.ts";
-import { sendMessages } from "../tools/fleet.ts";
-import { REGION } from "../tools/local_stack.ts";
-import { getQueueDepth, readStream, reconcile } from "../tools/verify.ts";
+import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
+import { decodeMessage, type OutgoingRecord } from "../../src/submissions/codec.ts";
+import { sendMessages } from "../../tools/submissions/fleet/generate.ts";
+import { REGION } from "../../tools/submissions/local_stack.ts";
+import { getQueueDepth, readStream, reconcile } from "../../tools/submissions/verify.ts";
 import {
   type BenchData,
   completionTimes,

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { decodeMessage } from "../src/codec.ts";
-import { createFleet, generateMessages } from "../tools/fleet.ts";
+import { decodeMessage } from "../../src/submissions/codec.ts";
+import { createFleet, generateMessages } from "../../tools/submissions/fleet/generate.ts";
 
 /** The fleet seed: the same submissions on every run. */
 const SEED = 20_250_101;

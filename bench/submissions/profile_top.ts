@@ -4,7 +4,7 @@
  *
  * ```sh
  * deno task bench:e2e --count 20000 --no-references --cpu-prof .bench/prof
- * deno run --allow-read bench/profile_top.ts .bench/prof/*.cpuprofile [--top 30]
+ * deno run --allow-read bench/submissions/profile_top.ts .bench/prof/*.cpuprofile [--top 30]
  * ```
  *
  * @module
@@ -41,7 +41,7 @@ export function selfTimes(
   return [...perKey].sort((a, b) => b[1] - a[1]);
 }
 
-/** `npm:@smithy/core`, `src/codec.ts`, `deno runtime`, or V8's own entries as they are. */
+/** `npm:@smithy/core`, `src/submissions/codec.ts`, `deno runtime`, or V8's own entries as they are. */
 function packageOf({ functionName, url }: { functionName: string; url: string }): string {
   const npm = /registry\.npmjs\.org\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (npm !== undefined) return `npm:${npm}`;

@@ -14,10 +14,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { createFleet, type FleetMessage, nextSubmission, sendMessages } from "../tools/fleet.ts";
-import { followStream } from "../tools/tail.ts";
-import { getQueueDepth } from "../tools/verify.ts";
-import { sleep } from "../src/backoff.ts";
+import {
+  createFleet,
+  type FleetMessage,
+  nextSubmission,
+  sendMessages,
+} from "../../tools/submissions/fleet/generate.ts";
+import { followStream } from "../../tools/submissions/tail.ts";
+import { getQueueDepth } from "../../tools/submissions/verify.ts";
+import { sleep } from "../../src/app/backoff.ts";
 import {
   fixed,
   generateData,

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { backoffDelay, type BackoffOptions } from "../app/backoff.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
 
 /** Kinesis's limits on one `PutRecords` call. */

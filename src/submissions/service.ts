@@ -12,15 +12,15 @@
  */
 import { DescribeStreamSummaryCommand, type KinesisClient } from "@aws-sdk/client-kinesis";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { backoffDelay, sleep } from "./backoff.ts";
+import { backoffDelay, sleep } from "../app/backoff.ts";
 import { Capacity } from "./capacity.ts";
 import type { Config } from "./config.ts";
-import { type HttpServer, startHttpServer } from "./http_server.ts";
+import { type HttpServer, startHttpServer } from "../app/http_server.ts";
 import { createKinesisSink, type RecordSink } from "./kinesis_sink.ts";
-import { getLogger } from "./logging.ts";
+import { getLogger } from "../app/logging.ts";
 import { createMetrics, type Metrics, publisherObserver } from "./metrics.ts";
 import { OrderedPublisher } from "./ordered_publisher.ts";
-import { Readiness, type ReadinessReport } from "./readiness.ts";
+import { Readiness, type ReadinessReport } from "../app/readiness.ts";
 import { resolveQueueUrl, SqsSource } from "./sqs_source.ts";
 import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
 import { Worker } from "./worker.ts";

@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { backoffDelay, sleep } from "./backoff.ts";
+import { backoffDelay, sleep } from "../app/backoff.ts";
 import type { Capacity } from "./capacity.ts";
 import { decodeMessage, type PartitionKeyField } from "./codec.ts";
-import type { Logger } from "./logging.ts";
+import type { Logger } from "../app/logging.ts";
 import type { Metrics } from "./metrics.ts";
 import type { OrderedPublisher } from "./ordered_publisher.ts";
 import type { Rejection } from "./reject_reason.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { handleRequest, startHttpServer } from "../src/http_server.ts";
-import { createMetrics } from "../src/metrics.ts";
-import { Readiness } from "../src/readiness.ts";
+import { handleRequest, startHttpServer } from "../../src/app/http_server.ts";
+import { createMetrics } from "../../src/submissions/metrics.ts";
+import { Readiness } from "../../src/app/readiness.ts";
 
 Deno.test("readiness is 200 only when every dependency answers, and is cached briefly", async () => {
   let sqsUp = true;

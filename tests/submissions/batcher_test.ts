@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Batcher } from "../src/batcher.ts";
+import { Batcher } from "../../src/submissions/batcher.ts";
 
 Deno.test("batches of at most 10, each item learns its own outcome", async () => {
   const batches: number[][] = [];

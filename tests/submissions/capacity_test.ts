@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Capacity } from "../src/capacity.ts";
+import { Capacity } from "../../src/submissions/capacity.ts";
 
 Deno.test("capacity: reserve lets only one of the waiters woken by a release take the room", async () => {
   const capacity = new Capacity(20);

@@ -10,14 +10,18 @@ import {
   decodeMessage,
   MAX_RECORD_BYTES,
   type OutgoingRecord,
-} from "../src/codec.ts";
+} from "../../src/submissions/codec.ts";
 import {
   EVENT_ID_NAMESPACE,
   eventId,
   type EventRecord,
   EventRecordSchema,
-} from "../src/event_record.ts";
-import { REJECT_REASONS, type Rejection, type RejectReason } from "../src/reject_reason.ts";
+} from "../../src/submissions/event_record.ts";
+import {
+  REJECT_REASONS,
+  type Rejection,
+  type RejectReason,
+} from "../../src/submissions/reject_reason.ts";
 import {
   base64Body,
   base64Bytes,

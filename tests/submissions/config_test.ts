@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ConfigError, configHelp, flagName, loadConfig, SETTINGS } from "../src/config.ts";
+import {
+  ConfigError,
+  configHelp,
+  flagName,
+  loadConfig,
+  SETTINGS,
+} from "../../src/submissions/config.ts";
 
 Deno.test("defaults match the design card (LocalStack endpoint, submissions → events)", () => {
   const config = loadConfig({});

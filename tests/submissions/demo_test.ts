@@ -3,9 +3,14 @@
  * terminal, with LocalStack's 10 % Kinesis errors), and its pure helpers.
  */
 import assert from "node:assert/strict";
-import { formatStatus, metricTotals, parseDemoArgs, serviceCounters } from "../tools/demo.ts";
+import {
+  formatStatus,
+  metricTotals,
+  parseDemoArgs,
+  serviceCounters,
+} from "../../tools/submissions/demo/run.ts";
 
-const ROOT = new URL("../", import.meta.url);
+const ROOT = new URL("../../", import.meta.url);
 
 /** Runs `deno task demo …` to completion, killing it after `timeoutMs`; returns its output. */
 async function runDemo(

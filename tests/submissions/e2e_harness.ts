@@ -37,10 +37,10 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { createKinesisClient, createSqsClient } from "../src/aws_clients.ts";
-import { type Config, loadConfig, SETTINGS } from "../src/config.ts";
-import type { RecordSink } from "../src/kinesis_sink.ts";
-import { PreprocessorService } from "../src/service.ts";
+import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
+import { type Config, loadConfig, SETTINGS } from "../../src/submissions/config.ts";
+import type { RecordSink } from "../../src/submissions/kinesis_sink.ts";
+import { PreprocessorService } from "../../src/submissions/service.ts";
 import {
   createFleet,
   type FleetMessage,
@@ -48,9 +48,13 @@ import {
   type ManifestEntry,
   SeededRandom,
   sendMessages,
-} from "../tools/fleet.ts";
-import { type LocalStack, type LocalStackOptions, startLocalStack } from "../tools/local_stack.ts";
-import type { FaultStats } from "../tools/fault_proxy.ts";
+} from "../../tools/submissions/fleet/generate.ts";
+import {
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from "../../tools/submissions/local_stack.ts";
+import type { FaultStats } from "../../tools/submissions/fault_proxy.ts";
 import {
   formatReport,
   getQueueDepth,
@@ -59,10 +63,10 @@ import {
   reconcile,
   type ReconcileReport,
   type StreamRecord,
-} from "../tools/verify.ts";
+} from "../../tools/submissions/verify.ts";
 
 /** The repository root: subprocesses run `main.ts` from here, with this project's deno.json. */
-const ROOT = new URL("../", import.meta.url);
+const ROOT = new URL("../../", import.meta.url);
 
 /** The devices' clock of every load: fixed, so that a seed reproduces every byte of a body. */
 const FLEET_CLOCK = () => new Date(2021, 2, 28, 15, 44, 18, 592);

@@ -21,8 +21,16 @@ import {
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from "@aws-sdk/client-kinesis";
-import { type LocalStack, type LocalStackOptions, startLocalStack } from "../tools/local_stack.ts";
-import { type FaultSettings, mergeFaultSettings, startFaultProxy } from "../tools/fault_proxy.ts";
+import {
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from "../../tools/submissions/local_stack.ts";
+import {
+  type FaultSettings,
+  mergeFaultSettings,
+  startFaultProxy,
+} from "../../tools/submissions/fault_proxy.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

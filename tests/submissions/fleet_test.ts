@@ -26,12 +26,16 @@ import {
   nextSubmission,
   runFleet,
   sendMessages,
-} from "../tools/fleet.ts";
-import { parseManifest } from "../tools/verify.ts";
-import { startLocalStack } from "../tools/local_stack.ts";
-import { createToolClients, readToolEnv, type ToolClients } from "../tools/tool_env.ts";
-import { decodeMessage } from "../src/codec.ts";
-import { eventId } from "../src/event_record.ts";
+} from "../../tools/submissions/fleet/generate.ts";
+import { parseManifest } from "../../tools/submissions/verify.ts";
+import { startLocalStack } from "../../tools/submissions/local_stack.ts";
+import {
+  createToolClients,
+  readToolEnv,
+  type ToolClients,
+} from "../../tools/submissions/tool_env.ts";
+import { decodeMessage } from "../../src/submissions/codec.ts";
+import { eventId } from "../../src/submissions/event_record.ts";
 
 const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RejectReason } from "../src/reject_reason.ts";
+import type { RejectReason } from "../../src/submissions/reject_reason.ts";
 
 /** One body of the corpus and the outcome `decodeMessage` must reach for it. */
 export interface HostileBody {

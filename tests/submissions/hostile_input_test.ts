@@ -7,9 +7,13 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type DecodedMessage, decodeMessage } from "../src/codec.ts";
-import { eventId, EventRecordSchema } from "../src/event_record.ts";
-import { REJECT_REASONS, type Rejection, type RejectReason } from "../src/reject_reason.ts";
+import { type DecodedMessage, decodeMessage } from "../../src/submissions/codec.ts";
+import { eventId, EventRecordSchema } from "../../src/submissions/event_record.ts";
+import {
+  REJECT_REASONS,
+  type Rejection,
+  type RejectReason,
+} from "../../src/submissions/reject_reason.ts";
 import {
   base64Body,
   HOSTILE_BODIES,

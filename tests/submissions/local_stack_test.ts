@@ -11,7 +11,7 @@ import {
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { DescribeStreamSummaryCommand, ListShardsCommand } from "@aws-sdk/client-kinesis";
-import { startLocalStack } from "../tools/local_stack.ts";
+import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 
 Deno.test("defaults: the Compose environment's resources, on 127.0.0.1, and the service's env", async () => {
   const stack = await startLocalStack();
@@ -223,14 +223,14 @@ async function readUntil(
 }
 
 Deno.test("CLI (deno task stack's own flags): env lines on stdout, faults from env and flags, exit 0 on SIGINT", async () => {
-  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
   const task: string = config.tasks.stack;
   const [deno, ...args] = task.split(/\s+/);
   assert.equal(deno, "deno");
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, "--sqs-port", "0", "--kinesis-port", "0", "--control-port", "0"]
       .concat(["--kinesis-latency-ms", "3"]),
-    cwd: new URL("..", import.meta.url),
+    cwd: new URL("../..", import.meta.url),
     env: { KINESIS_ERROR_PROBABILITY: "0.25", KINESIS_LATENCY_MS: "99", SQS_LATENCY_MS: "7" },
     stdout: "piped",
     stderr: "piped",

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { OrderedPublisher, PUT_RECORDS_MAX_BYTES } from "../src/ordered_publisher.ts";
-import type { RecordSink, SinkRecord, SinkResult } from "../src/kinesis_sink.ts";
+import {
+  OrderedPublisher,
+  PUT_RECORDS_MAX_BYTES,
+} from "../../src/submissions/ordered_publisher.ts";
+import type { RecordSink, SinkRecord, SinkResult } from "../../src/submissions/kinesis_sink.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

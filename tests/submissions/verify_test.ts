@@ -12,8 +12,12 @@ import {
   PutRecordsCommand,
 } from "@aws-sdk/client-kinesis";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { EVENT_SCHEMA_VERSION, eventId, type EventRecord } from "../src/event_record.ts";
-import type { ManifestEntry } from "../tools/fleet.ts";
+import {
+  EVENT_SCHEMA_VERSION,
+  eventId,
+  type EventRecord,
+} from "../../src/submissions/event_record.ts";
+import type { ManifestEntry } from "../../tools/submissions/fleet/generate.ts";
 import {
   formatReport,
   getQueueDepth,
@@ -21,22 +25,22 @@ import {
   readStream,
   reconcile,
   type StreamRecord,
-} from "../tools/verify.ts";
+} from "../../tools/submissions/verify.ts";
 import {
   followStream,
   formatRecord,
   formatRecordJson,
   readShard,
   type ShardRecord,
-} from "../tools/tail.ts";
-import { startLocalStack } from "../tools/local_stack.ts";
+} from "../../tools/submissions/tail.ts";
+import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import {
   createToolClients,
   DEFAULT_ENDPOINT,
   readToolEnv,
   resolveQueueUrl,
   type ToolClients,
-} from "../tools/tool_env.ts";
+} from "../../tools/submissions/tool_env.ts";
 
 const encoder = new TextEncoder();
 const DEVICE_A = "6f1c1a2e-0d7b-4a8e-9c3f-1b2d3e4f5a6b";

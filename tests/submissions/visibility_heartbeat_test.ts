@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { VisibilityHeartbeat } from "../src/visibility_heartbeat.ts";
+import { VisibilityHeartbeat } from "../../src/submissions/visibility_heartbeat.ts";
 
 function setup(ok = true) {
   let now = 1_000_000;

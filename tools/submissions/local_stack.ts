@@ -46,7 +46,7 @@ import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
 } from "@aws-sdk/client-kinesis";
-import { createKinesisClient, createSqsClient } from "../src/aws_clients.ts";
+import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
 import {
   type FaultProxy,
   type FaultSettings,

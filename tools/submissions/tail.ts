@@ -19,7 +19,7 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
-import { sleep } from "../src/backoff.ts";
+import { sleep } from "../../src/app/backoff.ts";
 import { createToolClients, readToolEnv } from "./tool_env.ts";
 
 /** One record read from a shard. */
@@ -345,7 +345,7 @@ Follows every shard of the stream (KINESIS_STREAM_NAME, default events) until Ct
   --from-start   start at the oldest record (TRIM_HORIZON) instead of new records only (LATEST)
   --json         one JSON object per record instead of a readable line
 
-Environment: see tools/tool_env.ts (AWS_ENDPOINT_URL, KINESIS_STREAM_NAME, ...).`;
+Environment: see tools/submissions/tool_env.ts (AWS_ENDPOINT_URL, KINESIS_STREAM_NAME, ...).`;
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({

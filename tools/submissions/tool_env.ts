@@ -16,13 +16,13 @@
  * @module
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { resolveQueueUrl as resolveQueueUrlByName } from "../src/sqs_source.ts";
+import { resolveQueueUrl as resolveQueueUrlByName } from "../../src/submissions/sqs_source.ts";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import {
   createKinesisClient,
   createSqsClient,
   type StaticCredentials,
-} from "../src/aws_clients.ts";
+} from "../../src/submissions/aws_clients.ts";
 
 export type { StaticCredentials };
 
@@ -80,7 +80,7 @@ export function readToolEnv(lookup: EnvLookup = (name) => Deno.env.get(name)): T
   };
 }
 
-/** Makes the SQS and Kinesis clients through src/aws_clients.ts, the one client factory. */
+/** Makes the SQS and Kinesis clients through src/submissions/aws_clients.ts, the one client factory. */
 export function createToolClients(env: ToolEnv): ToolClients {
   const sqs = createSqsClient({
     region: env.region,

@@ -12,9 +12,13 @@
 import { parseArgs } from "node:util";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { eventId, type EventRecord, EventRecordSchema } from "../src/event_record.ts";
-import { type ManifestEntry, ManifestEntrySchema } from "./fleet.ts";
-import { sleep } from "../src/backoff.ts";
+import {
+  eventId,
+  type EventRecord,
+  EventRecordSchema,
+} from "../../src/submissions/event_record.ts";
+import { type ManifestEntry, ManifestEntrySchema } from "./fleet/generate.ts";
+import { sleep } from "../../src/app/backoff.ts";
 import { listShardIds, readShard } from "./tail.ts";
 import { createToolClients, readToolEnv, resolveQueueUrl } from "./tool_env.ts";
 
@@ -463,7 +467,7 @@ Reads the whole stream and reconciles it with a fleet manifest; exits 1 when not
   --max-listed N      list at most N missing events / violations / malformed records (20)
   --json              print the report as JSON
 
-Environment: see tools/tool_env.ts (AWS_ENDPOINT_URL, SQS_QUEUE_URL, KINESIS_STREAM_NAME, ...).`;
+Environment: see tools/submissions/tool_env.ts (AWS_ENDPOINT_URL, SQS_QUEUE_URL, KINESIS_STREAM_NAME, ...).`;
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -1,6 +1,6 @@
 /**
  * The whole pipeline in one command, with nothing but Deno: a local SQS and Kinesis in this
- * process ({@link ./local_stack.ts}), the preprocessor as a `deno run main.ts` subprocess (its
+ * process ({@link ../local_stack.ts}), the preprocessor as a `deno run main.ts` subprocess (its
  * JSON logs go to a temp file), a sensor fleet sending a few submissions per second, and a tail
  * of the `events` stream, with a status line refreshed every second. On Ctrl-C (or after
  * `--seconds`), the fleet stops, the service drains and is stopped with SIGTERM, and the whole
@@ -28,20 +28,20 @@ import {
   type ManifestEntry,
   randomSeed,
   sendMessages,
-} from "./fleet.ts";
-import { sleep } from "../src/backoff.ts";
-import { type LocalStack, startLocalStack } from "./local_stack.ts";
-import { followStream, formatRecord, type ShardRecord } from "./tail.ts";
+} from "../fleet/generate.ts";
+import { sleep } from "../../../src/app/backoff.ts";
+import { type LocalStack, startLocalStack } from "../local_stack.ts";
+import { followStream, formatRecord, type ShardRecord } from "../tail.ts";
 import {
   getQueueDepth,
   type QueueDepth,
   readStream,
   reconcile,
   type ReconcileReport,
-} from "./verify.ts";
+} from "../verify.ts";
 
 /** The repository root: the service runs `main.ts` from here, with the project's deno.json. */
-const ROOT = new URL("../", import.meta.url);
+const ROOT = new URL("../../../", import.meta.url);
 
 /** Exactly the permissions of `deno task start`: the demo runs the service as users do. */
 export const SERVICE_COMMAND = [

@@ -21,7 +21,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { sleep } from "../src/backoff.ts";
+import { sleep } from "../../../src/app/backoff.ts";
 import {
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
@@ -29,7 +29,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { z } from "zod";
-import { createToolClients, readToolEnv, resolveQueueUrl } from "./tool_env.ts";
+import { createToolClients, readToolEnv, resolveQueueUrl } from "../tool_env.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Kinds of message and the manifest
@@ -838,7 +838,7 @@ function utf8Length(text: string): number {
 
 /** Options of {@linkcode runFleet}. */
 export interface RunFleetOptions extends FleetOptions {
-  /** The SQS client (from src/aws_clients.ts or tool_env.ts). */
+  /** The SQS client (from src/submissions/aws_clients.ts or tool_env.ts). */
   readonly sqs: SQSClient;
   /** The queue to send to. */
   readonly queueUrl: string;
@@ -1087,7 +1087,7 @@ Faithful by default: FLEET_SIZE devices, one submission each every 30-45 s, unti
   --manifest PATH       write one JSON line per message sent
   --quiet               no progress lines
 
-Environment: see tools/tool_env.ts (AWS_ENDPOINT_URL, SQS_QUEUE_URL, SQS_QUEUE_NAME, ...).`;
+Environment: see tools/submissions/tool_env.ts (AWS_ENDPOINT_URL, SQS_QUEUE_URL, SQS_QUEUE_NAME, ...).`;
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
