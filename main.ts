@@ -1,38 +1,46 @@
 /**
- * edr-preprocessor: EDR telemetry submissions from SQS, validated and split into events, each
- * published in order to Kinesis.
+ * edr-preprocessor: the entrance of a security backend, one binary of components (see
+ * src/components.ts): `submissions` (SQS submissions → validated events → Kinesis, the
+ * default), and those `COMPONENTS` adds.
  *
  *   deno task start [--flag value …]     (every setting is an env var or a flag; see --help)
  *
- * Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 2 on a configuration error.
+ * read config → make and start the enabled components → wait for SIGTERM/SIGINT → stop.
+ * Exit codes: 0 after a graceful stop, 1 when a component cannot start, 2 on a configuration
+ * error.
  *
  * @module
  */
-import { createKinesisClient, createSqsClient } from "./src/submissions/aws_clients.ts";
-import { ConfigError, configHelp, loadConfig } from "./src/submissions/config.ts";
+import { createApp } from "./src/app/app.ts";
+import { ConfigError, configHelp, loadConfig } from "./src/app/app_config.ts";
 import { getLogger, setupLogging, teardownLogging } from "./src/app/logging.ts";
-import { PreprocessorService } from "./src/submissions/service.ts";
+import { COMPONENTS } from "./src/components.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-  console.log(`edr-preprocessor: SQS submissions → validated events → Kinesis\n\n${configHelp()}`);
+  console.log(`edr-preprocessor: the components of one security-telemetry service
+
+Usage: deno task start [--flag value …]   (or the compiled binary)
+
+${configHelp(COMPONENTS)}`);
   Deno.exit(0);
 }
 
-let config;
+let loaded;
 try {
-  config = loadConfig(Deno.env.toObject(), Deno.args);
+  loaded = loadConfig(COMPONENTS, Deno.env.toObject(), Deno.args);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`edr-preprocessor: invalid configuration: ${error.message}`);
   Deno.exit(2);
 }
 
-await setupLogging(config.logLevel);
-const logger = getLogger("main");
-const clientOptions = { region: config.region, credentials: config.credentials };
-const sqs = createSqsClient({ ...clientOptions, endpoint: config.sqsEndpoint });
-const kinesis = createKinesisClient({ ...clientOptions, endpoint: config.kinesisEndpoint });
-const service = new PreprocessorService({ config, sqs, kinesis });
+await setupLogging(loaded.app.logLevel);
+const logger = getLogger("app", "main");
+const app = await createApp(loaded).catch(async (error) => {
+  logger.fatal("cannot make the components: {error}", { error: String(error?.message ?? error) });
+  await teardownLogging();
+  Deno.exit(1);
+});
 
 const stopped = Promise.withResolvers<void>();
 const stop = (signal: Deno.Signal) => {
@@ -42,8 +50,8 @@ const stop = (signal: Deno.Signal) => {
   const deadline = setTimeout(() => {
     logger.error("shutdown exceeded its timeout; exiting");
     Deno.exit(0);
-  }, config.shutdownTimeoutSeconds * 1000 + 1000);
-  service.stop().then(() => {
+  }, loaded.app.shutdownTimeoutSeconds * 1000 + 1000);
+  app.stop().then(() => {
     clearTimeout(deadline);
     stopped.resolve();
   });
@@ -52,9 +60,13 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.addSignalListener(signal, () => stop(signal));
 }
 
-await service.start();
+try {
+  await app.start();
+} catch {
+  // Logged by the app, which stopped every component.
+  await teardownLogging();
+  Deno.exit(1);
+}
 await stopped.promise;
-sqs.destroy();
-kinesis.destroy();
 await teardownLogging();
 Deno.exit(0);

@@ -1,14 +1,21 @@
 /**
- * The service's Prometheus metrics (npm:prom-client), in a registry of their own so tests can
- * make as many services as they like. Every label has a closed set of values.
+ * The submissions pipeline's Prometheus metrics (npm:prom-client), registered on the app's one
+ * registry. Their names are the dashboards' contract: `edr_*`, unchanged since the pipeline was
+ * the whole service. Every label has a closed set of values.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { createMetrics } from "./metrics.ts";
+ *
+ * const metrics = createMetrics(createRegistry().registry);
+ * metrics.messagesInvalid.inc({ reason: "not_base64" });
+ * ```
  *
  * @module
  */
 import client from "prom-client";
+import { LATENCY_BUCKETS } from "../app/metrics.ts";
 import type { PublisherObserver } from "./ordered_publisher.ts";
-
-/** Latency buckets in seconds, from 5 ms to 2 min. */
-const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 /** Kinesis error codes kept as label values; anything else is counted as `other`. */
 const KNOWN_ERROR_CODES = new Set([
@@ -27,18 +34,23 @@ const KNOWN_ERROR_CODES = new Set([
   "Error",
 ]);
 
-/** A bounded label value for an error code or error name. */
+/**
+ * A bounded label value for an error code or error name.
+ *
+ * ```ts
+ * import { errorLabel } from "./metrics.ts";
+ * errorLabel("InternalFailure"); // "InternalFailure"
+ * errorLabel("Whatever"); // "other"
+ * ```
+ */
 export function errorLabel(code: string): string {
   return KNOWN_ERROR_CODES.has(code) ? code : "other";
 }
 
-/** Makes the registry and every metric of the service. */
-export function createMetrics() {
-  const registry = new client.Registry();
+/** Makes every metric of the pipeline on `registry`. */
+export function createMetrics(registry: client.Registry) {
   const registers = [registry];
-  client.collectDefaultMetrics({ register: registry, prefix: "edr_" });
-  const m = {
-    registry,
+  return {
     messagesReceived: new client.Counter({
       name: "edr_messages_received_total",
       help: "SQS messages received (redeliveries included)",
@@ -96,7 +108,7 @@ export function createMetrics() {
     putRecordsSeconds: new client.Histogram({
       name: "edr_put_records_duration_seconds",
       help: "Duration of PutRecords calls",
-      buckets: LATENCY_BUCKETS,
+      buckets: [...LATENCY_BUCKETS],
       registers,
     }),
     recordRetries: new client.Counter({
@@ -130,13 +142,13 @@ export function createMetrics() {
     messageSeconds: new client.Histogram({
       name: "edr_message_processing_seconds",
       help: "From receipt to deletion of a valid message (its batch latency)",
-      buckets: LATENCY_BUCKETS,
+      buckets: [...LATENCY_BUCKETS],
       registers,
     }),
     endToEndSeconds: new client.Histogram({
       name: "edr_end_to_end_latency_seconds",
       help: "From the message's SentTimestamp to its last event in Kinesis",
-      buckets: LATENCY_BUCKETS,
+      buckets: [...LATENCY_BUCKETS],
       registers,
     }),
     lastSuccess: new client.Gauge({
@@ -144,29 +156,22 @@ export function createMetrics() {
       help: "Unix time of the last message fully published and deleted",
       registers,
     }),
-    dependencyUp: new client.Gauge({
-      name: "edr_dependency_up",
-      help: "1 when the dependency answered its last readiness probe",
-      labelNames: ["dependency"] as const,
-      registers,
-    }),
   };
-  new client.Gauge({
-    // prom-client's own RSS reading is 0 under Deno.
-    name: "edr_process_rss_bytes",
-    help: "Resident set size of the process",
-    registers,
-    collect() {
-      this.set(Deno.memoryUsage().rss);
-    },
-  });
-  return m;
 }
 
-/** The service's metrics. */
+/** The pipeline's metrics. */
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Feeds the publisher's reports into `metrics`. */
+/**
+ * Feeds the publisher's reports into `metrics`.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { createMetrics, publisherObserver } from "./metrics.ts";
+ * const observer = publisherObserver(createMetrics(createRegistry().registry));
+ * observer.onRecordRetry("InternalFailure");
+ * ```
+ */
 export function publisherObserver(metrics: Metrics): PublisherObserver {
   return {
     onRequest({ records, seconds, failed }) {

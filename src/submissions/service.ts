@@ -1,38 +1,60 @@
 /**
- * The service: `WORKERS` receive loops, one shared ordering publisher, the visibility heartbeat
- * and the operations endpoint, with an explicit lifecycle.
+ * The submissions pipeline as a component: `WORKERS` receive loops, one shared ordering
+ * publisher and the visibility heartbeat, with an explicit lifecycle.
  *
- * - `start()` listens on `HTTP_PORT` at once, then resolves the queue (retrying while SQS is
- *   unreachable, not ready meanwhile) and starts the workers.
- * - `stop()` is the graceful shutdown: stop receiving at once (the long polls are aborted), let
- *   messages in flight finish, give up on the rest before the shutdown timeout (they are
- *   released, visibility 0, never deleted partly published), then close everything.
+ * - `start()` resolves the queue in the background (retrying while SQS is unreachable, not ready
+ *   meanwhile) and starts the workers.
+ * - `stop(deadline)` is the graceful shutdown: stop receiving at once (the long polls are
+ *   aborted), let messages in flight finish until 80 % of the time left, give up on the rest
+ *   (they are released, visibility 0, never deleted partly published), then destroy the clients.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { readSettings } from "../app/settings.ts";
+ * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
+ * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { SubmissionsService } from "./service.ts";
+ *
+ * const config = deriveConfig(readSettings(SETTINGS, Deno.env.toObject()), Deno.env.toObject());
+ * const service = new SubmissionsService({
+ *   config,
+ *   sqs: createSqsClient({ region: config.region, endpoint: config.sqsEndpoint }),
+ *   kinesis: createKinesisClient({ region: config.region, endpoint: config.kinesisEndpoint }),
+ *   registry: createRegistry().registry,
+ * });
+ * await service.start();
+ * await service.stop(performance.now() + 20_000);
+ * ```
  *
  * @module
  */
 import { DescribeStreamSummaryCommand, type KinesisClient } from "@aws-sdk/client-kinesis";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Registry } from "prom-client";
 import { backoffDelay, sleep } from "../app/backoff.ts";
+import type { Component } from "../app/component.ts";
+import { remaining, within } from "../app/deadline.ts";
+import { getLogger } from "../app/logging.ts";
+import type { Probe } from "../app/readiness.ts";
 import { Capacity } from "./capacity.ts";
 import type { Config } from "./config.ts";
-import { type HttpServer, startHttpServer } from "../app/http_server.ts";
 import { createKinesisSink, type RecordSink } from "./kinesis_sink.ts";
-import { getLogger } from "../app/logging.ts";
 import { createMetrics, type Metrics, publisherObserver } from "./metrics.ts";
 import { OrderedPublisher } from "./ordered_publisher.ts";
-import { Readiness, type ReadinessReport } from "../app/readiness.ts";
 import { resolveQueueUrl, SqsSource } from "./sqs_source.ts";
 import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
 import { Worker } from "./worker.ts";
 
-/** Options of {@linkcode PreprocessorService}. */
+/** Options of {@linkcode SubmissionsService}. */
 export interface ServiceOptions {
   /** The validated configuration. */
   readonly config: Config;
-  /** The SQS client (made by aws_clients.ts); the caller destroys it after `stop()`. */
+  /** The SQS client (made by aws_clients.ts); the service destroys it when stopped. */
   readonly sqs: SQSClient;
-  /** The Kinesis client (made by aws_clients.ts); the caller destroys it after `stop()`. */
+  /** The Kinesis client (made by aws_clients.ts); the service destroys it when stopped. */
   readonly kinesis: KinesisClient;
+  /** The registry its metrics are registered on (the app's). */
+  readonly registry: Registry;
   /** Replaces the Kinesis sink (tests inject faults here). */
   readonly sink?: RecordSink;
 }
@@ -40,34 +62,32 @@ export interface ServiceOptions {
 /** The lifecycle states, in order. */
 export type ServiceState = "new" | "running" | "stopping" | "stopped";
 
-/** How often readiness is probed in the background (for the metric and the logs). */
-const READINESS_INTERVAL_MS = 5_000;
+const logger = getLogger("submissions", "service");
 
-const logger = getLogger("service");
-
-/** The EDR submission preprocessor. */
-export class PreprocessorService {
-  /** The service's metrics. */
+/** The EDR submissions pipeline: SQS submissions → validated events → Kinesis. */
+export class SubmissionsService implements Component {
+  /** The pipeline's metrics. */
   readonly metrics: Metrics;
+  /** No routes: the pipeline is driven by the queue. */
+  readonly routes = [];
+  /** Ready when SQS and Kinesis answer. */
+  readonly checks: Readonly<Record<string, Probe>>;
   readonly #o: ServiceOptions;
   readonly #stopReceiving = new AbortController();
   readonly #giveUp = new AbortController();
   readonly #publisher: OrderedPublisher;
   readonly #heartbeat: VisibilityHeartbeat;
-  readonly #readiness: Readiness;
   #state: ServiceState = "new";
   #source: SqsSource | undefined;
-  #http: HttpServer | undefined;
   #workers: Worker[] = [];
   #main: Promise<void> = Promise.resolve();
-  #readinessTimer: ReturnType<typeof setInterval> | undefined;
   #stopped: Promise<void> | undefined;
 
-  /** Makes a service; nothing runs until {@linkcode PreprocessorService.start}. */
+  /** Makes a service; nothing runs until {@linkcode SubmissionsService.start}. */
   constructor(options: ServiceOptions) {
     this.#o = options;
     const { config } = options;
-    this.metrics = createMetrics();
+    this.metrics = createMetrics(options.registry);
     this.#publisher = new OrderedPublisher({
       sink: options.sink ?? createKinesisSink(options.kinesis, config.streamName),
       lingerMs: config.publishLingerMs,
@@ -80,19 +100,15 @@ export class PreprocessorService {
         this.#source?.changeVisibility(handle, seconds) ?? Promise.resolve(false),
       onExtended: () => this.metrics.visibilityExtensions.inc(),
     });
-    this.#readiness = new Readiness({
-      probes: {
-        sqs: (signal) =>
-          this.#source?.probe(signal) ??
-            resolveQueueUrl(options.sqs, config.queueName, signal),
-        kinesis: (signal) =>
-          options.kinesis.send(
-            new DescribeStreamSummaryCommand({ StreamName: config.streamName }),
-            { abortSignal: signal },
-          ),
-      },
-      onReport: (report, previous) => this.#onReadiness(report, previous),
-    });
+    this.checks = {
+      sqs: (signal) =>
+        this.#source?.probe(signal) ?? resolveQueueUrl(options.sqs, config.queueName, signal),
+      kinesis: (signal) =>
+        options.kinesis.send(
+          new DescribeStreamSummaryCommand({ StreamName: config.streamName }),
+          { abortSignal: signal },
+        ),
+    };
   }
 
   /** The lifecycle state. */
@@ -100,40 +116,24 @@ export class PreprocessorService {
     return this.#state;
   }
 
-  /** The port of the operations endpoint (after start). */
-  get httpPort(): number {
-    if (this.#http === undefined) throw new Error("the service has not started");
-    return this.#http.port;
-  }
-
   /** Messages in progress over all workers. */
   get inFlight(): number {
     return this.#workers.reduce((sum, w) => sum + w.inProgress, 0);
   }
 
-  /** The readiness verdict (what `/readyz` answers). */
-  readiness(): Promise<ReadinessReport> {
-    return this.#readiness.check();
+  /** `8 workers, queue submissions, stream events`: for the start-up log line. */
+  describe(): string {
+    const { config } = this.#o;
+    const queue = config.queueUrl ?? config.queueName;
+    return `${config.workers} workers, queue ${queue}, stream ${config.streamName}`;
   }
 
-  /** Starts listening, then (in the background) resolves the queue and starts the workers. */
-  async start(): Promise<void> {
+  /** Resolves the queue and starts the workers, in the background. */
+  start(): Promise<void> {
     if (this.#state !== "new") throw new Error(`cannot start a service that is ${this.#state}`);
     this.#state = "running";
-    const { config } = this.#o;
-    this.#http = await startHttpServer({
-      port: config.httpPort,
-      registry: this.metrics.registry,
-      readiness: () => this.readiness(),
-    });
-    this.#readinessTimer = setInterval(() => this.readiness(), READINESS_INTERVAL_MS);
-    logger.info("listening on :{port}; {workers} workers, queue {queue}, stream {stream}", {
-      port: this.#http.port,
-      workers: config.workers,
-      queue: config.queueUrl ?? config.queueName,
-      stream: config.streamName,
-    });
     this.#main = this.#run();
+    return Promise.resolve();
   }
 
   async #run(): Promise<void> {
@@ -160,7 +160,7 @@ export class PreprocessorService {
           heartbeat: this.#heartbeat,
           capacity,
           metrics: this.metrics,
-          logger: getLogger("worker"),
+          logger: getLogger("submissions", "worker"),
           partitionKey: config.partitionKey,
           maxMessages: config.maxMessages,
           publishTimeoutMs: config.publishTimeoutSeconds * 1000,
@@ -198,16 +198,17 @@ export class PreprocessorService {
 
   /**
    * Graceful shutdown; idempotent. Stops receiving at once, lets messages in flight finish until
-   * 80 % of `timeoutMs` (default: the configured shutdown timeout), then releases the rest;
-   * every wait is bounded by `timeoutMs`, so a dead dependency cannot hold the exit.
+   * 80 % of the time left before `deadline` (a `performance.now()` time), then releases the
+   * rest; every wait is bounded by the deadline, so a dead dependency cannot hold the exit.
+   * The clients are destroyed last.
    */
-  stop(timeoutMs = this.#o.config.shutdownTimeoutSeconds * 1000): Promise<void> {
-    this.#stopped ??= this.#stop(timeoutMs);
+  stop(deadline: number): Promise<void> {
+    this.#stopped ??= this.#stop(deadline);
     return this.#stopped;
   }
 
-  async #stop(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
+  async #stop(deadline: number): Promise<void> {
+    const timeoutMs = remaining(deadline);
     this.#state = "stopping";
     logger.info("stopping: no more receives; {inFlight} messages in flight", {
       inFlight: this.inFlight,
@@ -229,31 +230,9 @@ export class PreprocessorService {
       });
     }
     this.#heartbeat.stop();
-    clearInterval(this.#readinessTimer);
-    await this.#http?.shutdown();
+    this.#o.sqs.destroy();
+    this.#o.kinesis.destroy();
     this.#state = "stopped";
     logger.info("stopped");
   }
-
-  #onReadiness(report: ReadinessReport, previous: ReadinessReport | undefined): void {
-    for (const [dependency, up] of Object.entries(report.dependencies)) {
-      this.metrics.dependencyUp.set({ dependency }, up ? 1 : 0);
-    }
-    if (previous?.ready !== report.ready) {
-      const fields = { ready: report.ready, dependencies: report.dependencies };
-      if (report.ready) logger.info("ready: {dependencies}", fields);
-      else logger.warn("not ready: {dependencies}", fields);
-    }
-  }
-}
-
-/** Whether `promise` settles within `ms` milliseconds (it is not cancelled otherwise). */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const timer = new AbortController();
-  const done = await Promise.race([
-    promise.then(() => true),
-    sleep(Math.max(0, ms), timer.signal).then(() => false),
-  ]);
-  timer.abort();
-  return done;
 }

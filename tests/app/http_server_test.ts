@@ -1,78 +1,159 @@
 import assert from "node:assert/strict";
-import { handleRequest, startHttpServer } from "../../src/app/http_server.ts";
+import { createHandler, startHttpServer } from "../../src/app/http_server.ts";
+import { createRegistry } from "../../src/app/metrics.ts";
+import { Readiness, type ReadinessReport } from "../../src/app/readiness.ts";
 import { createMetrics } from "../../src/submissions/metrics.ts";
-import { Readiness } from "../../src/app/readiness.ts";
+
+const READY: ReadinessReport = { ready: true, components: {}, checkedAt: "" };
 
 Deno.test("readiness is 200 only when every dependency answers, and is cached briefly", async () => {
   let sqsUp = true;
   let probes = 0;
   const readiness = new Readiness({
-    probes: {
-      sqs: () => {
-        probes++;
-        return sqsUp ? Promise.resolve() : Promise.reject(new Error("ECONNREFUSED"));
+    checks: {
+      submissions: {
+        sqs: () => {
+          probes++;
+          return sqsUp ? Promise.resolve() : Promise.reject(new Error("ECONNREFUSED"));
+        },
+        kinesis: () => Promise.resolve(),
       },
-      kinesis: () => Promise.resolve(),
     },
     cacheMs: 50,
   });
-  const { registry } = createMetrics();
-  const options = { registry, readiness: () => readiness.check() };
-  const ok = await handleRequest(new Request("http://x/readyz"), options);
+  const { registry } = createRegistry();
+  const handle = createHandler({ registry, readiness: () => readiness.check() });
+  const ok = await handle(new Request("http://x/readyz"));
   assert.equal(ok.status, 200);
-  assert.deepEqual((await ok.json()).dependencies, { sqs: true, kinesis: true });
+  assert.deepEqual((await ok.json()).components, {
+    submissions: { ready: true, checks: { sqs: true, kinesis: true } },
+  });
   sqsUp = false;
-  assert.equal(
-    (await handleRequest(new Request("http://x/readyz"), options)).status,
-    200,
-    "cached",
-  );
+  assert.equal((await handle(new Request("http://x/readyz"))).status, 200, "cached");
   await new Promise((r) => setTimeout(r, 60));
-  const down = await handleRequest(new Request("http://x/readyz"), options);
+  const down = await handle(new Request("http://x/readyz"));
   assert.equal(down.status, 503);
-  assert.deepEqual((await down.json()).dependencies, { sqs: false, kinesis: true });
+  assert.deepEqual((await down.json()).components, {
+    submissions: { ready: false, checks: { sqs: false, kinesis: true } },
+  });
   assert.equal(probes, 2);
 });
 
-Deno.test("a probe that hangs counts as down after its timeout", async () => {
+Deno.test("readiness is 503 when any one component is not ready", async () => {
   const readiness = new Readiness({
-    probes: {
-      kinesis: (signal) =>
-        new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("t")))),
+    checks: {
+      submissions: { sqs: () => Promise.resolve() },
+      "ip-events": { udp: () => Promise.reject(new Error("not bound")) },
+    },
+  });
+  const report = await readiness.check();
+  assert.equal(report.ready, false);
+  assert.equal(report.components.submissions?.ready, true);
+  assert.deepEqual(report.components["ip-events"], { ready: false, checks: { udp: false } });
+});
+
+Deno.test("a probe that hangs counts as down after its timeout, even if it ignores its signal", async () => {
+  const readiness = new Readiness({
+    checks: {
+      submissions: {
+        kinesis: (signal) =>
+          new Promise((_, reject) =>
+            signal.addEventListener("abort", () => reject(new Error("t")))
+          ),
+      },
+      deaf: { forever: () => new Promise(() => {}) },
     },
     timeoutMs: 20,
   });
-  assert.equal((await readiness.check()).ready, false);
+  const report = await readiness.check();
+  assert.equal(report.ready, false);
+  assert.equal(report.components.submissions?.checks.kinesis, false);
+  assert.equal(report.components.deaf?.checks.forever, false);
 });
 
 Deno.test("healthz, metrics in Prometheus text format, 404 and 405", async () => {
-  const metrics = createMetrics();
+  const { registry } = createRegistry();
+  const metrics = createMetrics(registry);
   metrics.messagesInvalid.inc({ reason: "not_base64" });
-  const options = {
-    registry: metrics.registry,
-    readiness: () => Promise.resolve({ ready: true, dependencies: {}, checkedAt: "" }),
-  };
-  assert.equal(
-    await (await handleRequest(new Request("http://x/healthz"), options)).text(),
-    "ok\n",
-  );
-  const response = await handleRequest(new Request("http://x/metrics"), options);
+  const handle = createHandler({ registry, readiness: () => Promise.resolve(READY) });
+  assert.equal(await (await handle(new Request("http://x/healthz"))).text(), "ok\n");
+  const response = await handle(new Request("http://x/metrics"));
   assert.match(response.headers.get("content-type")!, /^text\/plain; version=0.0.4/);
   const text = await response.text();
   assert.match(text, /^edr_messages_invalid_total\{reason="not_base64"\} 1$/m);
   assert.match(text, /^edr_process_rss_bytes [1-9]\d+$/m);
-  assert.equal((await handleRequest(new Request("http://x/nope"), options)).status, 404);
-  const post = await handleRequest(new Request("http://x/healthz", { method: "POST" }), options);
+  assert.equal((await handle(new Request("http://x/nope"))).status, 404);
+  const post = await handle(new Request("http://x/healthz", { method: "POST" }));
   assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+});
+
+Deno.test("component routes: path parameters, HEAD on GET routes, 405 with Allow, a throwing handler is a 500", async () => {
+  const seen: string[] = [];
+  const handle = createHandler({
+    registry: createRegistry().registry,
+    readiness: () => Promise.resolve(READY),
+    routes: [
+      {
+        method: "GET",
+        path: "/events/:sha",
+        handle: (_request, params) => {
+          seen.push(params.sha!);
+          return Response.json({ sha: params.sha });
+        },
+      },
+      { method: "DELETE", path: "/events", handle: () => new Response(null, { status: 204 }) },
+      {
+        method: "POST",
+        path: "/boom",
+        handle: () => {
+          throw new Error("defect");
+        },
+      },
+    ],
+  });
+  const get = await handle(new Request("http://x/events/abc"));
+  assert.equal(get.status, 200);
+  assert.deepEqual(await get.json(), { sha: "abc" });
+  const head = await handle(new Request("http://x/events/def", { method: "HEAD" }));
+  assert.equal(head.status, 200);
+  await head.body?.cancel();
+  assert.deepEqual(seen, ["abc", "def"]);
+  assert.equal((await handle(new Request("http://x/events", { method: "DELETE" }))).status, 204);
+  const wrong = await handle(new Request("http://x/events/abc", { method: "PUT" }));
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get("allow"), "GET, HEAD");
+  assert.match((await wrong.json()).error, /PUT is not allowed on \/events\/abc/);
+  const boom = await handle(new Request("http://x/boom", { method: "POST" }));
+  assert.equal(boom.status, 500);
+  assert.deepEqual(await boom.json(), { error: "internal error" });
+  assert.equal((await handle(new Request("http://x/events/a/b"))).status, 404);
+});
+
+Deno.test("two routes for one method and path are refused", () => {
+  const route = { method: "GET" as const, path: "/a", handle: () => new Response() };
+  assert.throws(
+    () =>
+      createHandler({
+        registry: createRegistry().registry,
+        readiness: () => Promise.resolve(READY),
+        routes: [route, route],
+      }),
+    /two routes for GET \/a/,
+  );
 });
 
 Deno.test("the server listens on a free port and shuts down cleanly", async () => {
-  const metrics = createMetrics();
   const server = await startHttpServer({
     port: 0,
     hostname: "127.0.0.1",
-    registry: metrics.registry,
-    readiness: () => Promise.resolve({ ready: false, dependencies: { sqs: false }, checkedAt: "" }),
+    registry: createRegistry().registry,
+    readiness: () =>
+      Promise.resolve({
+        ready: false,
+        components: { submissions: { ready: false, checks: { sqs: false } } },
+        checkedAt: "",
+      }),
   });
   const response = await fetch(`http://127.0.0.1:${server.port}/readyz`);
   assert.equal(response.status, 503);

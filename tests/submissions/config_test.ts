@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
-import {
-  ConfigError,
-  configHelp,
-  flagName,
-  loadConfig,
-  SETTINGS,
-} from "../../src/submissions/config.ts";
+import { ConfigError, configHelp, loadConfig as loadAppConfig } from "../../src/app/app_config.ts";
+import { flagName } from "../../src/app/settings.ts";
+import { COMPONENTS } from "../../src/components.ts";
+import { type Config, SETTINGS } from "../../src/submissions/config.ts";
+
+/** The submissions pipeline's configuration, read as main.ts reads it, and the shared part. */
+function loadConfig(env: Record<string, string>, args: string[] = []) {
+  const { app, enabled } = loadAppConfig(COMPONENTS, env, args);
+  assert.deepEqual(enabled.map((e) => e.definition.name), ["submissions"]);
+  return { ...app, ...(enabled[0]!.config as Config) };
+}
 
 Deno.test("defaults match the design card (LocalStack endpoint, submissions → events)", () => {
   const config = loadConfig({});
@@ -81,8 +85,8 @@ Deno.test("a bad value stops start-up with one line naming the variable and the 
 });
 
 Deno.test("--help lists every variable with its flag", () => {
-  const help = configHelp();
-  for (const name of Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]) {
+  const help = configHelp(COMPONENTS);
+  for (const name of [...Object.keys(SETTINGS), "HTTP_PORT", "LOG_LEVEL", "COMPONENTS"]) {
     assert.ok(help.includes(`${name} / --${flagName(name)}`), name);
   }
 });

@@ -75,7 +75,7 @@ Deno.test("demo: with KINESIS_ERROR_PROBABILITY=0.1, retries happen and nothing 
   assert.ok(logPath !== undefined, output);
   try {
     const log = await Deno.readTextFile(logPath);
-    assert.match(log, /"message":"listening on :\{port\}/);
+    assert.match(log, /"message_template":"listening on :\{port\}/);
     assert.match(log, /"message":"stopped"/);
     assert.doesNotMatch(stdout, /"@timestamp"/);
   } finally {

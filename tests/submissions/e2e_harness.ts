@@ -37,10 +37,17 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
-import { type Config, loadConfig, SETTINGS } from "../../src/submissions/config.ts";
+import { App } from "../../src/app/app.ts";
+import { loadConfig, settingNames } from "../../src/app/app_config.ts";
+import { getLogger } from "../../src/app/logging.ts";
+import { createRegistry } from "../../src/app/metrics.ts";
+import { COMPONENTS } from "../../src/components.ts";
 import type { RecordSink } from "../../src/submissions/kinesis_sink.ts";
-import { PreprocessorService } from "../../src/submissions/service.ts";
+import {
+  createSubmissions,
+  type SubmissionsConfig,
+  type SubmissionsService,
+} from "../../src/submissions/mod.ts";
 import {
   createFleet,
   type FleetMessage,
@@ -310,40 +317,45 @@ async function httpGet(port: number, path: string): Promise<{ status: number; te
   return { status: response.status, text: await response.text() };
 }
 
-/** The service run in this process: `PreprocessorService` with clients made like main.ts does. */
+/**
+ * The service run in this process: the app with the submissions component, made as main.ts
+ * makes it (through its definition's config and factory), the Kinesis sink replaceable.
+ */
 export class InProcessService implements ServiceHandle {
   /** Always "in-process". */
   readonly name = "in-process";
-  /** The service. */
-  readonly service: PreprocessorService;
+  /** The app: HTTP, registry, readiness, lifecycle. */
+  readonly app: App;
+  /** The submissions pipeline inside it. */
+  readonly service: SubmissionsService;
   /** Its configuration. */
-  readonly config: Config;
-  readonly #sqs: SQSClient;
-  readonly #kinesis: KinesisClient;
-  #stopped: Promise<void> | undefined;
+  readonly config: SubmissionsConfig;
 
-  /** Makes a service (not started); prefer {@linkcode startInProcessService}. */
-  constructor(config: Config, sink?: RecordSink) {
-    this.config = config;
-    const options = { region: config.region, credentials: config.credentials };
-    this.#sqs = createSqsClient({ ...options, endpoint: config.sqsEndpoint });
-    this.#kinesis = createKinesisClient({ ...options, endpoint: config.kinesisEndpoint });
-    this.service = new PreprocessorService({
-      config,
-      sqs: this.#sqs,
-      kinesis: this.#kinesis,
-      ...(sink === undefined ? {} : { sink }),
+  /** Makes a service (not started) from its environment; prefer {@linkcode startInProcessService}. */
+  constructor(env: Readonly<Record<string, string>>, sink?: RecordSink) {
+    const loaded = loadConfig(COMPONENTS, { ...env, COMPONENTS: "submissions" });
+    this.config = loaded.enabled[0]!.config as SubmissionsConfig;
+    const metrics = createRegistry();
+    this.service = createSubmissions(
+      this.config,
+      { registry: metrics.registry, logger: getLogger("submissions") },
+      sink === undefined ? {} : { sink },
+    );
+    this.app = new App({
+      config: loaded.app,
+      components: [{ name: "submissions", component: this.service }],
+      metrics,
     });
   }
 
-  /** The operations port. */
+  /** The HTTP port. */
   get port(): number {
-    return this.service.httpPort;
+    return this.app.port;
   }
 
-  /** The service's own registry, rendered as text and parsed like a scrape. */
+  /** The app's registry, rendered as text and parsed like a scrape. */
   async metrics(): Promise<MetricsSnapshot> {
-    return new MetricsSnapshot(await this.service.metrics.registry.metrics());
+    return new MetricsSnapshot(await this.app.metrics.registry.metrics());
   }
 
   /** /readyz over HTTP, as an orchestrator sees it. */
@@ -356,19 +368,14 @@ export class InProcessService implements ServiceHandle {
     return Promise.resolve(this.service.inFlight);
   }
 
-  /** Graceful stop, then the clients are destroyed (as main.ts does). Idempotent. */
+  /** Graceful stop of the app (which destroys the clients, as in main.ts). Idempotent. */
   stop(timeoutMs?: number): Promise<void> {
-    this.#stopped ??= (async () => {
-      await this.service.stop(timeoutMs);
-      this.#sqs.destroy();
-      this.#kinesis.destroy();
-    })();
-    return this.#stopped;
+    return this.app.stop(timeoutMs);
   }
 }
 
 /**
- * Starts the service in this process with `loadConfig(serviceEnv(e2e, overrides))`.
+ * Starts the service in this process with the configuration of `serviceEnv(e2e, overrides)`.
  *
  * The stack's dummy keys are left out of the configuration's input: given
  * `AWS_ACCESS_KEY_ID`, the service leaves credentials to the SDK's provider chain, which reads
@@ -381,8 +388,8 @@ export async function startInProcessService(
   options: { readonly sink?: RecordSink } = {},
 ): Promise<InProcessService> {
   const { AWS_ACCESS_KEY_ID: _, AWS_SECRET_ACCESS_KEY: __, ...env } = serviceEnv(e2e, overrides);
-  const running = new InProcessService(loadConfig(env), options.sink);
-  await running.service.start();
+  const running = new InProcessService(env, options.sink);
+  await running.app.start();
   return running;
 }
 
@@ -488,7 +495,8 @@ export class ServiceProcess implements ServiceHandle {
       if (!line.includes(prefix)) continue;
       try {
         const record = JSON.parse(line);
-        if (typeof record.message === "string" && record.message.startsWith(prefix)) {
+        const template = record.message_template;
+        if (typeof template === "string" && template.startsWith(prefix)) {
           found.push(record);
         }
       } catch {
@@ -538,8 +546,9 @@ export async function startServiceProcess(
   const name = options.name ?? "service";
   // The service reads every setting from its environment: none may leak in from the shell
   // that runs the tests, or a run would depend on it.
+  const settings = new Set(settingNames(COMPONENTS));
   const inherited = Object.entries(Deno.env.toObject()).filter(([variable]) =>
-    !(variable in SETTINGS) && !variable.startsWith("AWS_")
+    !settings.has(variable) && !variable.startsWith("AWS_")
   );
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", "--allow-sys=osRelease", "main.ts"],

@@ -1,0 +1,45 @@
+/**
+ * Deadlines of the graceful stop: one `performance.now()` time by which every component must be
+ * done, and waits bounded by it (a dead dependency cannot hold the exit).
+ *
+ * ```ts
+ * import { remaining, within } from "./deadline.ts";
+ *
+ * const deadline = performance.now() + 1_000;
+ * const finished = await within(Promise.resolve(), remaining(deadline));
+ * finished; // true
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * Milliseconds left until `deadline` (a `performance.now()` time), never negative.
+ *
+ * ```ts
+ * import { remaining } from "./deadline.ts";
+ * remaining(performance.now() + 1_000); // about 1000
+ * ```
+ */
+export function remaining(deadline: number): number {
+  return Math.max(0, deadline - performance.now());
+}
+
+/**
+ * Whether `promise` settles (fulfilled or rejected) within `ms` milliseconds; it is not
+ * cancelled otherwise, and no timer is left behind either way.
+ *
+ * ```ts
+ * import { within } from "./deadline.ts";
+ * await within(new Promise(() => {}), 10); // false
+ * ```
+ */
+export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), Math.max(0, ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}

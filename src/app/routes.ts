@@ -1,0 +1,150 @@
+/**
+ * The HTTP routes components contribute to the one server, and the small helpers their handlers
+ * share: a JSON error body, and a request body read with a size bound (a listener open to the
+ * network must bound the memory each request can take).
+ *
+ * ```ts
+ * import { jsonError, type Route } from "./routes.ts";
+ *
+ * const route: Route = {
+ *   method: "GET",
+ *   path: "/events/:sha",
+ *   handle: (_request, params) =>
+ *     params.sha?.length === 64 ? Response.json({ count: 0 }) : jsonError(400, "bad sha"),
+ * };
+ * ```
+ *
+ * @module
+ */
+
+/** The methods a route can serve (`HEAD` is served by every `GET` route). */
+export type Method = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+
+/** Path parameters of a matched route, by name (`/events/:sha` → `sha`). */
+export type RouteParams = Readonly<Record<string, string | undefined>>;
+
+/** One route of a component. */
+export interface Route {
+  /** The method it serves. */
+  readonly method: Method;
+  /** A URLPattern pathname, e.g. `/scan` or `/events/:sha`. */
+  readonly path: string;
+  /** Answers a request; a thrown error becomes a 500 (and is logged as a defect). */
+  handle(request: Request, params: RouteParams, url: URL): Response | Promise<Response>;
+}
+
+/** A request matched to a route, or to a path served only by other methods. */
+export type RouteMatch =
+  | { readonly kind: "route"; readonly route: Route; readonly params: RouteParams }
+  | { readonly kind: "method-not-allowed"; readonly allow: readonly string[] }
+  | { readonly kind: "none" };
+
+/**
+ * Routes compiled once; {@linkcode Router.match} finds the route of a request. Two routes with
+ * the same method and path are a defect and throw at construction.
+ *
+ * ```ts
+ * import { Router } from "./routes.ts";
+ * const router = new Router([{ method: "GET", path: "/a/:id", handle: () => new Response() }]);
+ * router.match("GET", "/a/7"); // { kind: "route", params: { id: "7" }, … }
+ * router.match("POST", "/a/7"); // { kind: "method-not-allowed", allow: ["GET", "HEAD"] }
+ * ```
+ */
+export class Router {
+  readonly #routes: { route: Route; pattern: URLPattern }[];
+
+  /** Compiles `routes`. */
+  constructor(routes: readonly Route[]) {
+    const seen = new Set<string>();
+    for (const route of routes) {
+      const key = `${route.method} ${route.path}`;
+      if (seen.has(key)) throw new Error(`two routes for ${key}`);
+      seen.add(key);
+    }
+    this.#routes = routes.map((route) => ({
+      route,
+      pattern: new URLPattern({ pathname: route.path }),
+    }));
+  }
+
+  /** The route serving `method` on `pathname` (HEAD is served by GET routes). */
+  match(method: string, pathname: string): RouteMatch {
+    const wanted = method === "HEAD" ? "GET" : method;
+    const allow = new Set<string>();
+    for (const { route, pattern } of this.#routes) {
+      const found = pattern.exec({ pathname });
+      if (found === null) continue;
+      if (route.method === wanted) {
+        return { kind: "route", route, params: found.pathname.groups };
+      }
+      allow.add(route.method);
+      if (route.method === "GET") allow.add("HEAD");
+    }
+    return allow.size > 0 ? { kind: "method-not-allowed", allow: [...allow] } : { kind: "none" };
+  }
+}
+
+/**
+ * A JSON error response: `{"error": message, ...extra}` with `status`.
+ *
+ * ```ts
+ * import { jsonError } from "./routes.ts";
+ * const response = jsonError(400, "app_sha256 must be 64 hex characters");
+ * response.status; // 400
+ * ```
+ */
+export function jsonError(
+  status: number,
+  message: string,
+  extra: Readonly<Record<string, unknown>> = {},
+  headers: HeadersInit = {},
+): Response {
+  return Response.json({ error: message, ...extra }, { status, headers });
+}
+
+/** Why {@linkcode readBody} gave up. */
+export type BodyError = "too_large";
+
+/**
+ * Reads the whole body of `request`, at most `maxBytes`; stops reading and answers
+ * `"too_large"` past it (the rest is never buffered), so a caller cannot make the service hold
+ * more than the bound whatever it sends.
+ *
+ * ```ts
+ * import { readBody } from "./routes.ts";
+ * const body = await readBody(new Request("http://x/", { method: "POST", body: "hi" }), 1024);
+ * body instanceof Uint8Array; // true
+ * ```
+ */
+export async function readBody(
+  request: Request,
+  maxBytes: number,
+): Promise<Uint8Array | BodyError> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    await request.body?.cancel();
+    return "too_large";
+  }
+  if (request.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return "too_large";
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}

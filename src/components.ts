@@ -1,0 +1,17 @@
+/**
+ * The one list of components this binary can run; `COMPONENTS` enables some of them (default
+ * `submissions`). The only file under src/ that knows every component: src/app/ knows none, and
+ * no component knows another.
+ *
+ * ```ts
+ * import { COMPONENTS } from "./components.ts";
+ * COMPONENTS.map((c) => c.name); // ["submissions", …]
+ * ```
+ *
+ * @module
+ */
+import type { ComponentDefinition } from "./app/component.ts";
+import { submissions } from "./submissions/mod.ts";
+
+/** Every component, in the order `--help` lists them. */
+export const COMPONENTS: readonly ComponentDefinition[] = [submissions];
