@@ -14,7 +14,7 @@ import {
   type FleetMessage,
   generateMessages,
   sendMessages,
-} from "../../tools/submissions/fleet/generate.ts";
+} from "../../tools/submissions/fleet/mod.ts";
 import {
   type LocalStack,
   type LocalStackOptions,

@@ -24,7 +24,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs
 import { PutRecordCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
 import { decodeMessage, type OutgoingRecord } from "../../src/submissions/codec.ts";
-import { sendMessages } from "../../tools/submissions/fleet/generate.ts";
+import { sendMessages } from "../../tools/submissions/fleet/mod.ts";
 import { REGION } from "../../tools/submissions/local_stack.ts";
 import { getQueueDepth, readStream, reconcile } from "../../tools/submissions/verify.ts";
 import {

@@ -13,7 +13,7 @@
  * @module
  */
 import { decodeMessage } from "../../src/submissions/codec.ts";
-import { createFleet, generateMessages } from "../../tools/submissions/fleet/generate.ts";
+import { createFleet, generateMessages } from "../../tools/submissions/fleet/mod.ts";
 
 /** The fleet seed: the same submissions on every run. */
 const SEED = 20_250_101;

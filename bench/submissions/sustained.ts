@@ -19,7 +19,7 @@ import {
   type FleetMessage,
   nextSubmission,
   sendMessages,
-} from "../../tools/submissions/fleet/generate.ts";
+} from "../../tools/submissions/fleet/mod.ts";
 import { followStream } from "../../tools/submissions/tail.ts";
 import { getQueueDepth } from "../../tools/submissions/verify.ts";
 import { sleep } from "../../src/app/backoff.ts";

@@ -55,7 +55,7 @@ import {
   type ManifestEntry,
   SeededRandom,
   sendMessages,
-} from "../../tools/submissions/fleet/generate.ts";
+} from "../../tools/submissions/fleet/mod.ts";
 import {
   type LocalStack,
   type LocalStackOptions,

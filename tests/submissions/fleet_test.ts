@@ -26,7 +26,7 @@ import {
   nextSubmission,
   runFleet,
   sendMessages,
-} from "../../tools/submissions/fleet/generate.ts";
+} from "../../tools/submissions/fleet/mod.ts";
 import { parseManifest } from "../../tools/submissions/verify.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import {

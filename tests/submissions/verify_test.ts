@@ -17,7 +17,7 @@ import {
   eventId,
   type EventRecord,
 } from "../../src/submissions/event_record.ts";
-import type { ManifestEntry } from "../../tools/submissions/fleet/generate.ts";
+import type { ManifestEntry } from "../../tools/submissions/fleet/mod.ts";
 import {
   formatReport,
   getQueueDepth,

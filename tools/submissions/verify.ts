@@ -17,7 +17,7 @@ import {
   type EventRecord,
   EventRecordSchema,
 } from "../../src/submissions/event_record.ts";
-import { type ManifestEntry, ManifestEntrySchema } from "./fleet/generate.ts";
+import { type ManifestEntry, ManifestEntrySchema } from "./fleet/mod.ts";
 import { sleep } from "../../src/app/backoff.ts";
 import { listShardIds, readShard } from "./tail.ts";
 import { createToolClients, readToolEnv, resolveQueueUrl } from "./tool_env.ts";

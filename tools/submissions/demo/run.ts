@@ -28,7 +28,7 @@ import {
   type ManifestEntry,
   randomSeed,
   sendMessages,
-} from "../fleet/generate.ts";
+} from "../fleet/mod.ts";
 import { sleep } from "../../../src/app/backoff.ts";
 import { type LocalStack, startLocalStack } from "../local_stack.ts";
 import { followStream, formatRecord, type ShardRecord } from "../tail.ts";
