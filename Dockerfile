@@ -2,6 +2,8 @@
 # (deno compile downloads its `denort` runtime, which needs internet access: it works here in a
 # normal Docker build, not on our offline development machines.)
 FROM denoland/deno:2.9.6 AS build
+# Deno would otherwise ask its update server at every start.
+ENV DENO_NO_UPDATE_CHECK=1
 WORKDIR /app
 COPY deno.json deno.lock ./
 COPY main.ts ./

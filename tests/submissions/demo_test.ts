@@ -3,12 +3,9 @@
  * terminal, with LocalStack's 10 % Kinesis errors), and its pure helpers.
  */
 import assert from "node:assert/strict";
-import {
-  formatStatus,
-  metricTotals,
-  parseDemoArgs,
-  serviceCounters,
-} from "../../tools/submissions/demo/run.ts";
+import { metricTotals } from "../../tools/common/metrics_text.ts";
+import { parseDemoArgs } from "../../tools/submissions/demo/options.ts";
+import { formatStatus, serviceCounters } from "../../tools/submissions/demo/status_line.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -84,6 +81,12 @@ Deno.test("demo: with KINESIS_ERROR_PROBABILITY=0.1, retries happen and nothing 
   console.log(
     `demo run: ${((performance.now() - started) / 1000).toFixed(1)} s, retries ${retries}`,
   );
+});
+
+Deno.test("deno task demo: an unknown component is a usage error (exit 2) naming the known ones", async () => {
+  const { code, stderr } = await runDemo(["bogus"], {}, 30_000);
+  assert.equal(code, 2);
+  assert.match(stderr, /demo: unknown component "bogus" \(known: submissions/);
 });
 
 Deno.test("parseDemoArgs: defaults, flags over the environment, one-line errors", () => {

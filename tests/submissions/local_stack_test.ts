@@ -225,7 +225,8 @@ async function readUntil(
 Deno.test("CLI (deno task stack's own flags): env lines on stdout, faults from env and flags, exit 0 on SIGINT", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
   const task: string = config.tasks.stack;
-  const [deno, ...args] = task.split(/\s+/);
+  const [variable, deno, ...args] = task.split(/\s+/);
+  assert.equal(variable, "DENO_NO_UPDATE_CHECK=1");
   assert.equal(deno, "deno");
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, "--sqs-port", "0", "--kinesis-port", "0", "--control-port", "0"]

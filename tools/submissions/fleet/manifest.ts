@@ -13,7 +13,6 @@
  * @module
  */
 import { z } from "zod";
-import type { MessageKind } from "./message_kinds.ts";
 
 /** One line of the manifest: one message sent to the queue. */
 export interface ManifestEntry {
@@ -25,7 +24,7 @@ export interface ManifestEntry {
   readonly valid: boolean;
   /** The known events the submission carries: what must be published when `valid`. */
   readonly events: number;
-  /** `ok`, or the {@linkcode MessageKind}s of the message joined with `+` (`raw_json+null_cmdl`). */
+  /** `ok`, or the message kinds (message_kinds.ts) joined with `+` (`raw_json+null_cmdl`). */
   readonly kind: string;
 }
 

@@ -1,0 +1,40 @@
+/**
+ * `deno task demo [component] [options]`: one command that shows a component at work with
+ * nothing but Deno. The component defaults to `submissions` (the pipeline: local SQS and
+ * Kinesis, the service, a sensor fleet, a tail of the stream, and the reconciliation); its
+ * options follow it (`deno task demo submissions --help`).
+ *
+ * ```sh
+ * deno task demo                       # the submissions pipeline, until Ctrl-C
+ * deno task demo submissions --seconds 20
+ * ```
+ *
+ * @module
+ */
+import { main as submissions } from "./submissions/demo/cli.ts";
+
+/** Each component's demo: its CLI, given the arguments after the component's name. */
+const DEMOS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
+  submissions,
+};
+
+/** Splits `[component] [options]`; `undefined` component: an unknown name (usage error). */
+export function chooseDemo(args: readonly string[]): { component: string; rest: string[] } {
+  const [first, ...rest] = args;
+  if (first === undefined || first.startsWith("-")) {
+    return { component: "submissions", rest: [...args] };
+  }
+  return { component: first, rest };
+}
+
+if (import.meta.main) {
+  const { component, rest } = chooseDemo(Deno.args);
+  const demo = DEMOS[component];
+  if (demo === undefined) {
+    console.error(
+      `demo: unknown component "${component}" (known: ${Object.keys(DEMOS).join(", ")})`,
+    );
+    Deno.exit(2);
+  }
+  Deno.exit(await demo(rest));
+}
