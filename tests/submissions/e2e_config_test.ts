@@ -1,5 +1,5 @@
 /**
- * End to end, the receive settings reach the wire: with `SQS_MAX_MESSAGES=3`,
+ * End to end, the receive settings reach the wire: with `COMPONENTS=submissions`, `SQS_MAX_MESSAGES=3`,
  * `SQS_VISIBILITY_TIMEOUT=7` and `SQS_WAIT_TIME_SECONDS=2` in the environment of the service
  * subprocess, every `ReceiveMessage` the emulator sees carries exactly those values.
  *
@@ -24,6 +24,8 @@ Deno.test("SQS_MAX_MESSAGES=3, SQS_VISIBILITY_TIMEOUT=7, SQS_WAIT_TIME_SECONDS=2
   const load = createLoad({ seed: 601, count: 2_000 });
   await preload(e2e, load.messages);
   const service = await startServiceProcess(e2e, {
+    // Named explicitly here; every other scenario runs with COMPONENTS unset (the default).
+    COMPONENTS: "submissions",
     SQS_MAX_MESSAGES: "3",
     SQS_VISIBILITY_TIMEOUT: "7",
     SQS_WAIT_TIME_SECONDS: "2",
