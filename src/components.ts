@@ -13,5 +13,12 @@
 import type { ComponentDefinition } from "./app/component.ts";
 import { submissions } from "./submissions/mod.ts";
 
-/** Every component, in the order `--help` lists them. */
+/**
+ * Every component, in the order `--help` lists them.
+ *
+ * ```ts
+ * import { COMPONENTS } from "./components.ts";
+ * COMPONENTS.find((c) => c.name === "submissions")?.summary;
+ * ```
+ */
 export const COMPONENTS: readonly ComponentDefinition[] = [submissions];

@@ -59,6 +59,14 @@ const logger = getLogger("app");
 /**
  * Makes every enabled component of `loaded` on a new registry. When one cannot be made, those
  * already made are stopped and the error is rethrown.
+ *
+ * ```ts
+ * import { createApp } from "./app.ts";
+ * import { loadConfig } from "./app_config.ts";
+ * import { COMPONENTS } from "../components.ts";
+ *
+ * const app = await createApp(loadConfig(COMPONENTS, { HTTP_PORT: "0" }));
+ * ```
  */
 export async function createApp(
   loaded: LoadedConfig,
@@ -82,7 +90,22 @@ export async function createApp(
   return new App({ config: loaded.app, components, metrics, ...options });
 }
 
-/** The enabled components behind one HTTP server. */
+/**
+ * The enabled components behind one HTTP server.
+ *
+ * ```ts
+ * import { App } from "./app.ts";
+ * import { createRegistry } from "./metrics.ts";
+ *
+ * const app = new App({
+ *   config: { components: [], httpPort: 0, shutdownTimeoutSeconds: 5, logLevel: "info" },
+ *   components: [],
+ *   metrics: createRegistry(),
+ * });
+ * await app.start();
+ * await app.stop();
+ * ```
+ */
 export class App {
   /** The registry and the app's own metrics. */
   readonly metrics: AppMetrics;

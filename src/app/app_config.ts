@@ -40,10 +40,26 @@ import {
   type SettingsTable,
 } from "./settings.ts";
 
-/** The component enabled when `COMPONENTS` is unset: today's behaviour, the main job. */
+/**
+ * The component enabled when `COMPONENTS` is unset: today's behaviour, the main job.
+ *
+ * ```ts
+ * import { DEFAULT_COMPONENT } from "./app_config.ts";
+ * DEFAULT_COMPONENT; // "submissions"
+ * ```
+ */
 export const DEFAULT_COMPONENT = "submissions";
 
-/** The shared settings, given the names of the known components. */
+/**
+ * The shared settings, given the names of the known components (`COMPONENTS` accepts them).
+ *
+ * ```ts
+ * import { appSettings } from "./app_config.ts";
+ * import { readSettings } from "./settings.ts";
+ * readSettings(appSettings(["submissions", "ip-events"]), { COMPONENTS: "ip-events" }).COMPONENTS;
+ * // ["ip-events"]
+ * ```
+ */
 export function appSettings(componentNames: readonly string[]) {
   const known = componentNames.join(", ");
   return {
@@ -128,6 +144,12 @@ export function settingNames(definitions: readonly ComponentDefinition[]): strin
  * Reads the configuration from `env` and `args` (flags win). Throws {@linkcode ConfigError}
  * with a one-line message on an unknown flag, an unknown component or the first bad value of
  * an enabled component.
+ *
+ * ```ts
+ * import { loadConfig } from "./app_config.ts";
+ * import { COMPONENTS } from "../components.ts";
+ * const { app, enabled } = loadConfig(COMPONENTS, Deno.env.toObject(), Deno.args);
+ * ```
  */
 export function loadConfig(
   definitions: readonly ComponentDefinition[],

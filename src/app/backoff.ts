@@ -17,7 +17,14 @@ export interface BackoffOptions {
   readonly random?: () => number;
 }
 
-/** The delay in milliseconds before retrying after `failures` consecutive failures (≥ 1). */
+/**
+ * The delay in milliseconds before retrying after `failures` consecutive failures (≥ 1).
+ *
+ * ```ts
+ * import { backoffDelay } from "./backoff.ts";
+ * backoffDelay(3, { baseMs: 100, capMs: 1_000 }); // uniform in [0, 400)
+ * ```
+ */
 export function backoffDelay(failures: number, options: BackoffOptions = {}): number {
   const base = options.baseMs ?? 50;
   const cap = options.capMs ?? 5_000;
@@ -30,6 +37,12 @@ export function backoffDelay(failures: number, options: BackoffOptions = {}): nu
  * Resolves `true` after `ms` milliseconds, or `false` at once when `signal` aborts (never
  * rejecting), so a loop waiting out a backoff or a pause stops promptly on shutdown and leaves no
  * timer behind.
+ *
+ * ```ts
+ * import { sleep } from "./backoff.ts";
+ * const stop = new AbortController();
+ * const ranItsTime = await sleep(100, stop.signal); // true, or false when stopped first
+ * ```
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {

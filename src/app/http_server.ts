@@ -117,7 +117,21 @@ async function builtIn(
   }
 }
 
-/** Starts the server. */
+/**
+ * Starts the server; resolves once it listens.
+ *
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { startHttpServer } from "./http_server.ts";
+ * const server = await startHttpServer({
+ *   port: 0,
+ *   registry: new Registry(),
+ *   readiness: () => Promise.resolve({ ready: true, components: {}, checkedAt: "" }),
+ * });
+ * server.port; // the free port it got
+ * await server.shutdown();
+ * ```
+ */
 export function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const handle = createHandler(options);
   return new Promise((resolve, reject) => {

@@ -15,7 +15,15 @@
  */
 import client from "prom-client";
 
-/** Latency buckets in seconds, from 5 ms to 2 min: one scale for every component. */
+/**
+ * Latency buckets in seconds, from 5 ms to 2 min: one scale for every component.
+ *
+ * ```ts
+ * import client from "prom-client";
+ * import { LATENCY_BUCKETS } from "./metrics.ts";
+ * new client.Histogram({ name: "edr_x_seconds", help: "x", buckets: [...LATENCY_BUCKETS] });
+ * ```
+ */
 export const LATENCY_BUCKETS: readonly number[] = [
   0.005,
   0.01,
@@ -41,7 +49,15 @@ export interface AppMetrics {
   readonly dependencyUp: client.Gauge<"component" | "dependency">;
 }
 
-/** Makes the registry with the process metrics and the readiness gauge. */
+/**
+ * Makes the registry with the process metrics and the readiness gauge.
+ *
+ * ```ts
+ * import { createRegistry } from "./metrics.ts";
+ * const { registry } = createRegistry();
+ * const text = await registry.metrics(); // includes edr_process_rss_bytes
+ * ```
+ */
 export function createRegistry(): AppMetrics {
   const registry = new client.Registry();
   const registers = [registry];

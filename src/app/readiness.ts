@@ -50,7 +50,15 @@ export interface ReadinessOptions {
   readonly onReport?: (report: ReadinessReport, previous: ReadinessReport | undefined) => void;
 }
 
-/** Runs and caches readiness probes. */
+/**
+ * Runs and caches readiness probes.
+ *
+ * ```ts
+ * import { Readiness } from "./readiness.ts";
+ * const readiness = new Readiness({ checks: { app: { up: () => Promise.resolve() } }, cacheMs: 500 });
+ * (await readiness.check()).ready; // true
+ * ```
+ */
 export class Readiness {
   readonly #o: ReadinessOptions;
   #last: ReadinessReport | undefined;
