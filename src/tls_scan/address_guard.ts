@@ -1,0 +1,143 @@
+/**
+ * The SSRF guard: a scan may reach only public unicast addresses. A name is resolved first
+ * (the system resolver, as the probe's connection would use) and refused when *any* of its
+ * addresses is loopback, private, link-local, CGNAT, unspecified, multicast or otherwise
+ * reserved; the probe then connects to the checked addresses themselves, never to the name
+ * again, so a second DNS answer cannot redirect it. `allowPrivate` lifts the refusal (local
+ * test fleets).
+ *
+ * @example
+ * ```ts
+ * import { addressRange, guardTarget } from "./address_guard.ts";
+ * addressRange("10.0.0.1"); // "private"
+ * await guardTarget("127.0.0.1", { allowPrivate: false }); // { kind: "refused", ... }
+ * ```
+ *
+ * @module
+ */
+import { lookup } from "node:dns/promises";
+import ipaddr from "ipaddr.js";
+import type { HostKind } from "./target.ts";
+
+/** The verdict of {@linkcode guardTarget}. */
+export type GuardResult =
+  /** Every address is public (or private ones are allowed); scan these. */
+  | { readonly kind: "allowed"; readonly addresses: readonly string[] }
+  /** An address is not public: no connection, no API call. */
+  | { readonly kind: "refused"; readonly address: string; readonly range: string }
+  /** The name does not resolve (a finished scan: status ERROR). */
+  | { readonly kind: "unresolvable"; readonly message: string };
+
+/** A resolver: every address of `host` (like `dns.lookup` with `all: true`). */
+export type Resolver = (host: string) => Promise<readonly string[]>;
+
+/** Options of {@linkcode guardTarget}. */
+export interface GuardOptions {
+  /** Let private, loopback … addresses through (TLS_SCAN_ALLOW_PRIVATE). */
+  readonly allowPrivate: boolean;
+  /** The resolver. Default: the system's (`getaddrinfo`). */
+  readonly resolve?: Resolver;
+  /** How long resolution may take, in milliseconds. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** The host's kind, when the caller has validated it already. */
+  readonly kind?: HostKind;
+  /** The most addresses kept (the probe scans each). Default 4. */
+  readonly maxAddresses?: number;
+}
+
+const EMBEDDED_V4_RANGES = new Set(["rfc6052", "6to4", "teredo"]);
+
+/**
+ * The range of an IP address in ipaddr.js's names; `"unicast"` means public. IPv4-mapped,
+ * NAT64 and 6to4 IPv6 addresses are judged by the IPv4 address they carry.
+ *
+ * @example
+ * ```ts
+ * addressRange("::ffff:127.0.0.1"); // "loopback"
+ * addressRange("100.64.1.1"); // "carrierGradeNat"
+ * addressRange("2606:4700::1"); // "unicast"
+ * ```
+ */
+export function addressRange(address: string): string {
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  if (parsed.kind() === "ipv6" && EMBEDDED_V4_RANGES.has(range)) {
+    const bytes = (parsed as ipaddr.IPv6).toByteArray();
+    // NAT64 keeps the IPv4 address in the last 32 bits, 6to4 in bits 16..48; Teredo's is
+    // obfuscated: refuse it rather than decode.
+    if (range === "teredo") return range;
+    const v4 = range === "6to4" ? bytes.slice(2, 6) : bytes.slice(12, 16);
+    return ipaddr.fromByteArray(v4).range();
+  }
+  return range;
+}
+
+/** `true` when `address` may be scanned without `allowPrivate`. */
+export function isPublicAddress(address: string): boolean {
+  return addressRange(address) === "unicast";
+}
+
+/** The system resolver: `getaddrinfo` through `node:dns`, every address, IPv4 first. */
+export const systemResolver: Resolver = async (host) => {
+  const found = await lookup(host, { all: true, order: "ipv4first" });
+  return found.map((entry) => entry.address);
+};
+
+/**
+ * Decides whether `host` may be scanned, resolving it when it is a name. Never connects to it.
+ *
+ * @example
+ * ```ts
+ * const verdict = await guardTarget("localhost", { allowPrivate: false });
+ * // { kind: "refused", address: "localhost", range: "loopback" } — refused by name, no DNS
+ * ```
+ */
+export async function guardTarget(host: string, options: GuardOptions): Promise<GuardResult> {
+  const kind = options.kind ??
+    (ipaddr.isValid(host) ? (host.includes(":") ? "ipv6" : "ipv4") : "name");
+  // `localhost` and `*.localhost` are loopback by definition (RFC 6761), whatever DNS says.
+  if (kind === "name" && (host === "localhost" || host.endsWith(".localhost"))) {
+    if (!options.allowPrivate) return { kind: "refused", address: host, range: "loopback" };
+  }
+  let addresses: readonly string[];
+  if (kind === "name") {
+    try {
+      addresses = await withTimeout(
+        (options.resolve ?? systemResolver)(host),
+        options.timeoutMs ?? 10_000,
+      );
+    } catch (error) {
+      return { kind: "unresolvable", message: resolutionMessage(error) };
+    }
+    if (addresses.length === 0) {
+      return { kind: "unresolvable", message: "Unable to resolve domain name" };
+    }
+  } else {
+    addresses = [host];
+  }
+  const unique = [...new Set(addresses.map((a) => ipaddr.process(a).toString()))];
+  if (!options.allowPrivate) {
+    for (const address of unique) {
+      const range = addressRange(address);
+      if (range !== "unicast") return { kind: "refused", address, range };
+    }
+  }
+  return { kind: "allowed", addresses: unique.slice(0, options.maxAddresses ?? 4) };
+}
+
+function resolutionMessage(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === "ENOTFOUND" || code === "ENODATA" || code === "EAI_NONAME") {
+    return "Unable to resolve domain name";
+  }
+  if (code === "TIMEOUT") return "Unable to resolve domain name (resolver timed out)";
+  return `Unable to resolve domain name (${code ?? (error as Error).message})`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "TIMEOUT" })), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,94 @@
+/**
+ * The leaf certificate as the probe sees it, parsed in-process with `node:crypto`
+ * `X509Certificate` (no npm package needed): names in RFC 4514 order (`CN=…, O=…`, as SSL Labs
+ * writes them), dates, key, signature hash, self-signature and the host-name check.
+ *
+ * @example
+ * ```ts
+ * import { readLeaf } from "./certificate.ts";
+ * const leaf = readLeaf(pem, { host: "localhost", kind: "name" });
+ * leaf.nameMatch; // true when a SAN (or, without SANs, the CN) covers "localhost"
+ * ```
+ *
+ * @module
+ */
+import { X509Certificate } from "node:crypto";
+import type { HostKind } from "./target.ts";
+
+/** What the report and the grade need from the leaf. */
+export interface LeafFacts {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly keyAlgorithm: "RSA" | "EC";
+  readonly keySize: number;
+  /** `md5`, `sha1`, `sha256` … or `other`. */
+  readonly signatureHash: string;
+  readonly selfSigned: boolean;
+  readonly nameMatch: boolean;
+}
+
+const CURVE_BITS: Readonly<Record<string, number>> = {
+  prime192v1: 192,
+  secp192k1: 192,
+  secp224r1: 224,
+  secp224k1: 224,
+  prime256v1: 256,
+  secp256k1: 256,
+  secp384r1: 384,
+  secp521r1: 521,
+  brainpoolP256r1: 256,
+  brainpoolP384r1: 384,
+  brainpoolP512r1: 512,
+};
+
+/** Reads the leaf `pem` of `target`. Throws when it is not a certificate. */
+export function readLeaf(
+  pem: string,
+  target: { readonly host: string; readonly kind: HostKind },
+): LeafFacts {
+  const cert = new X509Certificate(pem);
+  const { asymmetricKeyType: type, asymmetricKeyDetails: details } = cert.publicKey;
+  const ec = type === "ec" || type === "ed25519" || type === "ed448";
+  const keySize = type === "ec"
+    ? CURVE_BITS[details?.namedCurve ?? ""] ?? 0
+    : type === "ed25519"
+    ? 256
+    : type === "ed448"
+    ? 448
+    : details?.modulusLength ?? 0;
+  const nameMatch = target.kind === "name"
+    ? cert.checkHost(target.host) !== undefined
+    : cert.checkIP(target.host) !== undefined;
+  return {
+    subject: distinguishedName(cert.subject),
+    issuer: distinguishedName(cert.issuer),
+    notBefore: cert.validFromDate,
+    notAfter: cert.validToDate,
+    keyAlgorithm: ec ? "EC" : "RSA",
+    keySize,
+    // Deno's X509Certificate has `signatureAlgorithm` (Node 24+); @types/node does not know it.
+    signatureHash: signatureHash(
+      (cert as X509Certificate & { signatureAlgorithm?: string }).signatureAlgorithm ?? "",
+    ),
+    selfSigned: cert.checkIssued(cert) && cert.verify(cert.publicKey),
+    nameMatch,
+  };
+}
+
+/** node's `C=US\nO=Org\nCN=name` as `CN=name, O=Org, C=US`. */
+export function distinguishedName(lines: string): string {
+  return lines.split("\n").filter((l) => l.length > 0).reverse().join(", ");
+}
+
+/**
+ * The hash of a signature algorithm name (`sha1WithRSAEncryption` → `sha1`,
+ * `ecdsa-with-SHA384` → `sha384`, `SHA256withRSA` → `sha256`).
+ */
+export function signatureHash(algorithm: string): string {
+  const lower = algorithm.toLowerCase();
+  if (lower.includes("md5")) return "md5";
+  const sha = /sha-?(1|224|256|384|512)(?!\d)/.exec(lower);
+  return sha ? `sha${sha[1]}` : "other";
+}

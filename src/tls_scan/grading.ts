@@ -1,0 +1,173 @@
+/**
+ * The grade of an endpoint, following the documented subset of the SSL Labs rating guide
+ * (version 2009q/r) that a probe can observe honestly: the three scores (protocol support, key
+ * exchange, cipher strength; 30/30/40 %, a zero anywhere gives 0) mapped to A…F, then the caps
+ * (T for trust, M for the name, F/C/B for weak protocols, keys, signatures, no forward secrecy
+ * or no AEAD) and the lift to A+ by a long HSTS max-age. What is not observed (revocation,
+ * renegotiation, RC4/3DES enumeration, ROBOT…) is not an input, so it cannot lower a grade.
+ *
+ * @example
+ * ```ts
+ * import { gradeEndpoint } from "./grading.ts";
+ * gradeEndpoint({
+ *   protocols: ["TLS 1.2", "TLS 1.3"],
+ *   key: { algorithm: "RSA", bits: 2048 },
+ *   cipherBits: 256, forwardSecrecy: true, aead: true,
+ *   certificate: { chainTrusted: true, expired: false, notYetValid: false, selfSigned: false,
+ *     revoked: false, nameMatch: true, signatureHash: "sha256" },
+ *   hstsMaxAge: null,
+ * }).grade; // "A"
+ * ```
+ *
+ * @module
+ */
+import { type Grade, worstGrade } from "./report.ts";
+import type { ProtocolName } from "./s_client_output.ts";
+
+/** Everything the grade depends on, from either engine. */
+export interface Posture {
+  /** Offered protocols. */
+  readonly protocols: readonly ProtocolName[];
+  /** The leaf's public key (the key-exchange score uses it as a proxy). */
+  readonly key: { readonly algorithm: "RSA" | "EC"; readonly bits: number };
+  /** Strength of the negotiated suite (best = worst: the probe does not enumerate suites). */
+  readonly cipherBits: number;
+  readonly forwardSecrecy: boolean;
+  readonly aead: boolean;
+  readonly certificate: CertificatePosture;
+  /** `Strict-Transport-Security` max-age in seconds, null when absent or not looked at. */
+  readonly hstsMaxAge: number | null;
+}
+
+/** What the grade needs to know of the leaf certificate. */
+export interface CertificatePosture {
+  /** A chain to a trust anchor, dates aside. */
+  readonly chainTrusted: boolean;
+  readonly expired: boolean;
+  readonly notYetValid: boolean;
+  readonly selfSigned: boolean;
+  readonly revoked: boolean;
+  readonly nameMatch: boolean;
+  /** Hash of the certificate's signature (`md5`, `sha1`, `sha256` …). */
+  readonly signatureHash: string;
+}
+
+/** A rule that capped (or lifted) the grade. */
+export interface AppliedRule {
+  readonly rule: string;
+  readonly grade: Grade;
+}
+
+/** The grade and how it was reached. */
+export interface Grading {
+  readonly grade: Grade;
+  /** The combined score 0–100 before caps. */
+  readonly score: number;
+  readonly scores: {
+    readonly protocol: number;
+    readonly keyExchange: number;
+    readonly cipher: number;
+  };
+  /** The caps that held, and `hsts` when the grade was lifted to A+. */
+  readonly rules: readonly AppliedRule[];
+}
+
+/** HSTS max-age that earns A+ (SSL Labs' `LONG_MAX_AGE`, 180 days). */
+export const LONG_HSTS_MAX_AGE = 15_552_000;
+
+const PROTOCOL_SCORES: Readonly<Record<ProtocolName, number>> = {
+  "SSL 2.0": 0,
+  "SSL 3.0": 80,
+  "TLS 1.0": 90,
+  "TLS 1.1": 95,
+  "TLS 1.2": 100,
+  "TLS 1.3": 100,
+};
+
+/** Protocol support score: the mean of the best and the worst protocol's scores. */
+export function protocolScore(protocols: readonly ProtocolName[]): number {
+  if (protocols.length === 0) return 0;
+  const scores = protocols.map((p) => PROTOCOL_SCORES[p]);
+  return (Math.max(...scores) + Math.min(...scores)) / 2;
+}
+
+/** Key exchange score from the key size (RSA/DH bits, or EC bits). */
+export function keyExchangeScore(key: Posture["key"]): number {
+  const steps = key.algorithm === "EC" ? [110, 123, 163, 225] : [512, 1024, 2048, 4096];
+  const scores = [20, 40, 80, 90];
+  for (const [i, limit] of steps.entries()) if (key.bits < limit) return scores[i]!;
+  return 100;
+}
+
+/** Cipher strength score of one suite's bits (best = worst). */
+export function cipherScore(bits: number): number {
+  if (bits <= 0) return 0;
+  if (bits < 128) return 20;
+  if (bits < 256) return 80;
+  return 100;
+}
+
+/** The letter of a combined score. */
+export function scoreGrade(score: number): Grade {
+  if (score >= 80) return "A";
+  if (score >= 65) return "B";
+  if (score >= 50) return "C";
+  if (score >= 35) return "D";
+  if (score >= 20) return "E";
+  return "F";
+}
+
+/** `true` when the key is below the guide's minimum (RSA < 2048, EC < 224). */
+export function isWeakKey(key: Posture["key"]): boolean {
+  return key.algorithm === "EC" ? key.bits < 224 : key.bits < 2048;
+}
+
+/** The caps that hold for `posture`, each with the grade it allows at most. */
+export function caps(posture: Posture): AppliedRule[] {
+  const found: AppliedRule[] = [];
+  const cap = (rule: string, grade: Grade) => found.push({ rule, grade });
+  const offered = new Set(posture.protocols);
+  const c = posture.certificate;
+  if (!c.chainTrusted) cap("untrusted", "T");
+  if (c.selfSigned) cap("self_signed", "T");
+  if (c.expired) cap("expired", "T");
+  if (c.notYetValid) cap("not_yet_valid", "T");
+  if (c.revoked) cap("revoked", "T");
+  if (!c.nameMatch) cap("name_mismatch", "M");
+  if (c.signatureHash === "md5") cap("md5_signature", "F");
+  if (c.signatureHash === "sha1") cap("sha1_signature", "T");
+  if (offered.has("SSL 2.0")) cap("ssl2", "F");
+  if (offered.has("SSL 3.0")) {
+    const best = posture.protocols.every((p) => p === "SSL 3.0" || p === "SSL 2.0");
+    cap("ssl3", best ? "F" : "B");
+  }
+  if (offered.has("TLS 1.0") || offered.has("TLS 1.1")) cap("tls1_0_or_1_1", "B");
+  if (!offered.has("TLS 1.2") && !offered.has("TLS 1.3")) cap("legacy_only", "C");
+  const { algorithm, bits } = posture.key;
+  // RSA below 1024 bits is F in the guide; for EC we take the usual equivalent, 160 bits.
+  if (algorithm === "RSA" ? bits < 1024 : bits < 160) cap("weak_key", "F");
+  else if (isWeakKey(posture.key)) cap("weak_key", "B");
+  if (!posture.forwardSecrecy) cap("no_forward_secrecy", "B");
+  if (!posture.aead) cap("no_aead", "B");
+  return found;
+}
+
+/** Grades one endpoint. */
+export function gradeEndpoint(posture: Posture): Grading {
+  const scores = {
+    protocol: protocolScore(posture.protocols),
+    keyExchange: keyExchangeScore(posture.key),
+    cipher: cipherScore(posture.cipherBits),
+  };
+  const anyZero = scores.protocol === 0 || scores.keyExchange === 0 || scores.cipher === 0;
+  const score = anyZero
+    ? 0
+    : Math.round(0.3 * scores.protocol + 0.3 * scores.keyExchange + 0.4 * scores.cipher);
+  const rules = caps(posture);
+  let grade = worstGrade([scoreGrade(score), ...rules.map((r) => r.grade)])!;
+  if (grade === "A" && posture.hstsMaxAge !== null && posture.hstsMaxAge >= LONG_HSTS_MAX_AGE) {
+    grade = "A+";
+    rules.push({ rule: "hsts", grade: "A+" });
+  }
+  return { grade, score, scores, rules };
+}

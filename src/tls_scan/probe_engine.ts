@@ -1,0 +1,92 @@
+/**
+ * The `probe` engine: the service scans the host itself with `openssl s_client`, at most
+ * `concurrency` hosts at once (each host's endpoints one after the other), every scan bounded
+ * by a deadline so that a host of silent endpoints is a finished ERROR report within a minute.
+ *
+ * @example
+ * ```ts
+ * import { createProbeEngine } from "./probe_engine.ts";
+ * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
+ * await engine.start(AbortSignal.timeout(5_000)); // finds openssl and its certificate directory
+ * ```
+ *
+ * @module
+ */
+import pLimit from "p-limit";
+import type { EngineResult, ResolvedTarget, ScanEngine, ScanOptions } from "./engine.ts";
+import { runOpenssl } from "./openssl.ts";
+import { type EndpointFailed, type EndpointSeen, probeEndpoint } from "./probe_endpoint.ts";
+import { buildProbeReport } from "./probe_report.ts";
+
+/** Options of {@linkcode createProbeEngine}. */
+export interface ProbeEngineOptions {
+  /** Hard timeout of each `openssl` process, in milliseconds (TLS_SCAN_TIMEOUT_SECONDS). */
+  readonly timeoutMs: number;
+  /** Hosts probed at once (TLS_SCAN_CONCURRENCY). */
+  readonly concurrency: number;
+  /** Extra trust anchors, PEM (TLS_SCAN_CA_FILE). */
+  readonly caFile?: string;
+  /** A whole scan's deadline in milliseconds. Default 55 000 (the contract's 60 s, less margin). */
+  readonly scanDeadlineMs?: number;
+  /** Told of each finished endpoint probe (metrics, figures). */
+  readonly onEndpoint?: (seen: EndpointSeen | EndpointFailed) => void;
+  /** The clock. Default `new Date()`. */
+  readonly now?: () => Date;
+}
+
+/** Makes the probe engine. */
+export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
+  const limit = pLimit(options.concurrency);
+  let caPath: string | undefined;
+  const now = options.now ?? (() => new Date());
+
+  async function scanNow(target: ResolvedTarget, signal: AbortSignal): Promise<EngineResult> {
+    const deadline = AbortSignal.any([
+      signal,
+      AbortSignal.timeout(options.scanDeadlineMs ?? 55_000),
+    ]);
+    const seen: (EndpointSeen | EndpointFailed)[] = [];
+    for (const address of target.addresses) {
+      if (deadline.aborted) break;
+      const observation = await probeEndpoint(
+        { host: target.host, kind: target.kind, port: target.port, address },
+        {
+          timeoutMs: options.timeoutMs,
+          signal: deadline,
+          ...(options.caFile ? { caFile: options.caFile } : {}),
+          ...(caPath ? { caPath } : {}),
+          now,
+        },
+      );
+      options.onEndpoint?.(observation);
+      seen.push(observation);
+    }
+    if (signal.aborted) return { kind: "failed", reason: "the service is stopping" };
+    return { kind: "report", report: buildProbeReport(target, seen, now()) };
+  }
+
+  return {
+    name: "probe",
+    scan(target: ResolvedTarget, scan: ScanOptions): Promise<EngineResult> {
+      return limit(() =>
+        scan.signal.aborted
+          ? { kind: "failed" as const, reason: "the service is stopping" }
+          : scanNow(target, scan.signal)
+      );
+    },
+    retryAfterSeconds: () => Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+    parallelism: () => options.concurrency,
+    async check(signal: AbortSignal) {
+      const run = await runOpenssl(["version"], { timeoutMs: 5_000, signal });
+      if (run.code !== 0) throw new Error(`openssl version failed: ${run.stderr.trim()}`);
+      return run.stdout.trim();
+    },
+    async start(signal: AbortSignal) {
+      if (!options.caFile) return;
+      // `-CAfile` switches the default trust locations off; `-CApath` brings the system's back.
+      const run = await runOpenssl(["version", "-d"], { timeoutMs: 5_000, signal });
+      const dir = /OPENSSLDIR: "([^"]+)"/.exec(run.stdout)?.[1];
+      if (dir) caPath = `${dir}/certs`;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The problem codes of an endpoint, each only when it holds, and their one-line descriptions
+ * for the text report. `untrusted` means no chain to a trust anchor: an expired or
+ * not-yet-valid leaf of a trusted CA is `expired` / `not_yet_valid`, not `untrusted`.
+ *
+ * @example
+ * ```ts
+ * import { PROBLEM_TEXT, postureProblems } from "./problems.ts";
+ * PROBLEM_TEXT.tls1_0; // "TLS 1.0 is offered (deprecated since 2021, RFC 8996)"
+ * ```
+ *
+ * @module
+ */
+import { isWeakKey, type Posture } from "./grading.ts";
+import { type ProblemCode, sortProblems } from "./report.ts";
+
+/** Days below which a valid certificate is `expiring_soon` (the contract's 30). */
+export const EXPIRING_SOON_DAYS = 30;
+
+/** The problems `posture` shows, with `daysRemaining` of the leaf. */
+export function postureProblems(posture: Posture, daysRemaining: number): ProblemCode[] {
+  const found: ProblemCode[] = [];
+  const c = posture.certificate;
+  if (c.expired) found.push("expired");
+  if (c.notYetValid) found.push("not_yet_valid");
+  if (!c.expired && !c.notYetValid && daysRemaining >= 0 && daysRemaining < EXPIRING_SOON_DAYS) {
+    found.push("expiring_soon");
+  }
+  if (!c.chainTrusted) found.push("untrusted");
+  if (c.selfSigned) found.push("self_signed");
+  if (!c.nameMatch) found.push("name_mismatch");
+  if (c.revoked) found.push("revoked");
+  if (isWeakKey(posture.key)) found.push("weak_key");
+  if (c.signatureHash === "md5" || c.signatureHash === "sha1") found.push("weak_signature");
+  found.push(...protocolProblems(posture.protocols));
+  if (!posture.forwardSecrecy) found.push("no_forward_secrecy");
+  if (!posture.aead) found.push("no_aead");
+  return sortProblems(found);
+}
+
+/** The problems of the offered protocols alone. */
+export function protocolProblems(protocols: readonly string[]): ProblemCode[] {
+  const offered = new Set(protocols);
+  const found: ProblemCode[] = [];
+  if (offered.has("SSL 2.0")) found.push("ssl2");
+  if (offered.has("SSL 3.0")) found.push("ssl3");
+  if (offered.has("TLS 1.0")) found.push("tls1_0");
+  if (offered.has("TLS 1.1")) found.push("tls1_1");
+  if (!offered.has("TLS 1.2") && !offered.has("TLS 1.3")) found.push("legacy_only");
+  if (!offered.has("TLS 1.3")) found.push("no_tls1_3");
+  return found;
+}
+
+/** One line per problem code, for people. */
+export const PROBLEM_TEXT: Readonly<Record<ProblemCode, string>> = {
+  expired: "the certificate has expired",
+  not_yet_valid: "the certificate is not valid yet",
+  expiring_soon: `the certificate expires within ${EXPIRING_SOON_DAYS} days`,
+  untrusted: "the certificate does not chain to a trusted root",
+  self_signed: "the certificate is self-signed",
+  name_mismatch: "the certificate is not valid for this host name",
+  revoked: "the certificate has been revoked",
+  weak_key: "the certificate key is too small (RSA < 2048 or EC < 224 bits)",
+  weak_signature: "the certificate is signed with MD5 or SHA-1",
+  ssl2: "SSL 2.0 is offered",
+  ssl3: "SSL 3.0 is offered",
+  tls1_0: "TLS 1.0 is offered (deprecated since 2021, RFC 8996)",
+  tls1_1: "TLS 1.1 is offered (deprecated since 2021, RFC 8996)",
+  legacy_only: "neither TLS 1.2 nor TLS 1.3 is offered",
+  no_tls1_3: "TLS 1.3 is not offered",
+  no_forward_secrecy: "no forward secrecy (no ephemeral key exchange)",
+  no_aead: "no authenticated encryption (AEAD) suite",
+};

@@ -1,0 +1,240 @@
+/**
+ * Test certificates for the fleet, generated with `openssl` into a directory at test time
+ * (no key is ever committed): a test CA, a second CA nobody trusts, and one leaf per
+ * certificate problem the probe can see. `openssl ca` is used because OpenSSL 3.0's `x509`
+ * cannot set a start date (expired and not-yet-valid leaves need one in the past / future).
+ *
+ * @example
+ * ```ts
+ * import { generateCertificates } from "./certs.ts";
+ * const dir = await Deno.makeTempDir();
+ * const certs = await generateCertificates(dir);
+ * certs.caFile; // `${dir}/ca.pem`: give it to the scanner as TLS_SCAN_CA_FILE
+ * certs.leaves.expired; // { cert, key } of a leaf that expired 30 days ago
+ * ```
+ *
+ * @module
+ */
+
+/** A leaf's files. */
+export interface LeafFiles {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** The leaves generated, by what is wrong with them. */
+export type LeafName =
+  | "good"
+  | "expiring"
+  | "expired"
+  | "not_yet_valid"
+  | "self_signed"
+  | "unknown_ca"
+  | "mismatch"
+  | "weak_key"
+  | "ecdsa"
+  | "sha1";
+
+/** What {@linkcode generateCertificates} made. */
+export interface Certificates {
+  readonly dir: string;
+  /** The trusted test CA (PEM). */
+  readonly caFile: string;
+  readonly leaves: Readonly<Record<LeafName, LeafFiles>>;
+}
+
+const DAY = 86_400_000;
+const LOCAL_SAN = "DNS:localhost,IP:127.0.0.1";
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  const output = await new Deno.Command("openssl", { args, cwd, stdin: "null" }).output();
+  if (!output.success) {
+    const error = new TextDecoder().decode(output.stderr).trim().split("\n").slice(-3).join(" | ");
+    throw new Error(`openssl ${args.slice(0, 2).join(" ")} failed: ${error}`);
+  }
+}
+
+/** `YYYYMMDDHHMMSSZ`, the form `openssl ca -startdate/-enddate` takes. */
+function asn1Time(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, "").replace(/\.\d{3}Z$/, "Z");
+}
+
+async function makeCa(dir: string, name: string, subject: string): Promise<void> {
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-sha256",
+    "-days",
+    "3650",
+    "-subj",
+    subject,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.pem`,
+  ], dir);
+  await Deno.mkdir(`${dir}/${name}.db`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/${name}.db/index.txt`, "");
+  await Deno.writeTextFile(
+    `${dir}/${name}.cnf`,
+    [
+      "[ca]",
+      "default_ca = this",
+      "[this]",
+      `database = ${dir}/${name}.db/index.txt`,
+      `new_certs_dir = ${dir}/${name}.db`,
+      `serial = ${dir}/${name}.db/serial`,
+      "rand_serial = yes",
+      "unique_subject = no",
+      "policy = anything",
+      "default_md = sha256",
+      "[anything]",
+      // The policy's order is the subject's order: O then CN, so RFC 4514 reads "CN=…, O=…".
+      "organizationName = optional",
+      "commonName = supplied",
+      "",
+    ].join("\n"),
+  );
+}
+
+interface LeafSpec {
+  readonly ca: "ca" | "other_ca";
+  readonly key: string;
+  readonly subject: string;
+  readonly san: string;
+  readonly from: Date;
+  readonly to: Date;
+  readonly md?: string;
+}
+
+async function signLeaf(dir: string, name: string, spec: LeafSpec): Promise<LeafFiles> {
+  const ext = `${dir}/${name}.ext`;
+  await Deno.writeTextFile(
+    ext,
+    `subjectAltName=${spec.san}\nbasicConstraints=CA:FALSE\n` +
+      "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+  );
+  await openssl(
+    ["req", "-new", "-key", spec.key, "-subj", spec.subject, "-out", `${name}.csr`],
+    dir,
+  );
+  await openssl([
+    "ca",
+    "-batch",
+    "-notext",
+    "-config",
+    `${spec.ca}.cnf`,
+    "-cert",
+    `${spec.ca}.pem`,
+    "-keyfile",
+    `${spec.ca}.key`,
+    "-in",
+    `${name}.csr`,
+    "-out",
+    `${name}.pem`,
+    "-startdate",
+    asn1Time(spec.from),
+    "-enddate",
+    asn1Time(spec.to),
+    "-md",
+    spec.md ?? "sha256",
+    "-extfile",
+    ext,
+  ], dir);
+  return { cert: `${dir}/${name}.pem`, key: `${dir}/${spec.key}` };
+}
+
+/** Generates the CA and every leaf into `dir` (about a second: four keys). */
+export async function generateCertificates(dir: string, now = new Date()): Promise<Certificates> {
+  const at = (days: number) => new Date(now.getTime() + days * DAY);
+  await Promise.all([
+    makeCa(dir, "ca", "/O=edr-preprocessor tests/CN=edr-tls-scan test CA"),
+    makeCa(dir, "other_ca", "/CN=edr-tls-scan unknown CA"),
+    openssl([
+      "genpkey",
+      "-algorithm",
+      "RSA",
+      "-pkeyopt",
+      "rsa_keygen_bits:2048",
+      "-out",
+      "rsa2048.key",
+    ], dir),
+    openssl([
+      "genpkey",
+      "-algorithm",
+      "RSA",
+      "-pkeyopt",
+      "rsa_keygen_bits:1024",
+      "-out",
+      "rsa1024.key",
+    ], dir),
+    openssl([
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-out",
+      "p256.key",
+    ], dir),
+  ]);
+  const local = { key: "rsa2048.key", subject: "/O=edr tests/CN=localhost", san: LOCAL_SAN };
+  const valid = { from: at(-1), to: at(365) };
+  // `openssl ca` appends to the CA's index: sign one leaf after the other.
+  const leaves: Partial<Record<LeafName, LeafFiles>> = {};
+  leaves.good = await signLeaf(dir, "good", { ca: "ca", ...local, ...valid });
+  leaves.expiring = await signLeaf(dir, "expiring", {
+    ca: "ca",
+    ...local,
+    from: at(-80),
+    to: at(10.5),
+  });
+  leaves.expired = await signLeaf(dir, "expired", {
+    ca: "ca",
+    ...local,
+    from: at(-90),
+    to: at(-29.5),
+  });
+  leaves.not_yet_valid = await signLeaf(dir, "not_yet_valid", {
+    ca: "ca",
+    ...local,
+    from: at(30),
+    to: at(400),
+  });
+  leaves.unknown_ca = await signLeaf(dir, "unknown_ca", { ca: "other_ca", ...local, ...valid });
+  leaves.mismatch = await signLeaf(dir, "mismatch", {
+    ca: "ca",
+    key: "rsa2048.key",
+    subject: "/CN=other.example",
+    san: "DNS:other.example",
+    ...valid,
+  });
+  leaves.weak_key = await signLeaf(dir, "weak_key", {
+    ca: "ca",
+    ...local,
+    key: "rsa1024.key",
+    ...valid,
+  });
+  leaves.ecdsa = await signLeaf(dir, "ecdsa", { ca: "ca", ...local, key: "p256.key", ...valid });
+  leaves.sha1 = await signLeaf(dir, "sha1", { ca: "ca", ...local, ...valid, md: "sha1" });
+  await openssl([
+    "req",
+    "-x509",
+    "-key",
+    "rsa2048.key",
+    "-sha256",
+    "-days",
+    "365",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    `subjectAltName=${LOCAL_SAN}`,
+    "-out",
+    "self_signed.pem",
+  ], dir);
+  leaves.self_signed = { cert: `${dir}/self_signed.pem`, key: `${dir}/rsa2048.key` };
+  return { dir, caFile: `${dir}/ca.pem`, leaves: leaves as Record<LeafName, LeafFiles> };
+}
