@@ -38,8 +38,11 @@ export interface ScanOptions {
 export type EngineResult =
   /** A finished report (READY or ERROR), stored and answered. */
   | { readonly kind: "report"; readonly report: TlsReport }
-  /** The engine could not scan (SSL Labs refused the service, 500s, shutdown): not stored. */
-  | { readonly kind: "failed"; readonly reason: string };
+  /**
+   * The engine could not scan: not stored, answered with `status` (502: SSL Labs refused the
+   * service or kept failing; 503: the service is stopping).
+   */
+  | { readonly kind: "failed"; readonly reason: string; readonly status: 502 | 503 };
 
 /** An engine. */
 export interface ScanEngine {

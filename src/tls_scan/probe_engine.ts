@@ -34,6 +34,8 @@ export interface ProbeEngineOptions {
   readonly now?: () => Date;
 }
 
+const STOPPING: EngineResult = { kind: "failed", reason: "the service is stopping", status: 503 };
+
 /** Makes the probe engine. */
 export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
   const limit = pLimit(options.concurrency);
@@ -61,18 +63,14 @@ export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
       options.onEndpoint?.(observation);
       seen.push(observation);
     }
-    if (signal.aborted) return { kind: "failed", reason: "the service is stopping" };
+    if (signal.aborted) return STOPPING;
     return { kind: "report", report: buildProbeReport(target, seen, now()) };
   }
 
   return {
     name: "probe",
     scan(target: ResolvedTarget, scan: ScanOptions): Promise<EngineResult> {
-      return limit(() =>
-        scan.signal.aborted
-          ? { kind: "failed" as const, reason: "the service is stopping" }
-          : scanNow(target, scan.signal)
-      );
+      return limit(() => scan.signal.aborted ? STOPPING : scanNow(target, scan.signal));
     },
     retryAfterSeconds: () => Math.max(1, Math.ceil(options.timeoutMs / 1000)),
     parallelism: () => options.concurrency,

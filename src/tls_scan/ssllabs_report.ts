@@ -1,0 +1,146 @@
+/**
+ * The report from a finished SSL Labs assessment (`Host` with status READY or ERROR): SSL Labs'
+ * own grades per endpoint, the leaf of the first ready endpoint's first chain (looked up in
+ * `Host.certs`), problems from the certificate's `issues` bits, its dates and the endpoints'
+ * protocols, forward secrecy and AEAD. Pure.
+ *
+ * @example
+ * ```ts
+ * import { buildSslLabsReport } from "./ssllabs_report.ts";
+ * const report = buildSslLabsReport(
+ *   { host: "example.com", status: "ERROR", statusMessage: "Unable to resolve domain name" },
+ *   { port: 443, fromCache: false, now: new Date() },
+ * );
+ * report.status; // "ERROR"
+ * ```
+ *
+ * @module
+ */
+import { signatureHash } from "./certificate.ts";
+import { isWeakKey } from "./grading.ts";
+import { EXPIRING_SOON_DAYS, protocolProblems } from "./problems.ts";
+import {
+  type Certificate,
+  daysRemaining,
+  type Endpoint,
+  errorReport,
+  Grade,
+  type ProblemCode,
+  Protocol,
+  sortProblems,
+  type TlsReport,
+  worstGrade,
+} from "./report.ts";
+import {
+  CERT_ISSUES,
+  type SslLabsCert,
+  type SslLabsEndpoint,
+  type SslLabsHost,
+} from "./ssllabs_schema.ts";
+
+/** Context of {@linkcode buildSslLabsReport}. */
+export interface SslLabsReportContext {
+  readonly port: number;
+  /** SSL Labs answered from its cache. */
+  readonly fromCache: boolean;
+  readonly now: Date;
+}
+
+/** Builds the report of a finished assessment. */
+export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportContext): TlsReport {
+  const scannedAt = new Date(host.testTime ?? context.now.getTime());
+  const base = {
+    host: host.host,
+    port: context.port,
+    engine: "ssllabs" as const,
+    scannedAt,
+    fromCache: context.fromCache,
+  };
+  if (host.status !== "READY") {
+    return errorReport({ ...base, message: host.statusMessage ?? "Assessment failed" });
+  }
+  const endpoints = (host.endpoints ?? []).map(toEndpoint);
+  const ready = (host.endpoints ?? []).filter((e) => e.statusMessage === "Ready");
+  if (ready.length === 0) {
+    const message = endpoints[0]?.status_message ?? host.statusMessage ?? "No endpoint assessed";
+    return errorReport({ ...base, message, endpoints });
+  }
+  const leafId = ready[0]!.details?.certChains?.[0]?.certIds[0];
+  const leaf = host.certs?.find((c) => c.id === leafId);
+  const problems: ProblemCode[] = [];
+  const protocols = new Set(endpoints.filter((e) => e.grade !== null).flatMap((e) => e.protocols));
+  problems.push(...protocolProblems([...protocols]));
+  if (ready.some((e) => e.details?.forwardSecrecy === 0)) problems.push("no_forward_secrecy");
+  if (ready.some((e) => e.details?.supportsAead === false)) problems.push("no_aead");
+  const certificate = leaf ? toCertificate(leaf, context.now, problems) : null;
+  return {
+    host: host.host,
+    port: context.port,
+    engine: "ssllabs",
+    status: "READY",
+    status_message: host.statusMessage ?? "Ready",
+    grade: worstGrade(endpoints.map((e) => e.grade)),
+    scanned_at: scannedAt.toISOString(),
+    from_cache: context.fromCache,
+    endpoints,
+    certificate,
+    problems: sortProblems(problems),
+  };
+}
+
+function toEndpoint(endpoint: SslLabsEndpoint): Endpoint {
+  const ready = endpoint.statusMessage === "Ready";
+  const grade = Grade.safeParse(endpoint.grade);
+  const protocols = (endpoint.details?.protocols ?? [])
+    .map((p) => Protocol.safeParse(`${p.name} ${p.version}`))
+    .flatMap((p) => (p.success ? [p.data] : []));
+  return {
+    ip_address: endpoint.ipAddress,
+    grade: ready && grade.success ? grade.data : null,
+    has_warnings: endpoint.hasWarnings ?? false,
+    protocols,
+    status_message: endpoint.statusMessage ?? "Unknown",
+  };
+}
+
+/** The leaf as the report shows it; pushes the certificate's problems onto `problems`. */
+function toCertificate(cert: SslLabsCert, now: Date, problems: ProblemCode[]): Certificate {
+  const issues = cert.issues ?? 0;
+  const has = (bit: number) => (issues & bit) !== 0;
+  const notBefore = new Date(cert.notBefore);
+  const notAfter = new Date(cert.notAfter);
+  const days = daysRemaining(notAfter, now);
+  const expired = has(CERT_ISSUES.notAfter) || now > notAfter;
+  const notYetValid = has(CERT_ISSUES.notBefore) || now < notBefore;
+  const keyAlgorithm = /EC/i.test(cert.keyAlg ?? "") ? "EC" : "RSA";
+  const keySize = cert.keySize ?? 0;
+  const revoked = has(CERT_ISSUES.revoked) || cert.revocationStatus === 1;
+  const hash = signatureHash(cert.sigAlg ?? "");
+  if (expired) problems.push("expired");
+  if (notYetValid) problems.push("not_yet_valid");
+  if (!expired && !notYetValid && days >= 0 && days < EXPIRING_SOON_DAYS) {
+    problems.push("expiring_soon");
+  }
+  if (has(CERT_ISSUES.noChainOfTrust)) problems.push("untrusted");
+  if (has(CERT_ISSUES.selfSigned)) problems.push("self_signed");
+  if (has(CERT_ISSUES.hostnameMismatch)) problems.push("name_mismatch");
+  if (revoked) problems.push("revoked");
+  if (has(CERT_ISSUES.insecureKey) || isWeakKey({ algorithm: keyAlgorithm, bits: keySize })) {
+    problems.push("weak_key");
+  }
+  if (has(CERT_ISSUES.insecureSignature) || hash === "md5" || hash === "sha1") {
+    problems.push("weak_signature");
+  }
+  return {
+    subject: cert.subject,
+    issuer: cert.issuerSubject ?? "",
+    not_before: notBefore.toISOString(),
+    not_after: notAfter.toISOString(),
+    days_remaining: days,
+    key_algorithm: keyAlgorithm,
+    key_size: keySize,
+    trusted: !has(CERT_ISSUES.noChainOfTrust) && !expired && !notYetValid,
+    name_match: !has(CERT_ISSUES.hostnameMismatch),
+    revocation_status: revoked ? "revoked" : cert.revocationStatus === 2 ? "good" : "unknown",
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The SSL Labs API v4 objects the engine reads (`Info`, `Host`, `Endpoint`, `Cert`), as
+ * lenient zod schemas: only the fields the report needs are declared, unknown ones pass, and
+ * timestamps are milliseconds (the docs say "Unix timestamp"; real responses are in ms).
+ *
+ * @example
+ * ```ts
+ * import { SslLabsHost } from "./ssllabs_schema.ts";
+ * SslLabsHost.parse({ host: "example.com", status: "DNS" }).status; // "DNS"
+ * ```
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** `GET info`. */
+export const SslLabsInfo = z.looseObject({
+  engineVersion: z.string().optional(),
+  criteriaVersion: z.string().optional(),
+  maxAssessments: z.number().int().nonnegative(),
+  currentAssessments: z.number().int().nonnegative(),
+  newAssessmentCoolOff: z.number().int().nonnegative(),
+  messages: z.array(z.string()).optional(),
+});
+/** `GET info`. */
+export type SslLabsInfo = z.infer<typeof SslLabsInfo>;
+
+const Protocol = z.looseObject({
+  id: z.number().optional(),
+  name: z.string(),
+  version: z.string(),
+});
+
+/** An endpoint's details (with `all=done`, once the assessment is finished). */
+export const SslLabsDetails = z.looseObject({
+  certChains: z.array(z.looseObject({
+    id: z.string().optional(),
+    certIds: z.array(z.string()),
+    trustPaths: z.array(z.looseObject({
+      trust: z.array(z.looseObject({ rootStore: z.string().optional(), isTrusted: z.boolean() }))
+        .optional(),
+    })).optional(),
+    issues: z.number().optional(),
+    noSni: z.boolean().optional(),
+  })).optional(),
+  protocols: z.array(Protocol).optional(),
+  forwardSecrecy: z.number().optional(),
+  supportsAead: z.boolean().optional(),
+});
+
+/** One endpoint (IP address). */
+export const SslLabsEndpoint = z.looseObject({
+  ipAddress: z.string(),
+  statusMessage: z.string().optional(),
+  grade: z.string().optional(),
+  hasWarnings: z.boolean().optional(),
+  details: SslLabsDetails.optional(),
+});
+/** One endpoint. */
+export type SslLabsEndpoint = z.infer<typeof SslLabsEndpoint>;
+
+/** A certificate of `Host.certs`. */
+export const SslLabsCert = z.looseObject({
+  id: z.string(),
+  subject: z.string(),
+  issuerSubject: z.string().optional(),
+  notBefore: z.number(),
+  notAfter: z.number(),
+  sigAlg: z.string().optional(),
+  keyAlg: z.string().optional(),
+  keySize: z.number().optional(),
+  issues: z.number().optional(),
+  revocationStatus: z.number().optional(),
+});
+/** A certificate. */
+export type SslLabsCert = z.infer<typeof SslLabsCert>;
+
+/** `GET analyze`. */
+export const SslLabsHost = z.looseObject({
+  host: z.string(),
+  port: z.number().optional(),
+  status: z.enum(["DNS", "IN_PROGRESS", "READY", "ERROR"]),
+  statusMessage: z.string().optional(),
+  startTime: z.number().optional(),
+  testTime: z.number().optional(),
+  endpoints: z.array(SslLabsEndpoint).optional(),
+  certs: z.array(SslLabsCert).optional(),
+});
+/** `GET analyze`. */
+export type SslLabsHost = z.infer<typeof SslLabsHost>;
+
+/** Bits of `Cert.issues` (API v4). */
+export const CERT_ISSUES = {
+  noChainOfTrust: 1,
+  notBefore: 2,
+  notAfter: 4,
+  hostnameMismatch: 8,
+  revoked: 16,
+  badCommonName: 32,
+  selfSigned: 64,
+  blacklisted: 128,
+  insecureSignature: 256,
+  insecureKey: 512,
+} as const;
