@@ -12,6 +12,7 @@
  */
 import type { ComponentDefinition } from "./app/component.ts";
 import { submissions } from "./submissions/mod.ts";
+import { tlsScan } from "./tls_scan/mod.ts";
 
 /**
  * Every component, in the order `--help` lists them.
@@ -21,4 +22,4 @@ import { submissions } from "./submissions/mod.ts";
  * COMPONENTS.find((c) => c.name === "submissions")?.summary;
  * ```
  */
-export const COMPONENTS: readonly ComponentDefinition[] = [submissions];
+export const COMPONENTS: readonly ComponentDefinition[] = [submissions, tlsScan];

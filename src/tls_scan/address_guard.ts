@@ -72,6 +72,26 @@ export function addressRange(address: string): string {
   return range;
 }
 
+const RANGE_WORDS: Readonly<Record<string, string>> = {
+  linkLocal: "link-local",
+  carrierGradeNat: "CGNAT (shared address space)",
+  uniqueLocal: "unique-local (private)",
+  rfc6052: "NAT64",
+  "6to4": "6to4",
+};
+
+/**
+ * A range name for people: `linkLocal` → `link-local`.
+ *
+ * @example
+ * ```ts
+ * describeRange("carrierGradeNat"); // "CGNAT (shared address space)"
+ * ```
+ */
+export function describeRange(range: string): string {
+  return RANGE_WORDS[range] ?? range;
+}
+
 /** `true` when `address` may be scanned without `allowPrivate`. */
 export function isPublicAddress(address: string): boolean {
   return addressRange(address) === "unicast";

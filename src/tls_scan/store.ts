@@ -8,7 +8,7 @@
  * ```ts
  * import { ReportStore } from "./store.ts";
  * const store = ReportStore.open(`${Deno.makeTempDirSync()}/tls.db`);
- * store.watch([{ host: "example.com", port: 443 }], 10_000); // { added: 1, already: 0, full: 0 }
+ * store.watch([{ host: "example.com", port: 443 }], 10_000); // { added: 1, already: 0, full: [] }
  * store.close();
  * ```
  *
@@ -112,24 +112,25 @@ export class ReportStore {
 
   /**
    * Adds `targets` to the watch list, never past `max` watched in all. Idempotent: a target
-   * already watched counts as `already`; those that do not fit count as `full`.
+   * already watched counts as `already`; those that do not fit are returned in `full`.
    */
   watch(targets: readonly Target[], max: number, nowMs = Date.now()): {
     added: number;
     already: number;
-    full: number;
+    full: Target[];
   } {
     const exists = this.#db.prepare("SELECT 1 FROM watched WHERE host = ? AND port = ?");
     const insert = this.#db.prepare(
       "INSERT INTO watched (host, port, added_at_ms) VALUES (?, ?, ?)",
     );
     let count = this.watchedCount();
-    let added = 0, already = 0, full = 0;
+    let added = 0, already = 0;
+    const full: Target[] = [];
     this.#db.exec("BEGIN");
     try {
       for (const target of targets) {
         if (exists.get(target.host, target.port)) already++;
-        else if (count >= max) full++;
+        else if (count >= max) full.push(target);
         else {
           insert.run(target.host, target.port, nowMs);
           count++;

@@ -58,7 +58,7 @@ Deno.test("an unknown or empty component list is one line naming what is allowed
   rejects(
     { COMPONENTS: "bogus" },
     [],
-    'COMPONENTS must be a comma list of submissions, strict, got "bogus"',
+    `COMPONENTS must be a comma list of ${ALL.map((c) => c.name).join(", ")}, got "bogus"`,
   );
   rejects({}, ["--components", "submissions,bogus"], /^--components must be a comma list of/);
   rejects({ COMPONENTS: "," }, [], /^COMPONENTS must be a comma list of/);

@@ -25,6 +25,9 @@ export const SERVICE_COMMAND = [
   "--allow-net",
   "--allow-env",
   "--allow-sys=osRelease",
+  "--allow-run=openssl",
+  "--allow-read=data,/tmp",
+  "--allow-write=data,/tmp",
   "main.ts",
 ] as const;
 

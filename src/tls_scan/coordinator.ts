@@ -1,0 +1,225 @@
+/**
+ * The single-flight scan coordinator: at most one scan per host:port at any time, whoever asks
+ * (GET /scan, with or without `fresh`, or the scheduler): a second caller joins the running
+ * scan. A caller waits up to `waitMs` and is otherwise told to come back (202). A report younger
+ * than the max age is answered from the store without touching the host; distinct scans started
+ * by requests are bounded (`maxPending`; beyond: busy). Each scan: the SSRF guard (resolve,
+ * refuse non-public addresses), the engine, the store, the metrics.
+ *
+ * @example
+ * ```ts
+ * import type { ScanCoordinator } from "./coordinator.ts";
+ * async function ask(coordinator: ScanCoordinator) {
+ *   const answer = await coordinator.request({ host: "example.com", port: 443, kind: "name" }, { fresh: false });
+ *   if (answer.kind === "in_progress") answer.retryAfterSeconds; // come back later
+ * }
+ * ```
+ *
+ * @module
+ */
+import type { Logger } from "../app/logging.ts";
+import { remaining, within } from "../app/deadline.ts";
+import { guardTarget, type Resolver } from "./address_guard.ts";
+import type { ScanEngine } from "./engine.ts";
+import type { TlsScanMetrics } from "./metrics.ts";
+import { errorReport, gradeRank, type TlsReport } from "./report.ts";
+import type { ReportStore } from "./store.ts";
+import { type HostKind, targetKey } from "./target.ts";
+
+/** A validated target. */
+export interface ScanTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly kind: HostKind;
+}
+
+/** How a scan ended. */
+export type ScanEnd =
+  | { readonly kind: "report"; readonly report: TlsReport }
+  | { readonly kind: "refused"; readonly address: string; readonly range: string }
+  | { readonly kind: "failed"; readonly reason: string; readonly status: 502 | 503 };
+
+/** What a caller is told. */
+export type ScanAnswer =
+  | ScanEnd
+  | { readonly kind: "in_progress"; readonly retryAfterSeconds: number }
+  | { readonly kind: "busy"; readonly retryAfterSeconds: number };
+
+/** Options of {@linkcode ScanCoordinator}. */
+export interface CoordinatorOptions {
+  readonly engine: ScanEngine;
+  readonly store: ReportStore;
+  readonly metrics: TlsScanMetrics;
+  readonly logger: Logger;
+  /** Reports younger than this are answered from the store. */
+  readonly maxAgeMs: number;
+  /** How long `request` waits for a scan (TLS_SCAN_WAIT_SECONDS). */
+  readonly waitMs: number;
+  /** Distinct scans requests may have running (TLS_SCAN_MAX_PENDING). */
+  readonly maxPending: number;
+  readonly allowPrivate: boolean;
+  /** The resolver of the SSRF guard. Default: the system's. */
+  readonly resolve?: Resolver;
+  readonly now?: () => Date;
+}
+
+interface Job {
+  readonly done: Promise<ScanEnd>;
+  readonly fromRequest: boolean;
+}
+
+/** The coordinator. */
+export class ScanCoordinator {
+  readonly #o: CoordinatorOptions;
+  readonly #jobs = new Map<string, Job>();
+  readonly #stopping = new AbortController();
+  #fromRequests = 0;
+
+  /** Makes a coordinator. */
+  constructor(options: CoordinatorOptions) {
+    this.#o = options;
+  }
+
+  /** Scans running now. */
+  get inFlight(): number {
+    return this.#jobs.size;
+  }
+
+  /** GET /scan: join, answer from the store, or start a scan; wait up to `waitMs`. */
+  async request(target: ScanTarget, options: { readonly fresh: boolean }): Promise<ScanAnswer> {
+    const key = targetKey(target);
+    let job = this.#jobs.get(key);
+    if (!job) {
+      if (!options.fresh) {
+        const cached = this.#cached(target);
+        if (cached) {
+          this.#o.metrics.cacheHits.inc();
+          return { kind: "report", report: cached };
+        }
+      }
+      if (this.#fromRequests >= this.#o.maxPending) {
+        this.#o.metrics.rejected.inc({ reason: "busy" });
+        return { kind: "busy", retryAfterSeconds: this.#o.engine.retryAfterSeconds() };
+      }
+      job = this.#start(target, options.fresh, true);
+    }
+    return await this.#wait(job.done, this.#o.waitMs);
+  }
+
+  /** The scheduler's scan: joins a running one, else starts one; waits for the end. */
+  scan(target: ScanTarget): Promise<ScanEnd> {
+    return (this.#jobs.get(targetKey(target)) ?? this.#start(target, false, false)).done;
+  }
+
+  /** Aborts every scan and waits for them, by `deadline`. */
+  async stop(deadline: number): Promise<void> {
+    this.#stopping.abort();
+    const all = Promise.allSettled([...this.#jobs.values()].map((j) => j.done));
+    if (!await within(all, remaining(deadline))) {
+      this.#o.logger.warn("{count} scans still running at the stop deadline", {
+        count: this.#jobs.size,
+      });
+    }
+  }
+
+  #cached(target: ScanTarget): TlsReport | undefined {
+    const stored = this.#o.store.latest(target, this.#o.engine.name);
+    const now = (this.#o.now ?? (() => new Date()))().getTime();
+    if (!stored || now - stored.scannedAtMs >= this.#o.maxAgeMs) return undefined;
+    return { ...stored.report, from_cache: true };
+  }
+
+  #start(target: ScanTarget, fresh: boolean, fromRequest: boolean): Job {
+    const key = targetKey(target);
+    if (fromRequest) this.#fromRequests++;
+    this.#o.metrics.inFlight.inc();
+    const done = this.#run(target, fresh).catch((error): ScanEnd => {
+      // A defect (or the store closed under a scan at shutdown): answered, never unhandled.
+      this.#o.logger.error("scan of {target} failed: {error}", {
+        target: key,
+        error: String(error),
+      });
+      return { kind: "failed", reason: "internal error", status: 502 };
+    }).finally(() => {
+      this.#jobs.delete(key);
+      if (fromRequest) this.#fromRequests--;
+      this.#o.metrics.inFlight.dec();
+    });
+    const job = { done, fromRequest };
+    this.#jobs.set(key, job);
+    return job;
+  }
+
+  async #run(target: ScanTarget, fresh: boolean): Promise<ScanEnd> {
+    const { engine, metrics, logger } = this.#o;
+    const started = performance.now();
+    const signal = this.#stopping.signal;
+    const verdict = await guardTarget(target.host, {
+      allowPrivate: this.#o.allowPrivate,
+      kind: target.kind,
+      ...(this.#o.resolve ? { resolve: this.#o.resolve } : {}),
+    });
+    if (verdict.kind === "refused") {
+      metrics.rejected.inc({ reason: "refused" });
+      logger.warn("refused to scan {target}: {address} is {range}", {
+        target: targetKey(target),
+        address: verdict.address,
+        range: verdict.range,
+      });
+      return verdict;
+    }
+    const result = verdict.kind === "unresolvable"
+      ? {
+        kind: "report" as const,
+        report: errorReport({ ...target, engine: engine.name, message: verdict.message }),
+      }
+      : await engine.scan({ ...target, addresses: verdict.addresses }, { fresh, signal });
+    metrics.scanDuration.observe({ engine: engine.name }, (performance.now() - started) / 1000);
+    if (result.kind === "failed") {
+      metrics.scans.inc({ engine: engine.name, outcome: "failed" });
+      logger.warn("scan of {target} failed: {reason}", {
+        target: targetKey(target),
+        reason: result.reason,
+      });
+      return result;
+    }
+    const report = result.report;
+    metrics.scans.inc({
+      engine: engine.name,
+      outcome: report.status === "READY" ? "ready" : "error",
+    });
+    const { previousGrade } = this.#o.store.save(report);
+    if (previousGrade && report.grade && gradeRank(report.grade) > gradeRank(previousGrade)) {
+      metrics.gradeDrops.inc({ engine: engine.name });
+      logger.warn("grade of {target} dropped from {previous} to {grade}", {
+        target: targetKey(target),
+        previous: previousGrade,
+        grade: report.grade,
+      });
+    }
+    logger.info("scanned {target}: {status} {grade} {problems}", {
+      target: targetKey(target),
+      status: report.status,
+      grade: report.grade ?? "none",
+      problems: report.problems.join(","),
+      ms: Math.round(performance.now() - started),
+    });
+    return result;
+  }
+
+  async #wait(done: Promise<ScanEnd>, ms: number): Promise<ScanAnswer> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<ScanAnswer>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({ kind: "in_progress", retryAfterSeconds: this.#o.engine.retryAfterSeconds() }),
+        ms,
+      );
+    });
+    try {
+      return await Promise.race([done, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

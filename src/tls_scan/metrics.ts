@@ -1,0 +1,162 @@
+/**
+ * The tls-scan metrics (`edr_tls_scan_*`) on the app's one registry. Counters and histograms
+ * are fed as scans happen; the watch-list gauges (watched hosts, hosts by grade, hosts whose
+ * certificate expires within the warn window, days left and grade rank per watched host) are
+ * read from the store at scrape time. Per-host series are acceptable only because the watch
+ * list is bounded (TLS_SCAN_MAX_WATCHED).
+ *
+ * ```ts
+ * import client from "prom-client";
+ * import { createTlsScanMetrics } from "./metrics.ts";
+ * const metrics = createTlsScanMetrics(new client.Registry());
+ * metrics.scans.inc({ engine: "probe", outcome: "ready" });
+ * ```
+ *
+ * @module
+ */
+import client from "prom-client";
+import { daysRemaining, type EngineName, gradeRank, GRADES } from "./report.ts";
+import type { ReportStore } from "./store.ts";
+
+/** Scan durations from 50 ms (a local probe) to 30 min (a slow SSL Labs assessment). */
+const SCAN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+/** SSL Labs statuses kept as label values; anything else is `other`. */
+const KNOWN_STATUSES = new Set(["200", "400", "429", "441", "500", "503", "529", "network"]);
+
+/** Makes every tls-scan metric on `registry`. */
+export function createTlsScanMetrics(registry: client.Registry) {
+  const registers = [registry];
+  return {
+    scans: new client.Counter({
+      name: "edr_tls_scan_scans_total",
+      help:
+        "Scans by engine and outcome (ready, error: finished reports; failed: engine could not scan)",
+      labelNames: ["engine", "outcome"] as const,
+      registers,
+    }),
+    scanDuration: new client.Histogram({
+      name: "edr_tls_scan_scan_duration_seconds",
+      help: "Wall time of a scan, by engine",
+      labelNames: ["engine"] as const,
+      buckets: SCAN_BUCKETS,
+      registers,
+    }),
+    probeConnections: new client.Histogram({
+      name: "edr_tls_scan_probe_connections",
+      help: "TCP connections (openssl processes) one probe of one endpoint cost",
+      buckets: [1, 2, 3, 4, 5, 6, 8],
+      registers,
+    }),
+    cacheHits: new client.Counter({
+      name: "edr_tls_scan_cache_hits_total",
+      help: "GET /scan answered from the store (no connection to the host)",
+      registers,
+    }),
+    rejected: new client.Counter({
+      name: "edr_tls_scan_rejected_total",
+      help: "Requests refused: invalid (400), refused target (403), busy (503)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    inFlight: new client.Gauge({
+      name: "edr_tls_scan_scans_in_flight",
+      help: "Scans running now",
+      registers,
+    }),
+    gradeDrops: new client.Counter({
+      name: "edr_tls_scan_grade_drops_total",
+      help: "Rescans whose grade is worse than the previous report's",
+      labelNames: ["engine"] as const,
+      registers,
+    }),
+    sslLabsCalls: new client.Counter({
+      name: "edr_tls_scan_ssllabs_calls_total",
+      help: "SSL Labs API calls by call and HTTP status (network: no answer)",
+      labelNames: ["call", "status"] as const,
+      registers,
+    }),
+    sslLabsCurrent: new client.Gauge({
+      name: "edr_tls_scan_ssllabs_assessments_current",
+      help: "X-Current-Assessments as last seen",
+      registers,
+    }),
+    sslLabsMax: new client.Gauge({
+      name: "edr_tls_scan_ssllabs_assessments_max",
+      help: "X-Max-Assessments as last seen",
+      registers,
+    }),
+  };
+}
+
+/** The tls-scan metrics. */
+export type TlsScanMetrics = ReturnType<typeof createTlsScanMetrics>;
+
+/** A bounded label value for an SSL Labs status. */
+export function statusLabel(status: number | "network"): string {
+  const label = String(status);
+  return KNOWN_STATUSES.has(label) ? label : "other";
+}
+
+/** Registers the gauges read from `store` at scrape time. */
+export function registerWatchGauges(
+  registry: client.Registry,
+  store: ReportStore,
+  options: { readonly engine: EngineName; readonly warnDays: number; readonly now?: () => Date },
+): void {
+  const registers = [registry];
+  const now = options.now ?? (() => new Date());
+  new client.Gauge({
+    name: "edr_tls_scan_watched_hosts",
+    help: "Hosts on the watch list",
+    registers,
+    collect() {
+      this.set(store.watchedCount());
+    },
+  });
+  new client.Gauge({
+    name: "edr_tls_scan_hosts_by_grade",
+    help: "Watched hosts by the grade of their last report (none: not scanned yet or ERROR)",
+    labelNames: ["grade"] as const,
+    registers,
+    collect() {
+      const counts = store.gradeCounts(options.engine);
+      for (const grade of [...GRADES, "none"]) this.set({ grade }, counts[grade] ?? 0);
+    },
+  });
+  const days = new client.Gauge({
+    name: "edr_tls_scan_certificate_days_remaining",
+    help: "Days until the certificate of a watched host expires (negative once expired)",
+    labelNames: ["host", "port"] as const,
+    registers,
+  });
+  new client.Gauge({
+    name: "edr_tls_scan_hosts_expiring",
+    help:
+      "Watched hosts whose certificate expires within TLS_SCAN_EXPIRY_WARN_DAYS (or has expired)",
+    registers,
+    collect() {
+      const at = now();
+      let expiring = 0;
+      days.reset();
+      for (const row of store.watchedExpiries(options.engine)) {
+        const left = daysRemaining(new Date(row.notAfterMs), at);
+        days.set({ host: row.host, port: String(row.port) }, left);
+        if (left < options.warnDays) expiring++;
+      }
+      this.set(expiring);
+    },
+  });
+  new client.Gauge({
+    name: "edr_tls_scan_grade_rank",
+    help: "Grade of a watched host's last report as a rank: 0 A+, 1 A, 2 A-, 3 B … 7 F, 8 T, 9 M",
+    labelNames: ["host", "port"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const row of store.listWatched(options.engine, 100_000)) {
+        if (row.grade) this.set({ host: row.host, port: String(row.port) }, gradeRank(row.grade));
+      }
+    },
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * The tls-scan component (`COMPONENTS=tls-scan`): a host's TLS posture, grade and certificate
+ * expiry on `GET /scan?host=`, and a watch list rescanned by a scheduler, with two engines:
+ * `probe` (openssl s_client from here; {@link ./probe_engine.ts}) and `ssllabs` (the SSL Labs
+ * API v4; {@link ./ssllabs_engine.ts}). Its settings are in {@link ./settings.ts}; the report
+ * contract in {@link ./report.ts}; one scan per host:port at a time ({@link ./coordinator.ts});
+ * reports and the watch list in SQLite ({@link ./store.ts}).
+ *
+ * ```ts
+ * import { loadConfig } from "../app/app_config.ts";
+ * import { createApp } from "../app/app.ts";
+ * import { tlsScan } from "./mod.ts";
+ *
+ * const env = { COMPONENTS: "tls-scan", HTTP_PORT: "0", TLS_SCAN_DB: "/tmp/tls-scan.db" };
+ * const app = await createApp(loadConfig([tlsScan], env));
+ * await app.start();
+ * await app.stop();
+ * ```
+ *
+ * @module
+ */
+import { type Component, type ComponentContext, defineComponent } from "../app/component.ts";
+import { remaining } from "../app/deadline.ts";
+import type { Resolver } from "./address_guard.ts";
+import { ScanCoordinator } from "./coordinator.ts";
+import type { ScanEngine } from "./engine.ts";
+import { createTlsScanMetrics, registerWatchGauges, statusLabel } from "./metrics.ts";
+import { createProbeEngine } from "./probe_engine.ts";
+import { tlsScanRoutes } from "./routes.ts";
+import { Scheduler } from "./scheduler.ts";
+import { deriveTlsScanConfig, SETTINGS, type TlsScanConfig } from "./settings.ts";
+import { createSslLabsEngine } from "./ssllabs_engine.ts";
+import { ReportStore } from "./store.ts";
+
+export type { TlsScanConfig } from "./settings.ts";
+export type { TlsReport } from "./report.ts";
+
+/** What a test may replace. */
+export interface TlsScanOverrides {
+  /** The SSRF guard's resolver. */
+  readonly resolve?: Resolver;
+  /** The clock of the cache, the scheduler and the gauges. */
+  readonly now?: () => Date;
+}
+
+/**
+ * Makes the component: the store (the database file, created when missing), the engine, the
+ * coordinator, the scheduler and the routes. Nothing runs before `start()`.
+ */
+export function createTlsScan(
+  config: TlsScanConfig,
+  context: ComponentContext,
+  overrides: TlsScanOverrides = {},
+): Component {
+  const { registry, logger } = context;
+  const metrics = createTlsScanMetrics(registry);
+  const store = ReportStore.open(config.dbPath);
+  const engine: ScanEngine = config.engine === "probe"
+    ? createProbeEngine({
+      timeoutMs: config.timeoutSeconds * 1000,
+      concurrency: config.concurrency,
+      ...(config.caFile ? { caFile: config.caFile } : {}),
+      onEndpoint: (seen) => metrics.probeConnections.observe(seen.connections),
+      ...(overrides.now ? { now: overrides.now } : {}),
+    })
+    : createSslLabsEngine({
+      baseUrl: config.sslLabsUrl,
+      email: config.sslLabsEmail!,
+      maxAgeHours: config.maxAgeHours,
+      timeScale: config.timeScale,
+      onCall: (call, status) => metrics.sslLabsCalls.inc({ call, status: statusLabel(status) }),
+      onCounters: ({ current, max }) => {
+        metrics.sslLabsCurrent.set(current);
+        metrics.sslLabsMax.set(max);
+      },
+      onEvent: (event, fields) => logger.warn(event, fields),
+    });
+  registerWatchGauges(registry, store, {
+    engine: engine.name,
+    warnDays: config.expiryWarnDays,
+    ...(overrides.now ? { now: overrides.now } : {}),
+  });
+  const maxAgeMs = config.maxAgeHours * 3_600_000;
+  const coordinator = new ScanCoordinator({
+    engine,
+    store,
+    metrics,
+    logger: logger.getChild("scan"),
+    maxAgeMs,
+    waitMs: config.waitSeconds * 1000,
+    maxPending: config.maxPending,
+    allowPrivate: config.allowPrivate,
+    ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
+    ...(overrides.now ? { now: overrides.now } : {}),
+  });
+  const scheduler = new Scheduler({
+    coordinator,
+    store,
+    engine,
+    logger: logger.getChild("scheduler"),
+    intervalMs: config.schedulerIntervalSeconds * 1000,
+    maxAgeMs,
+    warnDays: config.expiryWarnDays,
+    ...(overrides.now ? { now: overrides.now } : {}),
+  });
+  const starting = new AbortController();
+  let stopped = false;
+  return {
+    routes: tlsScanRoutes({
+      coordinator,
+      store,
+      scheduler,
+      engine: engine.name,
+      maxWatched: config.maxWatched,
+      allowPrivate: config.allowPrivate,
+      ...(overrides.now ? { now: overrides.now } : {}),
+    }),
+    checks: { [engine.name === "probe" ? "openssl" : "ssllabs"]: (signal) => engine.check(signal) },
+    describe: () =>
+      `engine ${engine.name}, ${store.watchedCount()} watched, db ${config.dbPath}` +
+      (config.allowPrivate ? ", private targets ALLOWED" : ""),
+    start() {
+      // The engine's start (openssl's certificate directory; SSL Labs `info`) runs in the
+      // background: its outcome shows in the readiness check.
+      engine.start(starting.signal).catch((error) =>
+        logger.error("engine start failed: {error}", { error: String(error) })
+      )
+        .finally(() => {
+          if (!stopped) scheduler.start();
+        });
+      return Promise.resolve();
+    },
+    async stop(deadline: number) {
+      stopped = true;
+      starting.abort();
+      await Promise.all([scheduler.stop(deadline), coordinator.stop(deadline)]);
+      store.close();
+      if (remaining(deadline) === 0) logger.warn("tls-scan stopped at its deadline");
+    },
+  };
+}
+
+/** The component definition (`COMPONENTS=tls-scan`). */
+export const tlsScan = defineComponent({
+  name: "tls-scan",
+  summary: "GET /scan?host=: TLS posture, grade and certificate expiry; a watched list rescanned",
+  settings: SETTINGS,
+  configure: deriveTlsScanConfig,
+  create: (config, context) => createTlsScan(config, context),
+});

@@ -1,0 +1,260 @@
+/**
+ * The HTTP face of tls-scan on the shared server: `GET /scan` (one host, now), `POST /scans`,
+ * `GET /scans`, `DELETE /scans/{host}` (the watch list). Every input is validated with an
+ * error naming what is wrong; bodies and pages are bounded.
+ *
+ * ```ts
+ * import type { TlsScanRoutesOptions } from "./routes.ts";
+ * import { tlsScanRoutes } from "./routes.ts";
+ * declare const options: TlsScanRoutesOptions;
+ * tlsScanRoutes(options).map((r) => `${r.method} ${r.path}`);
+ * // ["GET /scan", "POST /scans", "GET /scans", "DELETE /scans/:host"]
+ * ```
+ *
+ * @module
+ */
+import { jsonError, readBody, type Route } from "../app/routes.ts";
+import { describeRange, guardTarget } from "./address_guard.ts";
+import type { ScanAnswer, ScanCoordinator, ScanTarget } from "./coordinator.ts";
+import { daysRemaining, type EngineName } from "./report.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { ReportStore } from "./store.ts";
+import { parseHost, parsePort, type Target, targetKey } from "./target.ts";
+import { renderText } from "./text_report.ts";
+
+/** At most this many hosts per `POST /scans`. */
+export const MAX_HOSTS_PER_POST = 10_000;
+/** Body bound of `POST /scans`: 10 000 hosts of 253 characters with their JSON. */
+export const MAX_POST_BYTES = 4 * 1024 * 1024;
+/** Page size of `GET /scans`: default and bound. */
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 1_000;
+
+/** What the routes use. */
+export interface TlsScanRoutesOptions {
+  readonly coordinator: ScanCoordinator;
+  readonly store: ReportStore;
+  readonly scheduler: Scheduler;
+  readonly engine: EngineName;
+  readonly maxWatched: number;
+  readonly allowPrivate: boolean;
+  readonly now?: () => Date;
+}
+
+/** The routes. */
+export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
+  const now = options.now ?? (() => new Date());
+  return [
+    { method: "GET", path: "/scan", handle: (request, _params, url) => scan(request, url) },
+    { method: "POST", path: "/scans", handle: (request) => watch(request) },
+    { method: "GET", path: "/scans", handle: (_request, _params, url) => list(url) },
+    {
+      method: "DELETE",
+      path: "/scans/:host",
+      handle: (_request, params, url) => unwatch(params.host ?? "", url),
+    },
+  ];
+
+  async function scan(request: Request, url: URL): Promise<Response> {
+    const target = readTarget(url.searchParams.get("host"), url.searchParams.get("port"));
+    if ("error" in target) return target.error;
+    const fresh = url.searchParams.get("fresh");
+    if (fresh !== null && fresh !== "true" && fresh !== "false") {
+      return jsonError(400, `fresh must be true or false, got ${JSON.stringify(fresh)}`, {
+        field: "fresh",
+      });
+    }
+    const answer = await options.coordinator.request(target, { fresh: fresh === "true" });
+    return answerResponse(answer, target, wantsText(request));
+  }
+
+  async function watch(request: Request): Promise<Response> {
+    const body = await readBody(request, MAX_POST_BYTES);
+    if (body === "too_large") {
+      return jsonError(
+        413,
+        `body over ${MAX_POST_BYTES} bytes (at most ${MAX_HOSTS_PER_POST} hosts)`,
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      return jsonError(
+        400,
+        'body must be JSON: {"hosts": ["example.com", {"host": "…", "port": 8443}]}',
+      );
+    }
+    const hosts = (parsed as { hosts?: unknown })?.hosts;
+    if (!Array.isArray(hosts)) return jsonError(400, "hosts must be an array", { field: "hosts" });
+    if (hosts.length > MAX_HOSTS_PER_POST) {
+      return jsonError(413, `at most ${MAX_HOSTS_PER_POST} hosts per request, got ${hosts.length}`);
+    }
+    const targets: Target[] = [];
+    const indexes = new Map<Target, number>(); // each target's index in the request
+    const rejections: { index: number; host: string; error: string }[] = [];
+    for (const [index, entry] of hosts.entries()) {
+      const rawHost = typeof entry === "string" ? entry : (entry as { host?: unknown })?.host;
+      const rawPort = typeof entry === "object" && entry !== null
+        ? (entry as { port?: unknown }).port
+        : undefined;
+      const shown = typeof rawHost === "string"
+        ? rawHost.slice(0, 260)
+        : JSON.stringify(entry)?.slice(0, 260) ?? "";
+      const fail = (error: string) => rejections.push({ index, host: shown, error });
+      if (typeof rawHost !== "string") {
+        fail('each entry must be a host string or {"host": string, "port": number}');
+        continue;
+      }
+      const host = parseHost(rawHost);
+      if (!host.ok) {
+        fail(host.error);
+        continue;
+      }
+      const port = rawPort === undefined ? parsePort(undefined) : parsePort(String(rawPort));
+      if (!port.ok) {
+        fail(port.error);
+        continue;
+      }
+      const local = host.host === "localhost" || host.host.endsWith(".localhost");
+      if (!options.allowPrivate && (host.kind !== "name" || local)) {
+        // Literals (and localhost) are judged now; names when they are scanned (resolved).
+        const verdict = await guardTarget(host.host, { allowPrivate: false, kind: host.kind });
+        if (verdict.kind === "refused") {
+          fail(`refused: ${verdict.address} is a ${describeRange(verdict.range)} address`);
+          continue;
+        }
+      }
+      const target = { host: host.host, port: port.port };
+      targets.push(target);
+      indexes.set(target, index);
+    }
+    const { added, already, full } = options.store.watch(
+      targets,
+      options.maxWatched,
+      now().getTime(),
+    );
+    for (const target of full) {
+      rejections.push({
+        index: indexes.get(target)!,
+        host: targetKey(target),
+        error: `watch list full (${options.maxWatched} hosts)`,
+      });
+    }
+    if (added > 0) options.scheduler.wake();
+    return Response.json({
+      accepted: added + already,
+      added,
+      already_watched: already,
+      rejected: rejections.length,
+      rejections,
+    }, { status: 202 });
+  }
+
+  function list(url: URL): Response {
+    const limitRaw = url.searchParams.get("limit");
+    const limit = limitRaw === null ? PAGE_DEFAULT : Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX) {
+      return jsonError(400, `limit must be an integer from 1 to ${PAGE_MAX}`, { field: "limit" });
+    }
+    const afterRaw = url.searchParams.get("after");
+    let after: Target | undefined;
+    if (afterRaw !== null) {
+      const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(afterRaw);
+      if (!match) {
+        return jsonError(400, "after must be host:port (the next of a previous page)", {
+          field: "after",
+        });
+      }
+      after = { host: match[1]!, port: Number(match[2]) };
+    }
+    const rows = options.store.listWatched(options.engine, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const at = now();
+    return Response.json({
+      total: options.store.watchedCount(),
+      hosts: page.map((row) => ({
+        host: row.host,
+        port: row.port,
+        status: row.status,
+        grade: row.grade,
+        problems: row.problems,
+        not_after: row.notAfterMs === null ? null : new Date(row.notAfterMs).toISOString(),
+        days_remaining: row.notAfterMs === null
+          ? null
+          : daysRemaining(new Date(row.notAfterMs), at),
+        scanned_at: row.scannedAtMs === null ? null : new Date(row.scannedAtMs).toISOString(),
+      })),
+      next: rows.length > limit ? targetKey(page.at(-1)!) : null,
+    });
+  }
+
+  function unwatch(rawHost: string, url: URL): Response {
+    const host = parseHost(decodeURIComponent(rawHost));
+    if (!host.ok) return jsonError(400, host.error, { field: "host" });
+    const portRaw = url.searchParams.get("port");
+    const port = portRaw === null ? undefined : parsePort(portRaw);
+    if (port && !port.ok) return jsonError(400, port.error, { field: "port" });
+    const removed = options.store.unwatch(host.host, port?.port);
+    return removed === 0
+      ? jsonError(404, `${host.host} is not watched${port ? ` on port ${port.port}` : ""}`)
+      : Response.json({ removed });
+  }
+}
+
+function readTarget(
+  rawHost: string | null,
+  rawPort: string | null,
+): ScanTarget | { error: Response } {
+  if (rawHost === null) {
+    return {
+      error: jsonError(400, "host is required (GET /scan?host=example.com)", { field: "host" }),
+    };
+  }
+  const host = parseHost(rawHost);
+  if (!host.ok) return { error: jsonError(400, host.error, { field: "host" }) };
+  const port = parsePort(rawPort);
+  if (!port.ok) return { error: jsonError(400, port.error, { field: "port" }) };
+  return { host: host.host, port: port.port, kind: host.kind };
+}
+
+/** `Accept: text/plain` (and not JSON first) asks for the text report. */
+function wantsText(request: Request): boolean {
+  const accept = request.headers.get("accept") ?? "";
+  const text = accept.search(/\btext\/plain\b/);
+  const json = accept.search(/\bapplication\/json\b/);
+  return text >= 0 && (json < 0 || text < json);
+}
+
+function answerResponse(answer: ScanAnswer, target: ScanTarget, text: boolean): Response {
+  switch (answer.kind) {
+    case "report":
+      return text
+        ? new Response(renderText(answer.report), {
+          headers: { "content-type": "text/plain; charset=utf-8" },
+        })
+        : Response.json(answer.report);
+    case "in_progress":
+      return Response.json({ status: "IN_PROGRESS" }, {
+        status: 202,
+        headers: { "retry-after": String(answer.retryAfterSeconds) },
+      });
+    case "busy":
+      return jsonError(503, "too many scans in progress; try again later", {}, {
+        "retry-after": String(answer.retryAfterSeconds),
+      });
+    case "refused":
+      return jsonError(
+        403,
+        `refusing to scan ${targetKey(target)}: ${answer.address} is a ${
+          describeRange(answer.range)
+        } address`,
+        {
+          address: answer.address,
+          range: answer.range,
+        },
+      );
+    case "failed":
+      return jsonError(answer.status, answer.reason);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The scheduler: rescans watched hosts when their last report is older than the max age, and
+ * daily when their certificate expires within the warn window, oldest first, within the
+ * engine's limits (`parallelism()`: TLS_SCAN_CONCURRENCY for the probe, the API's counters for
+ * SSL Labs). Its scans go through the coordinator, so they join a request's scan of the same
+ * host rather than run twice. A host whose scan failed (SSL Labs refusing, say) waits a
+ * growing backoff before it is tried again.
+ *
+ * @example
+ * ```ts
+ * import type { Scheduler } from "./scheduler.ts";
+ * async function once(scheduler: Scheduler) {
+ *   const scanned = await scheduler.tick(); // one round, what is due now
+ * }
+ * ```
+ *
+ * @module
+ */
+import { sleep } from "../app/backoff.ts";
+import { remaining, within } from "../app/deadline.ts";
+import type { Logger } from "../app/logging.ts";
+import type { ScanCoordinator } from "./coordinator.ts";
+import type { ScanEngine } from "./engine.ts";
+import type { ReportStore } from "./store.ts";
+import { type Target, targetKey } from "./target.ts";
+import ipaddr from "ipaddr.js";
+
+/** Options of {@linkcode Scheduler}. */
+export interface SchedulerOptions {
+  readonly coordinator: ScanCoordinator;
+  readonly store: ReportStore;
+  readonly engine: ScanEngine;
+  readonly logger: Logger;
+  /** Pause between rounds when nothing is due, ms (0: the loop does not run). */
+  readonly intervalMs: number;
+  /** Reports older than this are due. */
+  readonly maxAgeMs: number;
+  /** Certificates expiring within this many days are rechecked daily. */
+  readonly warnDays: number;
+  readonly now?: () => Date;
+}
+
+const DAY = 86_400_000;
+
+/** The scheduler. */
+export class Scheduler {
+  readonly #o: SchedulerOptions;
+  readonly #stopping = new AbortController();
+  readonly #failures = new Map<string, { count: number; retryAt: number }>();
+  #wake = Promise.withResolvers<void>();
+  #loop: Promise<void> | undefined;
+
+  /** Makes a scheduler; nothing runs before {@linkcode Scheduler.start}. */
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+  }
+
+  /** Starts the loop (when the interval is not 0). */
+  start(): void {
+    if (this.#o.intervalMs > 0) this.#loop ??= this.#run();
+  }
+
+  /** Looks for due hosts now (after hosts were added). */
+  wake(): void {
+    this.#wake.resolve();
+  }
+
+  /** Stops the loop and waits for its round, by `deadline` (the coordinator aborts scans). */
+  async stop(deadline: number): Promise<void> {
+    this.#stopping.abort();
+    this.wake();
+    if (this.#loop) await within(this.#loop, remaining(deadline));
+  }
+
+  /** One round: scans what is due now, `parallelism()` at a time; how many were scanned. */
+  async tick(): Promise<number> {
+    const now = (this.#o.now ?? (() => new Date()))().getTime();
+    const batch = Math.max(1, this.#o.engine.parallelism()) * 4;
+    const due = this.#o.store.dueWatched(this.#o.engine.name, {
+      staleBeforeMs: now - this.#o.maxAgeMs,
+      expiringBeforeMs: now + this.#o.warnDays * DAY,
+      recheckBeforeMs: now - Math.min(DAY, this.#o.maxAgeMs),
+      limit: batch + this.#failures.size,
+    }).filter((t) => (this.#failures.get(targetKey(t))?.retryAt ?? 0) <= now).slice(0, batch);
+    const queue = [...due];
+    const worker = async () => {
+      for (let target = queue.shift(); target; target = queue.shift()) {
+        if (this.#stopping.signal.aborted) return;
+        await this.#scanOne(target, now);
+      }
+    };
+    const workers = Math.min(queue.length, Math.max(1, this.#o.engine.parallelism()));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return due.length;
+  }
+
+  async #scanOne(target: Target, now: number): Promise<void> {
+    const key = targetKey(target);
+    const kind = ipaddr.isValid(target.host)
+      ? (target.host.includes(":") ? "ipv6" as const : "ipv4" as const)
+      : "name" as const;
+    const end = await this.#o.coordinator.scan({ ...target, kind });
+    if (end.kind === "report") {
+      this.#failures.delete(key);
+      return;
+    }
+    // Refused or failed: try again later, not at every round.
+    const count = (this.#failures.get(key)?.count ?? 0) + 1;
+    const wait = Math.min(this.#o.maxAgeMs, this.#o.intervalMs * 2 ** count);
+    this.#failures.set(key, { count, retryAt: now + wait });
+    this.#o.logger.info("scheduled scan of {target} ended {kind}; next try in {seconds} s", {
+      target: key,
+      kind: end.kind,
+      seconds: Math.round(wait / 1000),
+    });
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      let scanned = 0;
+      try {
+        scanned = await this.tick();
+      } catch (error) {
+        this.#o.logger.error("scheduler round failed: {error}", { error: String(error) });
+      }
+      if (scanned > 0) continue;
+      const woken = this.#wake.promise;
+      await Promise.race([sleep(this.#o.intervalMs, signal), woken]);
+      this.#wake = Promise.withResolvers<void>();
+    }
+  }
+}
