@@ -124,11 +124,22 @@ export function registerWatchGauges(
       for (const grade of [...GRADES, "none"]) this.set({ grade }, counts[grade] ?? 0);
     },
   });
-  const days = new client.Gauge({
+  const daysLeft = () => {
+    const at = now();
+    return store.watchedExpiries(options.engine).map((row) => ({
+      labels: { host: row.host, port: String(row.port) },
+      days: daysRemaining(new Date(row.notAfterMs), at),
+    }));
+  };
+  new client.Gauge({
     name: "edr_tls_scan_certificate_days_remaining",
     help: "Days until the certificate of a watched host expires (negative once expired)",
     labelNames: ["host", "port"] as const,
     registers,
+    collect() {
+      this.reset();
+      for (const { labels, days } of daysLeft()) this.set(labels, days);
+    },
   });
   new client.Gauge({
     name: "edr_tls_scan_hosts_expiring",
@@ -136,15 +147,7 @@ export function registerWatchGauges(
       "Watched hosts whose certificate expires within TLS_SCAN_EXPIRY_WARN_DAYS (or has expired)",
     registers,
     collect() {
-      const at = now();
-      let expiring = 0;
-      days.reset();
-      for (const row of store.watchedExpiries(options.engine)) {
-        const left = daysRemaining(new Date(row.notAfterMs), at);
-        days.set({ host: row.host, port: String(row.port) }, left);
-        if (left < options.warnDays) expiring++;
-      }
-      this.set(expiring);
+      this.set(daysLeft().filter(({ days }) => days < options.warnDays).length);
     },
   });
   new client.Gauge({

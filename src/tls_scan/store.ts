@@ -206,7 +206,7 @@ export class ReportStore {
       due.expiringBeforeMs,
       due.recheckBeforeMs,
       due.limit,
-    ) as unknown as Target[];
+    ).map((row) => ({ host: row.host as string, port: row.port as number }));
   }
 
   /** Watched targets by the grade of their last report (`none`: not scanned or ERROR). */

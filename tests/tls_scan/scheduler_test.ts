@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import client from "prom-client";
+import { getLogger } from "../../src/app/logging.ts";
+import { ScanCoordinator } from "../../src/tls_scan/coordinator.ts";
+import type { EngineResult, ResolvedTarget, ScanEngine } from "../../src/tls_scan/engine.ts";
+import { createTlsScanMetrics } from "../../src/tls_scan/metrics.ts";
+import type { TlsReport } from "../../src/tls_scan/report.ts";
+import { Scheduler } from "../../src/tls_scan/scheduler.ts";
+import { ReportStore } from "../../src/tls_scan/store.ts";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** An engine that records its scans; certificates expire `expiresInDays[host]` after "now". */
+function recordingEngine(
+  clock: { now: number },
+  expiresInDays: Record<string, number>,
+  parallelism = 2,
+) {
+  const scans: string[] = [];
+  let running = 0;
+  let peak = 0;
+  const engine: ScanEngine = {
+    name: "probe",
+    async scan(target: ResolvedTarget): Promise<EngineResult> {
+      scans.push(target.host);
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      const at = new Date(clock.now);
+      const notAfter = new Date(clock.now + (expiresInDays[target.host] ?? 300) * DAY);
+      const report: TlsReport = {
+        host: target.host,
+        port: target.port,
+        engine: "probe",
+        status: "READY",
+        status_message: "Ready",
+        grade: "A",
+        scanned_at: at.toISOString(),
+        from_cache: false,
+        endpoints: [],
+        certificate: {
+          subject: "CN=x",
+          issuer: "CN=y",
+          not_before: at.toISOString(),
+          not_after: notAfter.toISOString(),
+          days_remaining: 1,
+          key_algorithm: "RSA",
+          key_size: 2048,
+          trusted: true,
+          name_match: true,
+          revocation_status: "unknown",
+        },
+        problems: [],
+      };
+      return { kind: "report", report };
+    },
+    retryAfterSeconds: () => 1,
+    parallelism: () => parallelism,
+    check: () => Promise.resolve(),
+    start: () => Promise.resolve(),
+  };
+  return { engine, scans, peak: () => peak };
+}
+
+function setup(expiresInDays: Record<string, number>, maxAgeHours: number) {
+  const clock = { now: Date.parse("2026-03-01T00:00:00Z") };
+  const store = ReportStore.open(":memory:");
+  const { engine, scans, peak } = recordingEngine(clock, expiresInDays);
+  const now = () => new Date(clock.now);
+  const logger = getLogger("tls-scan");
+  const coordinator = new ScanCoordinator({
+    engine,
+    store,
+    metrics: createTlsScanMetrics(new client.Registry()),
+    logger,
+    maxAgeMs: maxAgeHours * HOUR,
+    waitMs: 1_000,
+    maxPending: 10,
+    allowPrivate: false,
+    resolve: () => Promise.resolve(["93.184.215.14"]),
+    now,
+  });
+  const scheduler = new Scheduler({
+    coordinator,
+    store,
+    engine,
+    logger,
+    intervalMs: 0,
+    maxAgeMs: maxAgeHours * HOUR,
+    warnDays: 30,
+    now,
+  });
+  return { clock, store, scans, peak, scheduler };
+}
+
+Deno.test("due: never scanned, older than the max age, and daily when expiring within the warn window", async () => {
+  const { clock, store, scans, scheduler } = setup({ "soon.example": 10 }, 7 * 24);
+  store.watch(
+    ["calm.example", "soon.example"].map((host) => ({ host, port: 443 })),
+    100,
+    clock.now,
+  );
+  assert.equal(await scheduler.tick(), 2, "both never scanned");
+  assert.equal(await scheduler.tick(), 0, "nothing due right after");
+  clock.now += 23 * HOUR;
+  assert.equal(await scheduler.tick(), 0);
+  clock.now += 2 * HOUR; // 25 h: the expiring one is rechecked daily, the other waits a week
+  assert.equal(await scheduler.tick(), 1);
+  assert.deepEqual(scans.slice(2), ["soon.example"]);
+  clock.now += 7 * DAY;
+  assert.equal(await scheduler.tick(), 2, "both past the max age");
+  store.close();
+});
+
+Deno.test("the scheduler keeps to the engine's parallelism and scans the oldest first", async () => {
+  const { clock, store, scans, peak, scheduler } = setup({}, 24);
+  const hosts = Array.from(
+    { length: 12 },
+    (_, i) => ({ host: `h${String(i).padStart(2, "0")}.example`, port: 443 }),
+  );
+  store.watch(hosts, 100, clock.now);
+  let total = 0;
+  for (let round = 0; round < 5; round++) total += await scheduler.tick();
+  assert.equal(total, 12);
+  assert.equal(peak(), 2, "parallelism() of the engine");
+  clock.now += 25 * HOUR;
+  // Make h11 the oldest report by rescanning everything else first.
+  await scheduler.tick();
+  assert.deepEqual(
+    scans.slice(12, 14),
+    ["h00.example", "h01.example"],
+    "oldest first, then by name",
+  );
+  store.close();
+});
+
+Deno.test("the store's due query gives never-scanned targets as plain values, in host order", () => {
+  const store = ReportStore.open(":memory:");
+  store.watch([{ host: "a.example", port: 443 }, { host: "b.example", port: 443 }], 10, 0);
+  assert.deepEqual(
+    store.dueWatched("probe", {
+      staleBeforeMs: 0,
+      expiringBeforeMs: 0,
+      recheckBeforeMs: 0,
+      limit: 10,
+    }),
+    [{ host: "a.example", port: 443 }, { host: "b.example", port: 443 }],
+  );
+  store.close();
+});
