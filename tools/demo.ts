@@ -7,15 +7,18 @@
  * ```sh
  * deno task demo                       # the submissions pipeline, until Ctrl-C
  * deno task demo submissions --seconds 20
+ * deno task demo tls-scan              # the TLS scanner: a fleet of test servers, both engines
  * ```
  *
  * @module
  */
 import { main as submissions } from "./submissions/demo/cli.ts";
+import { main as tlsScan } from "./tls_scan/demo.ts";
 
 /** Each component's demo: its CLI, given the arguments after the component's name. */
 const DEMOS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
   submissions,
+  "tls-scan": tlsScan,
 };
 
 /** Splits `[component] [options]`; `undefined` component: an unknown name (usage error). */

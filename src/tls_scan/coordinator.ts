@@ -19,7 +19,7 @@
  */
 import type { Logger } from "../app/logging.ts";
 import { remaining, within } from "../app/deadline.ts";
-import { guardTarget, type Resolver } from "./address_guard.ts";
+import { type GuardResult, guardTarget, type Resolver } from "./address_guard.ts";
 import type { ScanEngine } from "./engine.ts";
 import type { TlsScanMetrics } from "./metrics.ts";
 import { errorReport, gradeRank, type TlsReport } from "./report.ts";
@@ -154,11 +154,15 @@ export class ScanCoordinator {
     const { engine, metrics, logger } = this.#o;
     const started = performance.now();
     const signal = this.#stopping.signal;
-    const verdict = await guardTarget(target.host, {
-      allowPrivate: this.#o.allowPrivate,
-      kind: target.kind,
-      ...(this.#o.resolve ? { resolve: this.#o.resolve } : {}),
-    });
+    // With private targets allowed there is nothing to check for an engine that does not
+    // connect itself: SSL Labs resolves the name on its side.
+    const verdict: GuardResult = this.#o.allowPrivate && !engine.connectsItself
+      ? { kind: "allowed", addresses: [] }
+      : await guardTarget(target.host, {
+        allowPrivate: this.#o.allowPrivate,
+        kind: target.kind,
+        ...(this.#o.resolve ? { resolve: this.#o.resolve } : {}),
+      });
     if (verdict.kind === "refused") {
       metrics.rejected.inc({ reason: "refused" });
       logger.warn("refused to scan {target}: {address} is {range}", {

@@ -47,6 +47,11 @@ export type EngineResult =
 /** An engine. */
 export interface ScanEngine {
   readonly name: EngineName;
+  /**
+   * `true` when the engine connects to the addresses itself (the probe); `false` when a third
+   * party resolves and connects (SSL Labs): with private targets allowed, nothing is resolved.
+   */
+  readonly connectsItself: boolean;
   /** Scans `target`. Never throws for a property of the target; rejects only on a defect. */
   scan(target: ResolvedTarget, options: ScanOptions): Promise<EngineResult>;
   /** Seconds a caller told 202 should wait before asking again. */

@@ -69,6 +69,7 @@ export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
 
   return {
     name: "probe",
+    connectsItself: true,
     scan(target: ResolvedTarget, scan: ScanOptions): Promise<EngineResult> {
       return limit(() => scan.signal.aborted ? STOPPING : scanNow(target, scan.signal));
     },

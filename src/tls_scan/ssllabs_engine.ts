@@ -241,6 +241,7 @@ export function createSslLabsEngine(options: SslLabsEngineOptions): ScanEngine {
 
   return {
     name: "ssllabs",
+    connectsItself: false,
     scan: assess,
     retryAfterSeconds: () => Math.max(1, Math.ceil(10 * scale)),
     parallelism: () => Math.max(1, pacer.ownLimit),

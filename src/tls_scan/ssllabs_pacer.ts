@@ -113,8 +113,13 @@ export class SslLabsPacer {
         if (!await sleep(wait, signal)) break;
       }
       if (signal.aborted) return undefined;
-      this.#lastStartAt = performance.now();
-      return await start();
+      try {
+        return await start();
+      } finally {
+        // Counted from the answer: the API saw the start before it answered, so the next start
+        // reaches it at least the spacing later, whatever the latency.
+        this.#lastStartAt = performance.now();
+      }
     } finally {
       mine.resolve();
     }

@@ -22,6 +22,7 @@ function recordingEngine(
   let peak = 0;
   const engine: ScanEngine = {
     name: "probe",
+    connectsItself: true,
     async scan(target: ResolvedTarget): Promise<EngineResult> {
       scans.push(target.host);
       peak = Math.max(peak, ++running);

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { startCountingProxy } from "./counting_proxy.ts";
- * const proxy = startCountingProxy({ upstream: { transport: "unix", path: "/tmp/x/server.sock" } });
+ * const proxy = startCountingProxy({ upstream: { transport: "tcp", hostname: "127.0.0.1", port: 4433 } });
  * proxy.port; // connect here (127.0.0.1)
  * proxy.connections; // how many were accepted
  * await proxy.close();
@@ -17,9 +17,11 @@
  */
 
 /** Where the proxy forwards to. */
-export type Upstream =
-  | { readonly transport: "unix"; readonly path: string }
-  | { readonly transport: "tcp"; readonly hostname: string; readonly port: number };
+export interface Upstream {
+  readonly transport: "tcp";
+  readonly hostname: string;
+  readonly port: number;
+}
 
 /** A running proxy. */
 export interface CountingProxy {
@@ -41,9 +43,7 @@ export function startCountingProxy(options: { readonly upstream: Upstream }): Co
     open.add(client);
     let server: Deno.Conn | undefined;
     try {
-      server = options.upstream.transport === "unix"
-        ? await Deno.connect({ transport: "unix", path: options.upstream.path })
-        : await Deno.connect(options.upstream);
+      server = await Deno.connect(options.upstream);
       open.add(server);
       await Promise.all([copy(client, server), copy(server, client)]);
     } catch {

@@ -3,8 +3,8 @@
  * (certificates from {@linkcode generateCertificates}), a Deno HTTPS server sending HSTS (for
  * A+; s_server cannot send the header on `GET /`), a plain-TCP listener, a closed port and a
  * listener that accepts and never answers. Everything listens on 127.0.0.1, free ports; each
- * s_server sits behind a {@linkcode startCountingProxy} (it listens on a Unix socket in the
- * fleet's directory), so every target counts the connections a scan cost it.
+ * TLS server sits behind a {@linkcode startCountingProxy}, so every target counts the
+ * connections a scan cost it.
  *
  *   deno run --allow-run=openssl --allow-read --allow-write --allow-net=127.0.0.1 tools/tls_scan/fleet.ts
  *
@@ -111,7 +111,7 @@ export const SERVERS: readonly ServerSpec[] = [
 
 /** Options of {@linkcode startFleet}. */
 export interface FleetOptions {
-  /** Where certificates and sockets go. Default: a new temporary directory, removed at stop. */
+  /** Where the certificates go. Default: a new temporary directory, removed at stop. */
   readonly dir?: string;
   /** Start only these targets (by name). Default: all. */
   readonly only?: readonly string[];
@@ -126,13 +126,9 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const targets: FleetTarget[] = [];
   const stops: (() => Promise<void>)[] = [];
   try {
-    // OpenSSL 3.0's s_server fails on Unix socket paths past ~32 bytes ("addr_strings"):
-    // keep them short, in a directory of their own under /tmp.
-    const sockets = await Deno.makeTempDir({ dir: "/tmp", prefix: "s" });
-    stops.push(() => Deno.remove(sockets, { recursive: true }).catch(() => {}));
     const specs = SERVERS.filter((s) => wanted(s.name));
     const servers = await Promise.allSettled(
-      specs.map((spec, i) => startSServer(`${sockets}/${i}`, certificates, spec)),
+      specs.map((spec) => startSServer(certificates, spec)),
     );
     for (const server of servers) {
       if (server.status === "rejected") continue;
@@ -197,38 +193,40 @@ interface Running {
   readonly stop: () => Promise<void>;
 }
 
-async function startSServer(
-  socket: string,
-  certs: Certificates,
-  spec: ServerSpec,
-): Promise<Running> {
+async function startSServer(certs: Certificates, spec: ServerSpec): Promise<Running> {
   const leaf = certs.leaves[spec.leaf];
+  // Port 0: s_server picks a free port and prints it (`ACCEPT 127.0.0.1:PORT`; not with -quiet).
   const child = new Deno.Command("openssl", {
     args: [
       "s_server",
-      "-unix",
-      socket,
+      "-accept",
+      "127.0.0.1:0",
       "-cert",
       leaf.cert,
       "-key",
       leaf.key,
       "-www",
-      "-quiet",
       ...spec.flags,
     ],
     stdin: "null",
-    stdout: "null",
+    stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let stderr = "";
-  const draining = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      stderr = (stderr + chunk).slice(-2_000);
+  let output = "";
+  const port = Promise.withResolvers<number>();
+  // Both streams are read to their end (so the pipes never fill), keeping only a tail.
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      output = (output + chunk).slice(-4_000);
+      const accept = /^ACCEPT 127\.0\.0\.1:(\d+)$/m.exec(output);
+      if (accept) port.resolve(Number(accept[1]));
     }
-  })();
+  };
+  const draining = Promise.all([drain(child.stdout), drain(child.stderr)]);
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
+    port.reject(new Error(`s_server ${spec.name} did not start: ${output.trim()}`));
     return s;
   });
   const kill = async () => {
@@ -242,14 +240,25 @@ async function startSServer(
     await status;
     await draining;
   };
-  for (let waited = 0; !await exists(socket); waited += 10) {
-    if (exited || waited > 5_000) {
-      await kill();
-      throw new Error(`s_server ${spec.name} did not start: ${stderr.trim()}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`s_server ${spec.name} did not start in 5 s`)),
+      5_000,
+    );
+  });
+  let upstream: number;
+  try {
+    upstream = await Promise.race([port.promise, late]);
+  } catch (error) {
+    await kill();
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
-  const proxy = startCountingProxy({ upstream: { transport: "unix", path: socket } });
+  const proxy = startCountingProxy({
+    upstream: { transport: "tcp", hostname: "127.0.0.1", port: upstream },
+  });
   return {
     target: describe(spec.name, proxy, spec.purpose, true),
     stop: async () => {
