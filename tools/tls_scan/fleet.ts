@@ -379,15 +379,6 @@ function describe(name: string, proxy: CountingProxy, purpose: string, tls: bool
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 if (import.meta.main) {
   const fleet = await startFleet();
   console.log(`TLS_SCAN_CA_FILE=${fleet.caFile}`);
