@@ -11,10 +11,21 @@ COPY src ./src
 RUN deno install --frozen --entrypoint main.ts
 RUN deno task compile
 
-# Run stage: the binary alone, as a non-root user.
-FROM gcr.io/distroless/cc-debian12:nonroot
+# Run stage: the binary on a slim Debian 12 with openssl (the tls-scan probe runs
+# `openssl s_client`) and the system's trust anchors (ca-certificates), as a non-root user.
+# (distroless has no openssl.) Not built on our machines: they have no Docker engine.
+FROM debian:12-slim
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends openssl ca-certificates \
+  && rm -rf /var/lib/apt/lists/* \
+  && useradd --system --uid 10001 --home-dir /srv/edr --create-home edr \
+  && install -d -o edr -g edr /srv/edr/data
 COPY --from=build /app/dist/edr-preprocessor /usr/local/bin/edr-preprocessor
-USER nonroot:nonroot
-ENV HTTP_PORT=8080
+USER edr:edr
+# The tls-scan database (TLS_SCAN_DB, default data/tls-scan.db) lives in /srv/edr/data: mount a
+# volume there to keep it across containers.
+WORKDIR /srv/edr
+VOLUME /srv/edr/data
+ENV HTTP_PORT=8080 DENO_NO_UPDATE_CHECK=1
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/edr-preprocessor"]

@@ -64,7 +64,12 @@ Deno.test("Accept: text/plain gives the email-ready text", async () => {
 
 Deno.test("an unreachable, non-TLS or unresolvable host is a finished 200 ERROR report", async () => {
   await using fleet = await startFleet({ only: ["plain", "closed"] });
-  await using service = await startService({});
+  // No real DNS query leaves the machine: the resolver says what a name server would.
+  const resolve = (host: string) =>
+    host === "localhost" ? Promise.resolve(["127.0.0.1"]) : Promise.reject(
+      Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" }),
+    );
+  await using service = await startService({}, { resolve });
   for (
     const [path, message] of [
       [`/scan?host=localhost&port=${fleet.target("plain").port}`, /does not speak TLS/],
