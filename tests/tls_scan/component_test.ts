@@ -98,7 +98,13 @@ Deno.test("ssllabs through GET /scan: the report, the call metrics, and 502 when
   const email = "sec@example.org";
   await using fake = await startFakeSslLabs({
     email,
-    hosts: { "www.example.com": { result: readyHost("www.example.com", { grade: "A+" }) } },
+    hosts: {
+      "www.example.com": { result: readyHost("www.example.com", { grade: "A+" }) },
+      "busy.example": {
+        result: readyHost("busy.example"),
+        flow: ["DNS", "IN_PROGRESS", "IN_PROGRESS"],
+      },
+    },
   });
   const env = {
     TLS_SCAN_ENGINE: "ssllabs",
@@ -120,6 +126,17 @@ Deno.test("ssllabs through GET /scan: the report, the call metrics, and 502 when
     assert.match(metrics, /^edr_tls_scan_ssllabs_calls_total\{call="analyze",status="200"\} 3$/m);
     assert.match(metrics, /^edr_tls_scan_ssllabs_assessments_max 2$/m);
     assert.match(metrics, /^edr_tls_scan_scans_total\{engine="ssllabs",outcome="ready"\} 1$/m);
+    // Eight concurrent callers for one host, half of them fresh: one assessment, one flow of calls.
+    const answers = await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) => service.json(`/scan?host=busy.example${i % 2 ? "&fresh=true" : ""}`),
+      ),
+    );
+    assert.ok(answers.every((a) => a.status === 200 && a.body.grade === "A"));
+    const calls = fake.callsFor("busy.example");
+    assert.equal(calls.filter((c) => c.started).length, 1, "one assessment");
+    assert.equal(calls.length, 4, "the start and three polls, nothing twice");
   }
   await using refused = await startService({ ...env, SSLLABS_EMAIL: "nobody@example.org" }, {
     resolve,
