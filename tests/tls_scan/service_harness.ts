@@ -30,7 +30,10 @@ export async function startService(
   env: Record<string, string>,
   overrides: TlsScanOverrides = {},
 ): Promise<TestService> {
-  const dbPath = env.TLS_SCAN_DB ?? `${await Deno.makeTempDir({ prefix: "tls-db-" })}/reports.db`;
+  const ownDir = env.TLS_SCAN_DB === undefined
+    ? await Deno.makeTempDir({ prefix: "tls-db-" })
+    : undefined;
+  const dbPath = env.TLS_SCAN_DB ?? `${ownDir}/reports.db`;
   const loaded = loadConfig([tlsScan], {
     COMPONENTS: "tls-scan",
     HTTP_PORT: "0",
@@ -58,7 +61,10 @@ export async function startService(
   await app.start();
   const base = `http://127.0.0.1:${app.port}`;
   let stopped: Promise<void> | undefined;
-  const stop = () => stopped ??= app.stop();
+  const stop = () =>
+    stopped ??= app.stop().then(async () => {
+      if (ownDir) await Deno.remove(ownDir, { recursive: true });
+    });
   const get = (path: string, headers: HeadersInit = {}) => fetch(`${base}${path}`, { headers });
   return {
     base,
