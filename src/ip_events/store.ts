@@ -1,0 +1,63 @@
+/**
+ * The collector's state behind one interface: record a batch of decoded events, answer one app,
+ * reset, stats. {@linkcode MemoryStore} (memory_store.ts) is the implementation today; a shared
+ * store (Redis, issue 12) implements the same interface and runs the same tests
+ * (tests/ip_events/store_contract.ts).
+ *
+ * @module
+ */
+import type { IpEvent } from "./decode_ip_event.ts";
+import type { AppAnswer } from "./netblock.ts";
+
+/** What {@linkcode IpEventStore.record} did with a batch. */
+export interface RecordOutcome {
+  /** Events added to their app's count. */
+  readonly counted: number;
+  /**
+   * Events not fully tracked because a cap was reached: of a new app past the apps cap (not
+   * counted at all), or of a new IP past an app's IPs cap (counted, the IP not kept).
+   */
+  readonly capacity: number;
+}
+
+/** The size of the state, for metrics. */
+export interface StoreStats {
+  /** Apps tracked. */
+  readonly apps: number;
+  /** Distinct (app, IP) pairs tracked. */
+  readonly ips: number;
+}
+
+/** Caps that bound what network peers can make a store hold. */
+export interface StoreLimits {
+  /** Apps tracked at most; events of further apps are not counted (`capacity`). */
+  readonly maxApps: number;
+  /** Distinct IPs kept per app at most; further IPs are counted in `count` but not kept. */
+  readonly maxIpsPerApp: number;
+}
+
+/**
+ * The collector's state. `record` is synchronous (the receive path never waits on it);
+ * `answer` and `reset` may wait (a shared store goes over the network).
+ *
+ * @example
+ * ```ts
+ * import type { IpEventStore } from "./store.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * const store: IpEventStore = new MemoryStore({ maxApps: 10, maxIpsPerApp: 10 });
+ * store.record([{ appSha256: "ab".repeat(32), ip: 17 }]);
+ * const answer = await store.answer("ab".repeat(32)); // { count: 1, good_ips: [...14], bad_ips: [] }
+ * ```
+ */
+export interface IpEventStore {
+  /** Adds a batch of valid events (sha already lowercase). */
+  record(events: readonly IpEvent[]): RecordOutcome;
+  /** The answer for one app (lowercase sha); an unknown app has count 0 and empty sets. */
+  answer(appSha256: string): Promise<AppAnswer>;
+  /** Forgets every app: afterwards every app reads count 0 and events count from zero. */
+  reset(): Promise<void>;
+  /** The size of the state. */
+  stats(): StoreStats;
+  /** Releases what the store holds open (connections, timers); the store is unusable after. */
+  close(): Promise<void>;
+}
