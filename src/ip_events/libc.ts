@@ -3,7 +3,7 @@
  * socket we own (socket, setsockopt, bind: no lookup of a Deno socket's fd through /proc),
  * `recvmmsg` to take up to hundreds of datagrams per call, and `poll` (declared `nonblocking`,
  * so it waits on Deno's thread pool, off the event loop) with an `eventfd` to wake it on stop.
- * Linux (glibc) on a 64-bit CPU only; elsewhere {@linkcode openLibc} throws and the collector
+ * `sendmmsg` serves the load generator. Linux (glibc) on a 64-bit CPU only; elsewhere {@linkcode openLibc} throws and the collector
  * falls back to node:dgram.
  *
  * @module
@@ -15,12 +15,14 @@ export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_TRUNC = 0x20;
 export const POLLIN = 1;
 export const EAGAIN = 11;
 export const EINTR = 4;
+export const ENOBUFS = 105;
 export const EFD_NONBLOCK = 0o4000;
 export const EFD_CLOEXEC = 0o2000000;
 
@@ -31,6 +33,9 @@ const SYMBOLS = {
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
+  // The load generator's side (tools/ip_events/udp_sender.ts).
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
