@@ -11,6 +11,7 @@
  * @module
  */
 import type { ComponentDefinition } from "./app/component.ts";
+import { ipEvents } from "./ip_events/mod.ts";
 import { submissions } from "./submissions/mod.ts";
 import { tlsScan } from "./tls_scan/mod.ts";
 
@@ -22,4 +23,4 @@ import { tlsScan } from "./tls_scan/mod.ts";
  * COMPONENTS.find((c) => c.name === "submissions")?.summary;
  * ```
  */
-export const COMPONENTS: readonly ComponentDefinition[] = [submissions, tlsScan];
+export const COMPONENTS: readonly ComponentDefinition[] = [submissions, ipEvents, tlsScan];

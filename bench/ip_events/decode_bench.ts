@@ -11,15 +11,15 @@
 import { create, fromBinary, isFieldSet, toBinary } from "@bufbuild/protobuf";
 import { decodeIpEvent } from "../../src/ip_events/decode_ip_event.ts";
 import { IpEventSchema } from "../../src/ip_events/ip_event_pb.ts";
-import { seededRandom } from "../../tools/ip_events/scenario.ts";
+import { SeededRandom } from "../../tools/common/seeded_random.ts";
 
-const random = seededRandom(7);
+const random = new SeededRandom(7);
 const datagrams = Array.from({ length: 1024 }, () =>
   toBinary(
     IpEventSchema,
     create(IpEventSchema, {
-      appSha256: Array.from({ length: 64 }, () => Math.floor(random() * 16).toString(16)).join(""),
-      ip: BigInt(Math.floor(random() * 2 ** 32)),
+      appSha256: Array.from({ length: 64 }, () => random.int(0, 15).toString(16)).join(""),
+      ip: BigInt(random.int(0, 2 ** 32 - 1)),
     }),
   ));
 

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { MemoryStore } from "../../src/ip_events/memory_store.ts";
-import { seededRandom } from "../../tools/ip_events/scenario.ts";
+import { SeededRandom } from "../../tools/common/seeded_random.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -30,10 +30,10 @@ function settle() {
   return { rss, heapUsed };
 }
 
-const random = seededRandom(200_000);
-const hex = () => Math.floor(random() * 16).toString(16);
+const random = new SeededRandom(200_000);
+const hex = () => random.int(0, 15).toString(16);
 const sha = () => Array.from({ length: 64 }, hex).join("");
-const u32 = () => Math.floor(random() * 4294967296);
+const u32 = () => random.int(0, 2 ** 32 - 1);
 
 const before = settle();
 const store = new MemoryStore({ maxApps, maxIpsPerApp });

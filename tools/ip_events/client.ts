@@ -123,7 +123,8 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
 }
 
 function sameList(actual: readonly string[], expected: readonly string[]): boolean {
-  return actual.length === expected.length && [...actual].sort().join() === expected.join();
+  return actual.length === expected.length &&
+    [...actual].sort().join() === [...expected].sort().join();
 }
 
 async function sendAll(host: string, port: number, draw: EventDraw, options: ClientOptions) {

@@ -10,28 +10,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { IpEventSchema } from "../../src/ip_events/ip_event_pb.ts";
 import { formatIpv4 } from "../../src/ip_events/netblock.ts";
-
-/**
- * mulberry32: a small seeded generator of uniform numbers in [0, 1), so every run of a seed
- * sends the same datagrams (tests fix their seeds).
- *
- * @example
- * ```ts
- * import { seededRandom } from "./scenario.ts";
- * const random = seededRandom(9);
- * random() === seededRandom(9)(); // true
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SeededRandom } from "../common/seeded_random.ts";
 
 /** Options of {@linkcode makeScenario}. */
 export interface ScenarioOptions {
@@ -66,14 +45,14 @@ export interface Scenario {
  * ```
  */
 export function makeScenario(options: ScenarioOptions): Scenario {
-  const random = seededRandom(options.seed);
-  const u32 = () => Math.floor(random() * 4294967296);
-  const hex = () => Math.floor(random() * 16).toString(16);
+  const random = new SeededRandom(options.seed);
+  const u32 = () => random.int(0, 2 ** 32 - 1);
+  const hex = () => random.int(0, 15).toString(16);
   const shas = Array.from({ length: options.apps }, () => Array.from({ length: 64 }, hex).join(""));
   const drawn = u32();
   const block = drawn - (drawn % 16);
   const goodIps = Array.from({ length: 14 }, (_, i) => block + 1 + i);
-  const wanted = 1 + Math.floor(random() * 10);
+  const wanted = random.int(1, 10);
   const badIps = Array.from({ length: wanted }, u32).filter((ip) => Math.abs(ip - block) >= 28);
   return { shas, block, goodIps, badIps, ips: [...goodIps, ...badIps] };
 }
@@ -124,14 +103,14 @@ export class Expectations {
  */
 export class EventDraw {
   readonly expectations: Expectations;
-  readonly #random: () => number;
+  readonly #random: SeededRandom;
   readonly #encoded: Uint8Array[][];
   readonly #ipCount: number;
 
   /** Draws from `scenario` with its own generator seeded by `seed`. */
   constructor(scenario: Scenario, seed: number) {
     this.expectations = new Expectations(scenario);
-    this.#random = seededRandom(seed ^ 0x5eed);
+    this.#random = new SeededRandom(seed ^ 0x5eed);
     this.#ipCount = scenario.ips.length;
     this.#encoded = scenario.shas.map((appSha256) =>
       scenario.ips.map((ip) =>
@@ -142,8 +121,8 @@ export class EventDraw {
 
   /** The next event's bytes. */
   next(): Uint8Array {
-    const app = Math.floor(this.#random() * this.#encoded.length);
-    const ip = Math.floor(this.#random() * this.#ipCount);
+    const app = this.#random.int(0, this.#encoded.length - 1);
+    const ip = this.#random.int(0, this.#ipCount - 1);
     this.expectations.note(app, ip);
     return this.#encoded[app]![ip]!;
   }

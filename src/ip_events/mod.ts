@@ -1,0 +1,24 @@
+/**
+ * The ip-events component: UDP protobuf events from apps (which IP each app connected to), and
+ * per app which IPs are normal (its /28) and which are not, over HTTP. Enabled with
+ * `COMPONENTS=ip-events`; needs no AWS at all.
+ *
+ * ```ts ignore
+ * import { ipEvents } from "./mod.ts";
+ * // src/components.ts lists it; main.ts enables it when COMPONENTS names "ip-events".
+ * ```
+ *
+ * @module
+ */
+import { defineComponent } from "../app/component.ts";
+import { createCollector } from "./collector.ts";
+import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
+
+/** The component's definition. */
+export const ipEvents = defineComponent({
+  name: "ip-events",
+  summary: "UDP IP events from apps → which IPs of each app are normal (/28), over HTTP",
+  settings: IP_EVENTS_SETTINGS,
+  configure: (values) => configureIpEvents(values),
+  create: (config, context) => createCollector(config, context),
+});

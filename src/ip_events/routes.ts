@@ -1,0 +1,135 @@
+/**
+ * The HTTP API on `HTTP_PORT`: `GET /events/:app_sha256` (the app's count and good and bad
+ * IPs), `DELETE /events` (forget everything) and `POST /events` (one serialized `IpEvent`, the
+ * clients' HTTP mode). Errors are JSON `{"error": …}`; a wrong method is the shared server's 405.
+ *
+ * @module
+ */
+import { timingSafeEqual } from "node:crypto";
+import { jsonError, readBody, type Route } from "../app/routes.ts";
+import type { Ingest } from "./ingest.ts";
+import type { IpEventsMetrics } from "./metrics.ts";
+import type { IpEventStore } from "./store.ts";
+
+/** Largest POST body read (an IpEvent is at most ~72 bytes; unknown fields may add some). */
+export const MAX_POST_BYTES = 1024;
+
+/** What the routes work with. */
+export interface EventsRoutesOptions {
+  readonly store: IpEventStore;
+  readonly ingest: Ingest;
+  readonly metrics: Pick<IpEventsMetrics, "getSeconds">;
+  /** Hands what the UDP socket holds to the store (before a GET or a DELETE). */
+  readonly drain: () => Promise<void>;
+  /** When set, DELETE and POST need `Authorization: Bearer <token>`. */
+  readonly apiToken: string | undefined;
+}
+
+const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * The component's routes.
+ *
+ * @example
+ * ```ts ignore
+ * const routes = eventsRoutes({ store, ingest, metrics, drain: () => receiver.drain(),
+ *   apiToken: undefined });
+ * ```
+ */
+export function eventsRoutes(options: EventsRoutesOptions): Route[] {
+  const { store, ingest, metrics, drain } = options;
+  const authorized = bearerCheck(options.apiToken);
+  return [
+    {
+      method: "GET",
+      path: "/events/:app_sha256",
+      async handle(request, params) {
+        const started = performance.now();
+        if (!acceptsJson(request.headers.get("accept"))) {
+          return jsonError(406, "only application/json is served");
+        }
+        const sha = params.app_sha256 ?? "";
+        if (!SHA_PATTERN.test(sha)) {
+          return jsonError(400, "app_sha256 must be 64 hex characters");
+        }
+        await drain();
+        const answer = await store.answer(sha.toLowerCase());
+        metrics.getSeconds.observe((performance.now() - started) / 1000);
+        return Response.json(answer);
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/events",
+      async handle(request) {
+        const denied = authorized(request);
+        if (denied) return denied;
+        await request.body?.cancel();
+        // What arrived before the DELETE must not be counted after it.
+        await drain();
+        await store.reset();
+        return new Response(null, { status: 204 });
+      },
+    },
+    {
+      method: "POST",
+      path: "/events",
+      async handle(request) {
+        const denied = authorized(request);
+        if (denied) {
+          await request.body?.cancel();
+          return denied;
+        }
+        const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+        if (type !== "application/octet-stream") {
+          await request.body?.cancel();
+          return jsonError(415, "Content-Type must be application/octet-stream");
+        }
+        const body = await readBody(request, MAX_POST_BYTES);
+        if (body === "too_large") {
+          return jsonError(413, `the body is over ${MAX_POST_BYTES} bytes`);
+        }
+        const result = ingest.post(body);
+        return result.ok
+          ? new Response(null, { status: 204 })
+          : jsonError(400, result.message, { reason: result.reason });
+      },
+    },
+  ];
+}
+
+/**
+ * Whether an `Accept` header admits `application/json` (no header admits anything).
+ *
+ * @example
+ * ```ts
+ * import { acceptsJson } from "./routes.ts";
+ * acceptsJson("text/html, application/*;q=0.5"); // true
+ * acceptsJson("text/html"); // false
+ * ```
+ */
+export function acceptsJson(accept: string | null): boolean {
+  if (accept === null || accept.trim() === "") return true;
+  return accept.split(",").some((range) => {
+    const [type, ...params] = range.split(";").map((part) => part.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith("q="));
+    if (q !== undefined && !(Number(q.slice(2)) > 0)) return false;
+    return type === "*/*" || type === "application/*" || type === "application/json";
+  });
+}
+
+function bearerCheck(token: string | undefined): (request: Request) => Response | undefined {
+  if (token === undefined) return () => undefined;
+  const expected = new TextEncoder().encode(`Bearer ${token}`);
+  return (request) => {
+    const given = new TextEncoder().encode(request.headers.get("authorization") ?? "");
+    const ok = given.length === expected.length && timingSafeEqual(given, expected);
+    return ok ? undefined : jsonError(
+      401,
+      "DELETE and POST /events need Authorization: Bearer " +
+        "<IP_EVENTS_API_TOKEN>",
+      {},
+      { "www-authenticate": 'Bearer realm="ip-events"' },
+    );
+  };
+}
