@@ -104,7 +104,8 @@ export class Expectations {
 export class EventDraw {
   readonly expectations: Expectations;
   readonly #random: SeededRandom;
-  readonly #encoded: Uint8Array[][];
+  readonly #scenario: Scenario;
+  readonly #encoded: Uint8Array[][] | undefined;
   readonly #ipCount: number;
 
   /** Draws from `scenario` with its own generator seeded by `seed`. */
@@ -112,20 +113,25 @@ export class EventDraw {
     this.expectations = new Expectations(scenario);
     this.#random = new SeededRandom(seed ^ 0x5eed);
     this.#ipCount = scenario.ips.length;
-    this.#encoded = scenario.shas.map((appSha256) =>
-      scenario.ips.map((ip) =>
-        toBinary(IpEventSchema, create(IpEventSchema, { appSha256, ip: BigInt(ip) }))
-      )
-    );
+    this.#scenario = scenario;
+    // Small runs encode each (app, IP) pair once; a flood of apps encodes as it goes.
+    this.#encoded = scenario.shas.length * scenario.ips.length <= 100_000
+      ? scenario.shas.map((sha) => scenario.ips.map((ip) => encodeEvent(sha, ip)))
+      : undefined;
   }
 
   /** The next event's bytes. */
   next(): Uint8Array {
-    const app = this.#random.int(0, this.#encoded.length - 1);
+    const app = this.#random.int(0, this.#scenario.shas.length - 1);
     const ip = this.#random.int(0, this.#ipCount - 1);
     this.expectations.note(app, ip);
-    return this.#encoded[app]![ip]!;
+    return this.#encoded?.[app]![ip]! ??
+      encodeEvent(this.#scenario.shas[app]!, this.#scenario.ips[ip]!);
   }
+}
+
+function encodeEvent(appSha256: string, ip: number): Uint8Array {
+  return toBinary(IpEventSchema, create(IpEventSchema, { appSha256, ip: BigInt(ip) }));
 }
 
 /**
