@@ -19,7 +19,7 @@ import { sleep } from "../../src/app/backoff.ts";
 const ROOT = new URL("../../", import.meta.url);
 
 /** Exactly the permissions of `deno task start`: the demos run the service as users do. */
-export const SERVICE_COMMAND = [
+export const SERVICE_COMMAND: readonly string[] = [
   "deno",
   "run",
   "--allow-net",
@@ -28,8 +28,10 @@ export const SERVICE_COMMAND = [
   "--allow-run=openssl",
   "--allow-read=data,/tmp",
   "--allow-write=data,/tmp",
+  "--allow-ffi",
+  "--allow-read=/proc/net/snmp",
   "main.ts",
-] as const;
+];
 
 /** The preprocessor running as a subprocess. */
 export interface ServiceProcess {
@@ -51,7 +53,8 @@ export interface ServiceProcess {
 
 /**
  * Spawns the service with `env` (added to this process's environment), its stderr (the JSON log)
- * written to `logPath`, and waits for its "listening" line.
+ * written to `logPath`, and waits for its "listening" line. `serviceCommand` replaces the start
+ * task's command (a test of fewer permissions).
  *
  * It runs detached (its own process group): a Ctrl-C in the terminal reaches the whole foreground
  * group, and the service must keep working while the demo drains it; the demo stops it itself.
@@ -60,11 +63,12 @@ export async function startService(
   env: Record<string, string>,
   logPath: string,
   timeoutMs = 30_000,
+  serviceCommand: readonly string[] = SERVICE_COMMAND,
 ): Promise<ServiceProcess> {
   // Opened first: a failure here must not leave a service running.
   const log = await Deno.open(logPath, { write: true, create: true, truncate: true });
-  const [command, ...args] = SERVICE_COMMAND;
-  const child = new Deno.Command(command, {
+  const [command, ...args] = serviceCommand;
+  const child = new Deno.Command(command!, {
     args,
     cwd: ROOT,
     env,

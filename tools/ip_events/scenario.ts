@@ -125,7 +125,7 @@ export class EventDraw {
     const app = this.#random.int(0, this.#scenario.shas.length - 1);
     const ip = this.#random.int(0, this.#ipCount - 1);
     this.expectations.note(app, ip);
-    return this.#encoded?.[app]![ip]! ??
+    return this.#encoded?.[app]?.[ip] ??
       encodeEvent(this.#scenario.shas[app]!, this.#scenario.ips[ip]!);
   }
 }
