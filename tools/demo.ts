@@ -8,10 +8,12 @@
  * deno task demo                       # the submissions pipeline, until Ctrl-C
  * deno task demo submissions --seconds 20
  * deno task demo tls-scan              # the TLS scanner: a fleet of test servers, both engines
+ * deno task demo ip-events             # the IP-event collector at 33 000 datagrams/s
  * ```
  *
  * @module
  */
+import { main as ipEvents } from "./ip_events/demo.ts";
 import { main as submissions } from "./submissions/demo/cli.ts";
 import { main as tlsScan } from "./tls_scan/demo.ts";
 
@@ -19,6 +21,7 @@ import { main as tlsScan } from "./tls_scan/demo.ts";
 const DEMOS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
   submissions,
   "tls-scan": tlsScan,
+  "ip-events": ipEvents,
 };
 
 /** Splits `[component] [options]`; `undefined` component: an unknown name (usage error). */

@@ -1,0 +1,17 @@
+import assert from "node:assert/strict";
+
+Deno.test("deno task demo ip-events: the collector answers exact lists, loss and rate printed", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "demo", "ip-events", "--seconds", "1"],
+    cwd: new URL("../../", import.meta.url),
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, text + new TextDecoder().decode(output.stderr));
+  assert.match(text, /collector: pid \d+, HTTP :\d+, UDP :\d+ \(recvmmsg, receive buffer \d+/);
+  assert.match(text, /"good_ips": \[/);
+  assert.equal(text.match(/lists exact/g)?.length, 3);
+  assert.match(text, /sent 33000 in [\d.]+ s \(\d+\/s, sender \w+\); lost \d+ \([\d.]+ %\): ok/);
+  assert.match(text, /collector stopped \(exit 0\)/);
+});
