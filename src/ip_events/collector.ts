@@ -12,7 +12,7 @@ import { Ingest } from "./ingest.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { createIpEventsMetrics, type IpEventsMetrics } from "./metrics.ts";
 import { openReceiver } from "./open_receiver.ts";
-import { readUdpCounters } from "./proc_net.ts";
+import { openProcNet, type ProcNet } from "./proc_net.ts";
 import { eventsRoutes } from "./routes.ts";
 import type { IpEventsConfig } from "./settings.ts";
 import type { IpEventStore } from "./store.ts";
@@ -41,6 +41,7 @@ export class Collector implements Component {
   readonly #store: IpEventStore;
   readonly #metrics: IpEventsMetrics;
   readonly #ingest: Ingest;
+  readonly #proc: ProcNet | undefined;
   #receiver: UdpReceiver | undefined;
 
   /** Makes the store, metrics, ingest and routes. */
@@ -51,11 +52,11 @@ export class Collector implements Component {
       maxApps: config.maxApps,
       maxIpsPerApp: config.maxIpsPerApp,
     });
-    const udpReadable = Deno.permissions.querySync({ name: "read", path: "/proc/net/snmp" });
+    this.#proc = openProcNet();
     this.#metrics = createIpEventsMetrics(context.registry, {
       stats: () => this.#store.stats(),
-      udpCounters: () =>
-        udpReadable.state === "granted" ? readUdpCounters() : Promise.resolve(undefined),
+      udpCounters: () => this.#proc?.udpCounters(),
+      socketDrops: () => this.#receiver ? this.#proc?.socketDrops(this.#receiver.port) : undefined,
     });
     this.#ingest = new Ingest({ store: this.#store, metrics: this.#metrics });
     this.routes = eventsRoutes({
@@ -145,6 +146,7 @@ export class Collector implements Component {
       if (outcome === "late") this.#logger.warn("the UDP socket did not close by the deadline");
     }
     await this.#store.close();
+    this.#proc?.close();
   }
 }
 

@@ -14,7 +14,9 @@ export interface MetricsSources {
   /** The store's size. */
   readonly stats: () => StoreStats;
   /** The kernel's UDP counters, or `undefined` when /proc cannot be read. */
-  readonly udpCounters: () => Promise<UdpCounters | undefined>;
+  readonly udpCounters: () => UdpCounters | undefined;
+  /** Drops of the collector's socket, or `undefined` when unknown. */
+  readonly socketDrops: () => number | undefined;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface MetricsSources {
  * import { createIpEventsMetrics } from "./metrics.ts";
  * const metrics = createIpEventsMetrics(new Registry(), {
  *   stats: () => ({ apps: 0, ips: 0 }),
- *   udpCounters: () => Promise.resolve(undefined),
+ *   udpCounters: () => undefined,
+ *   socketDrops: () => undefined,
  * });
  * metrics.datagramsReceived.inc();
  * ```
@@ -101,9 +104,19 @@ export function createIpEventsMetrics(registry: Registry, sources: MetricsSource
     help: "Datagrams the kernel dropped for a full receive buffer, machine-wide " +
       "(/proc/net/snmp Udp RcvbufErrors; absent when unreadable)",
     registers,
-    async collect() {
-      const counters = await sources.udpCounters();
+    collect() {
+      const counters = sources.udpCounters();
       if (counters) this.set(counters.rcvbufErrors);
+    },
+  });
+  new client.Gauge({
+    name: "edr_ip_events_udp_socket_drops",
+    help: "Datagrams the kernel dropped at the collector's own socket (/proc/net/udp drops; " +
+      "absent when unreadable)",
+    registers,
+    collect() {
+      const drops = sources.socketDrops();
+      if (drops !== undefined) this.set(drops);
     },
   });
   return metrics;

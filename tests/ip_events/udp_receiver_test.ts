@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { openReceiver } from "../../src/ip_events/open_receiver.ts";
+import { openProcNet, parseSnmpUdp, parseSocketDrops } from "../../src/ip_events/proc_net.ts";
 import { MAX_DATAGRAM_BYTES, RECEIVE_PATHS } from "../../src/ip_events/udp_receiver.ts";
 
 async function send(port: number, datagrams: Uint8Array[]): Promise<void> {
@@ -100,5 +101,26 @@ Deno.test("auto picks recvmmsg when FFI is permitted; a taken port is an error, 
     );
   } finally {
     await receiver.close();
+  }
+});
+
+Deno.test("the kernel's UDP counters: parsed from /proc/net/snmp and /proc/net/udp (read through libc)", () => {
+  const snmp = "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n" +
+    "Udp: 1000 1 7 900 6 0\n";
+  assert.deepEqual(parseSnmpUdp(snmp), { inDatagrams: 1000, rcvbufErrors: 6 });
+  assert.equal(parseSnmpUdp("Ip: 1\n"), undefined);
+  const udp = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid" +
+    "  timeout inode ref pointer drops\n" +
+    "  120: 0100007F:0BB9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0" +
+    "        0 123 2 0000000000000000 17\n";
+  assert.equal(parseSocketDrops(udp, 3001), 17);
+  assert.equal(parseSocketDrops(udp, 3002), undefined);
+  const proc = openProcNet();
+  assert.ok(proc, "FFI is granted to the tests");
+  try {
+    const counters = proc.udpCounters();
+    assert.ok(counters !== undefined && counters.inDatagrams >= 0 && counters.rcvbufErrors >= 0);
+  } finally {
+    proc.close();
   }
 });

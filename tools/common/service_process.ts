@@ -29,7 +29,6 @@ export const SERVICE_COMMAND: readonly string[] = [
   "--allow-read=data,/tmp",
   "--allow-write=data,/tmp",
   "--allow-ffi",
-  "--allow-read=/proc/net/snmp",
   "main.ts",
 ];
 
