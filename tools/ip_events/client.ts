@@ -7,7 +7,8 @@
  *     [--rate 33000] [--apps 3] [--seed N] [--malformed R] [--check N] [--max-loss 0.001] [--json]
  *
  * `--tcp` defaults to 8080 (our HTTP_PORT; the original client's default was 3000). `--rate 0`
- * sends as fast as it can; `--malformed R` mixes R malformed datagrams per valid one. Exit 0
+ * sends as fast as it can; `--malformed R` mixes R malformed datagrams per valid one; with
+ * `--apps` ≥ `--events` each event goes to an app of its own (a flood of distinct shas). Exit 0
  * when every checked app's lists are exact and the loss is within `--max-loss` (0 over HTTP),
  * else 1.
  *
@@ -80,7 +81,8 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
   if (!reset.ok) throw new Error(`DELETE /events answered ${reset.status}`);
 
   const scenario = makeScenario({ seed: options.seed, apps: options.apps });
-  const draw = new EventDraw(scenario, options.seed);
+  // As many apps as events or more: each event to its own app (a flood of distinct shas).
+  const draw = new EventDraw(scenario, options.seed, options.apps >= options.events);
   const started = performance.now();
   const sent = options.udp === 0
     ? await postAll(base, draw, options)

@@ -105,11 +105,17 @@ export class EventDraw {
   readonly expectations: Expectations;
   readonly #random: SeededRandom;
   readonly #scenario: Scenario;
+  readonly #roundRobin: boolean;
+  #drawn = 0;
   readonly #encoded: Uint8Array[][] | undefined;
   readonly #ipCount: number;
 
-  /** Draws from `scenario` with its own generator seeded by `seed`. */
-  constructor(scenario: Scenario, seed: number) {
+  /**
+   * Draws from `scenario` with its own generator seeded by `seed`; with `roundRobin` the apps
+   * take turns instead (as many apps as events: a flood of distinct shas).
+   */
+  constructor(scenario: Scenario, seed: number, roundRobin = false) {
+    this.#roundRobin = roundRobin;
     this.expectations = new Expectations(scenario);
     this.#random = new SeededRandom(seed ^ 0x5eed);
     this.#ipCount = scenario.ips.length;
@@ -122,7 +128,8 @@ export class EventDraw {
 
   /** The next event's bytes. */
   next(): Uint8Array {
-    const app = this.#random.int(0, this.#scenario.shas.length - 1);
+    const apps = this.#scenario.shas.length;
+    const app = this.#roundRobin ? this.#drawn++ % apps : this.#random.int(0, apps - 1);
     const ip = this.#random.int(0, this.#ipCount - 1);
     this.expectations.note(app, ip);
     return this.#encoded?.[app]?.[ip] ??
