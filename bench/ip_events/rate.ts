@@ -33,6 +33,7 @@ import {
 } from "../../tools/ip_events/collector_process.ts";
 import { metricTotals } from "../../tools/common/metrics_text.ts";
 import { parseSnmpUdp } from "../../src/ip_events/proc_net.ts";
+import { makeScenario } from "../../tools/ip_events/scenario.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -83,6 +84,33 @@ async function udpOverruns(): Promise<number> {
   return parseSnmpUdp(new TextDecoder().decode(output.stdout))?.rcvbufErrors ?? NaN;
 }
 
+/** GETs one app's answer every `everyMs` while the load runs; `stop()` gives the latencies. */
+function sampleGets(collector: CollectorProcess, seed: number, everyMs: number) {
+  const sha = makeScenario({ seed, apps: 3 }).shas[0]!;
+  const latencies: number[] = [];
+  let stopped = false;
+  const running = (async () => {
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      const started = performance.now();
+      const response = await fetch(`${collector.base}/events/${sha}`);
+      await response.body?.cancel();
+      latencies.push(performance.now() - started);
+    }
+  })();
+  return {
+    async stop(): Promise<string> {
+      stopped = true;
+      await running;
+      const sorted = latencies.sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+      return `${fixed(at(0.5) ?? NaN)} / ${fixed(at(0.99) ?? NaN)} / ${
+        fixed(sorted.at(-1) ?? NaN)
+      } ms (${sorted.length})`;
+    },
+  };
+}
+
 async function cpuSeconds(pid: number): Promise<number> {
   return (await readProc(pid))?.cpuSeconds ?? NaN;
 }
@@ -110,6 +138,7 @@ if (phases.has("sustained")) {
   const overruns = await udpOverruns();
   const busy = await machineBusySeconds();
   const cpu = await cpuSeconds(collector.pid);
+  const gets = sampleGets(collector, 1, 1_000);
   const report = await client(collector, [
     "--events",
     String(rate * seconds),
@@ -118,6 +147,7 @@ if (phases.has("sustained")) {
     "--seed",
     "1",
   ]);
+  const getLatency = await gets.stop();
   const cpuUsed = await cpuSeconds(collector.pid) - cpu;
   const busyUsed = await machineBusySeconds() - busy;
   await sampler.sample();
@@ -150,7 +180,7 @@ if (phases.has("sustained")) {
   console.log(
     `\nRSS: ${mb(sampler.samples[0]?.rssBytes ?? NaN)} at start; from 30 s on min ` +
       `${mb(Math.min(...rss))}, max ${mb(Math.max(...rss))}, last ${mb(rss.at(-1) ?? NaN)} ` +
-      `(${rss.length} samples every 5 s). GET after the run: ${
+      `(${rss.length} samples every 5 s). GET during the run (p50 / p99 / max, one a second): ${getLatency}; after it: ${
         report.apps.map((a) => `${fixed(a.getMs)} ms`).join(", ")
       }. Machine busy ${fixed(busyUsed / report.seconds * 100)} % of a core on average ` +
       `(collector, sender and anything else). Datagrams received (metric): ${
@@ -169,6 +199,7 @@ if (phases.has("ceiling")) {
   for (const rate of steps) {
     const overruns = await udpOverruns();
     const cpu = await cpuSeconds(collector.pid);
+    const gets = sampleGets(collector, rate, 250);
     const report = await client(collector, [
       "--events",
       String(rate * stepSeconds),
@@ -177,6 +208,7 @@ if (phases.has("ceiling")) {
       "--seed",
       String(rate),
     ]);
+    const getLatency = await gets.stop();
     const cpuUsed = await cpuSeconds(collector.pid) - cpu;
     const lost = 1 - counted(report) / report.sent;
     rows.push([
@@ -187,12 +219,22 @@ if (phases.has("ceiling")) {
       `${fixed(cpuUsed / report.seconds * 100)} %`,
       `${fixed(cpuUsed / (report.sent / 10_000) * 1000, 2)} ms`,
       int(await udpOverruns() - overruns),
+      getLatency,
     ]);
     if (lost > 0.001) break;
     ceiling = rate;
   }
   console.log(table(
-    ["rate asked", "rate sent", "lost %", "lists", "collector CPU", "CPU / 10k", "overruns"],
+    [
+      "rate asked",
+      "rate sent",
+      "lost %",
+      "lists",
+      "collector CPU",
+      "CPU / 10k",
+      "overruns",
+      "GET p50 / p99 / max under load",
+    ],
     rows,
   ));
   console.log(`\nceiling (highest rate with ≤ 0.1 % lost): ${int(ceiling)}/s\n`);
