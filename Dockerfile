@@ -27,5 +27,6 @@ USER edr:edr
 WORKDIR /srv/edr
 VOLUME /srv/edr/data
 ENV HTTP_PORT=8080 DENO_NO_UPDATE_CHECK=1
-EXPOSE 8080
+# 3001/udp: the ip-events component's IP_EVENTS_UDP_PORT, when COMPONENTS enables it.
+EXPOSE 8080 3001/udp
 ENTRYPOINT ["/usr/local/bin/edr-preprocessor"]
