@@ -448,6 +448,9 @@ Deno.test("mergeFaultSettings validates and merges", () => {
   const none: FaultSettings = {
     errorProbability: 0,
     partialFailureProbability: 0,
+    throttle: false,
+    shardRecordsPerSecond: 1_000,
+    shardBytesPerSecond: 1_048_576,
     latencyMs: 0,
     outageUntil: 0,
   };

@@ -59,6 +59,9 @@ Deno.test("defaults: the Compose environment's resources, on 127.0.0.1, and the 
     assert.deepEqual(stack.faults.get().kinesis, {
       errorProbability: 0,
       partialFailureProbability: 0,
+      throttle: false,
+      shardRecordsPerSecond: 1_000,
+      shardBytesPerSecond: 1_048_576,
       latencyMs: 0,
       outageUntil: 0,
     });
@@ -230,9 +233,14 @@ Deno.test("CLI (deno task stack's own flags): env lines on stdout, faults from e
   assert.equal(deno, "deno");
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, "--sqs-port", "0", "--kinesis-port", "0", "--control-port", "0"]
-      .concat(["--kinesis-latency-ms", "3"]),
+      .concat(["--kinesis-latency-ms", "3", "--kinesis-shard-bytes-per-second", "4096"]),
     cwd: new URL("../..", import.meta.url),
-    env: { KINESIS_ERROR_PROBABILITY: "0.25", KINESIS_LATENCY_MS: "99", SQS_LATENCY_MS: "7" },
+    env: {
+      KINESIS_ERROR_PROBABILITY: "0.25",
+      KINESIS_LATENCY_MS: "99",
+      SQS_LATENCY_MS: "7",
+      KINESIS_SHARD_RECORDS_PER_SECOND: "250",
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -260,6 +268,10 @@ Deno.test("CLI (deno task stack's own flags): env lines on stdout, faults from e
     assert.equal(settings.kinesis.errorProbability, 0.25);
     assert.equal(settings.kinesis.latencyMs, 3, "the flag wins over KINESIS_LATENCY_MS");
     assert.equal(settings.sqs.latencyMs, 7);
+    assert.equal(settings.kinesis.throttle, true, "a shard budget turns the throttle on");
+    assert.equal(settings.kinesis.shardRecordsPerSecond, 250);
+    assert.equal(settings.kinesis.shardBytesPerSecond, 4096);
+    assert.match(stderr.text, /throttled at 250 records\/s and 4096 bytes\/s per shard/);
 
     child.kill("SIGINT");
     const [status, , errText] = await Promise.all([child.status, stdout.rest(), stderr.rest()]);

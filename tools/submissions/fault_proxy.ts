@@ -1,8 +1,9 @@
 /**
  * A fault-injecting HTTP proxy that sits in front of a local AWS emulator (kinesalite for
  * Kinesis, fauxqs for SQS) and reproduces the failures the emulators never produce themselves:
- * LocalStack's `KINESIS_ERROR_PROBABILITY`, per-record partial `PutRecords` failures, added
- * latency and network outages.
+ * LocalStack's `KINESIS_ERROR_PROBABILITY`, per-record partial `PutRecords` failures, per-shard
+ * write limits like real Kinesis (`throttle`, see shard_throttle.ts), added latency and
+ * network outages.
  *
  * Both SDK clients speak the AWS JSON protocol, so the operation is read from the
  * `X-Amz-Target` header (`Kinesis_20131202.PutRecords`, `AmazonSQS.ReceiveMessage`, ...).
@@ -31,6 +32,16 @@
 import http from "node:http";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import { createKinesisClient } from "../../src/submissions/aws_clients.ts";
+import { listShards } from "../../src/submissions/list_shards.ts";
+import {
+  rateExceededMessage,
+  SHARD_BYTES_PER_SECOND,
+  SHARD_RECORDS_PER_SECOND,
+  ShardThrottle,
+  type WireRecord,
+} from "./shard_throttle.ts";
 
 /** The AWS service a {@linkcode FaultProxy} stands in front of. */
 export type ServiceName = "kinesis" | "sqs";
@@ -51,6 +62,20 @@ export interface FaultSettings {
    * records of the same request are really written.
    */
   partialFailureProbability: number;
+  /**
+   * Kinesis only: each shard takes at most `shardRecordsPerSecond` records and
+   * `shardBytesPerSecond` bytes per second, like real Kinesis; a record beyond that fails with
+   * `ProvisionedThroughputExceededException` ("Rate exceeded for shard shardId-… in stream …")
+   * while the rest of its call is written (`PutRecord`: HTTP 400). Off by default.
+   */
+  throttle: boolean;
+  /** Kinesis only: the per-shard record budget of `throttle`, per second. Default 1 000. */
+  shardRecordsPerSecond: number;
+  /**
+   * Kinesis only: the per-shard byte budget of `throttle` (data plus partition key), per second.
+   * Default 1 MiB.
+   */
+  shardBytesPerSecond: number;
   /** Delay, in milliseconds, added before each request is forwarded or answered. */
   latencyMs: number;
   /** End of the current outage, as epoch milliseconds; 0 (or any past time) means none. */
@@ -90,6 +115,8 @@ export interface FaultStats {
     errorProbability: number;
     /** `PutRecords` requests with at least one record failed by `partialFailureProbability`. */
     partialFailure: number;
+    /** `PutRecords`/`PutRecord` requests with at least one record refused by `throttle`. */
+    throttled: number;
     /** Requests refused (socket destroyed) because of an outage. */
     outage: number;
   };
@@ -99,8 +126,12 @@ export interface FaultStats {
   putRecordsForwarded: number;
   /** Records received in `PutRecords` and `PutRecord` requests. */
   recordsReceived: number;
-  /** Records answered with an injected error code (never written). */
+  /** Records answered with an injected error code (never written), throttled ones included. */
   recordsFailed: number;
+  /** Records refused by `throttle` (also counted in `recordsFailed`). */
+  recordsThrottled: number;
+  /** Records refused by `throttle`, by shard id. */
+  throttledByShard: Record<string, number>;
   /** Records passed on to the emulator (received minus failed, for parseable requests). */
   recordsPassed: number;
   /** Distinct `ReceiveMessage` parameter combinations seen (SQS), with their counts. */
@@ -123,6 +154,8 @@ export interface FaultProxyOptions {
   faults?: FaultSettingsUpdate;
   /** Source of randomness in [0, 1), injectable for deterministic tests. Defaults to `Math.random`. */
   random?: () => number;
+  /** The throttle's clock in milliseconds, injectable for tests. Defaults to `performance.now`. */
+  now?: () => number;
 }
 
 /** A running fault proxy; see {@linkcode startFaultProxy}. */
@@ -167,14 +200,29 @@ const HOP_BY_HOP = new Set([
 const UPDATE_KEYS = new Set([
   "errorProbability",
   "partialFailureProbability",
+  "throttle",
+  "shardRecordsPerSecond",
+  "shardBytesPerSecond",
   "latencyMs",
   "outageUntil",
   "outageSeconds",
 ]);
 
+/** Operations after which a stream's shards may have changed. */
+const RESHARDING = new Set([
+  "CreateStream",
+  "DeleteStream",
+  "SplitShard",
+  "MergeShards",
+  "UpdateShardCount",
+]);
+
 const NO_FAULTS: FaultSettings = {
   errorProbability: 0,
   partialFailureProbability: 0,
+  throttle: false,
+  shardRecordsPerSecond: SHARD_RECORDS_PER_SECOND,
+  shardBytesPerSecond: SHARD_BYTES_PER_SECOND,
   latencyMs: 0,
   outageUntil: 0,
 };
@@ -209,7 +257,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
  * ```ts
  * import { mergeFaultSettings } from "./fault_proxy.ts";
  *
- * const none = { errorProbability: 0, partialFailureProbability: 0, latencyMs: 0, outageUntil: 0 };
+ * const none = {
+ *   errorProbability: 0,
+ *   partialFailureProbability: 0,
+ *   throttle: false,
+ *   shardRecordsPerSecond: 1_000,
+ *   shardBytesPerSecond: 1_048_576,
+ *   latencyMs: 0,
+ *   outageUntil: 0,
+ * };
  * mergeFaultSettings("kinesis", none, { outageSeconds: 5 }, 1_000).outageUntil; // 6_000
  * ```
  *
@@ -233,6 +289,21 @@ export function mergeFaultSettings(
     if (service === "sqs" && value !== 0) {
       throw new RangeError(`${key} applies to Kinesis only, not to SQS`);
     }
+    next[key] = value;
+  }
+  if (update.throttle !== undefined) {
+    if (typeof update.throttle !== "boolean") {
+      throw new RangeError(`throttle must be true or false, got ${String(update.throttle)}`);
+    }
+    if (service === "sqs" && update.throttle) {
+      throw new RangeError("throttle applies to Kinesis only, not to SQS");
+    }
+    next.throttle = update.throttle;
+  }
+  for (const key of ["shardRecordsPerSecond", "shardBytesPerSecond"] as const) {
+    const value = update[key];
+    if (value === undefined) continue;
+    checkNumber(key, value, 1, 1e12);
     next[key] = value;
   }
   if (update.latencyMs !== undefined) {
@@ -267,11 +338,13 @@ function emptyStats(service: ServiceName): FaultStats {
   return {
     service,
     requests: {},
-    injected: { errorProbability: 0, partialFailure: 0, outage: 0 },
+    injected: { errorProbability: 0, partialFailure: 0, throttled: 0, outage: 0 },
     putRecordsCalls: 0,
     putRecordsForwarded: 0,
     recordsReceived: 0,
     recordsFailed: 0,
+    recordsThrottled: 0,
+    throttledByShard: {},
     recordsPassed: 0,
     receiveMessage: [],
     upstreamErrors: 0,
@@ -338,7 +411,11 @@ class FaultProxyServer implements FaultProxy {
   #stats: FaultStats;
   readonly #receiveParams = new Map<string, ReceiveMessageParams>();
   readonly #random: () => number;
+  readonly #now: () => number;
   readonly #upstream: URL;
+  /** Made on first use of `throttle`, with its own client straight to the emulator. */
+  #throttle: ShardThrottle | undefined;
+  #upstreamKinesis: KinesisClient | undefined;
   readonly #server: http.Server;
   // Keep-alive upstream connections: a new TCP connection per call would cost more than the
   // forwarding itself at ~20 PutRecords calls/s.
@@ -352,6 +429,7 @@ class FaultProxyServer implements FaultProxy {
     this.service = options.service;
     this.#upstream = new URL(options.upstream);
     this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? (() => performance.now());
     this.#stats = emptyStats(options.service);
     if (options.faults) {
       this.#settings = mergeFaultSettings(this.service, NO_FAULTS, options.faults);
@@ -389,6 +467,11 @@ class FaultProxyServer implements FaultProxy {
 
   set(update: FaultSettingsUpdate): FaultSettings {
     this.#settings = mergeFaultSettings(this.service, this.#settings, update);
+    // A new budget counts from now, not from the next call.
+    this.#throttle?.configure(
+      this.#settings.shardRecordsPerSecond,
+      this.#settings.shardBytesPerSecond,
+    );
     if (this.#outageActive()) this.#breakConnections();
     return this.get();
   }
@@ -404,6 +487,8 @@ class FaultProxyServer implements FaultProxy {
     this.#settings = { ...NO_FAULTS };
     this.#stats = emptyStats(this.service);
     this.#receiveParams.clear();
+    this.#throttle?.reset();
+    this.#throttle?.configure(NO_FAULTS.shardRecordsPerSecond, NO_FAULTS.shardBytesPerSecond);
   }
 
   async close(): Promise<void> {
@@ -414,6 +499,7 @@ class FaultProxyServer implements FaultProxy {
     for (const request of this.#upstreamRequests) request.destroy();
     this.#breakConnections();
     this.#agent.destroy();
+    this.#upstreamKinesis?.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
@@ -435,6 +521,9 @@ class FaultProxyServer implements FaultProxy {
       this.#stats.injected.outage++;
       req.socket.destroy();
       return;
+    }
+    if (this.service === "kinesis" && RESHARDING.has(operation)) {
+      res.on("finish", () => this.#throttle?.invalidate());
     }
     if (!this.#needsBody(operation)) {
       this.#afterLatency(req, () => this.#forwardStreaming(req, res));
@@ -474,10 +563,13 @@ class FaultProxyServer implements FaultProxy {
       if (payload) this.#observeReceive(payload);
       return this.#forwardBuffered(req, res, body);
     }
-    if (operation === "PutRecord") return this.#putRecord(req, res, body);
     // Parsed even without faults, to count the records: JSON.parse of a 500-record body
     // (~250 KB) takes ~0.2 ms, less than scanning it with Buffer.indexOf under Deno.
-    this.#putRecords(req, res, body, parseJsonObject(body));
+    const answered = operation === "PutRecord"
+      ? this.#putRecord(req, res, body)
+      : this.#putRecords(req, res, body, parseJsonObject(body));
+    // Only a defect of the proxy gets here: fail this one call as a network error would.
+    answered.catch(() => req.socket.destroy());
   }
 
   #observeReceive(payload: Record<string, unknown>): void {
@@ -498,7 +590,49 @@ class FaultProxyServer implements FaultProxy {
     return probability > 0 && this.#random() < probability;
   }
 
-  #putRecord(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  /** The throttle (`set` keeps its budgets current). */
+  #shardThrottle(): ShardThrottle {
+    if (this.#throttle === undefined) {
+      // Straight to the emulator, so no fault of this proxy affects the listing. The region and
+      // keys are dummies: the emulator checks neither.
+      const kinesis = createKinesisClient({
+        region: "eu-west-1",
+        endpoint: this.#upstream.href,
+        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+        maxAttempts: 1,
+      });
+      this.#upstreamKinesis = kinesis;
+      this.#throttle = new ShardThrottle({
+        listShards: (streamName) => listShards(kinesis, streamName),
+        recordsPerSecond: this.#settings.shardRecordsPerSecond,
+        bytesPerSecond: this.#settings.shardBytesPerSecond,
+        now: this.#now,
+      });
+    }
+    return this.#throttle;
+  }
+
+  /** Per record, the shard that refused it (`throttle`), or `undefined`; all `undefined` when off. */
+  async #throttled(
+    payload: Record<string, unknown> | undefined,
+    records: readonly WireRecord[],
+    skip: readonly boolean[],
+  ): Promise<(string | undefined)[]> {
+    if (!this.#settings.throttle || typeof payload?.StreamName !== "string") return [];
+    const refused = await this.#shardThrottle().admit(payload.StreamName, records, skip);
+    let count = 0;
+    for (const shardId of refused) {
+      if (shardId === undefined) continue;
+      count++;
+      this.#stats.throttledByShard[shardId] = (this.#stats.throttledByShard[shardId] ?? 0) + 1;
+    }
+    if (count > 0) this.#stats.injected.throttled++;
+    this.#stats.recordsThrottled += count;
+    this.#stats.recordsFailed += count;
+    return refused;
+  }
+
+  async #putRecord(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) {
     this.#stats.recordsReceived++;
     if (this.#roll(this.#settings.errorProbability)) {
       this.#stats.injected.errorProbability++;
@@ -510,16 +644,24 @@ class FaultProxyServer implements FaultProxy {
         ErrorMessage: LOCALSTACK_RATE_MESSAGE,
       });
     }
+    if (this.#settings.throttle) {
+      const payload = parseJsonObject(body);
+      const [shardId] = await this.#throttled(payload, payload ? [payload] : [], []);
+      if (shardId !== undefined) {
+        const message = rateExceededMessage(shardId, String(payload?.StreamName));
+        return sendJson(res, 400, { __type: "ProvisionedThroughputExceededException", message });
+      }
+    }
     this.#stats.recordsPassed++;
     this.#forwardBuffered(req, res, body);
   }
 
-  #putRecords(
+  async #putRecords(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     body: Buffer,
     payload: Record<string, unknown> | undefined,
-  ): void {
+  ): Promise<void> {
     this.#stats.putRecordsCalls++;
     const records = Array.isArray(payload?.Records) ? payload.Records as unknown[] : undefined;
     const count = records?.length ?? 0;
@@ -534,17 +676,32 @@ class FaultProxyServer implements FaultProxy {
       // Exactly LocalStack's answer: FailedRecordCount is 1 whatever the number of records.
       return sendJson(res, 200, { FailedRecordCount: 1, Records: records?.map(() => entry) ?? [] });
     }
-    const failed = records?.map(() => this.#roll(this.#settings.partialFailureProbability)) ?? [];
+    // Partial failures are drawn first (the same draws with or without the throttle); the
+    // records they fail take no budget.
+    const partial = records?.map(() => this.#roll(this.#settings.partialFailureProbability)) ??
+      [];
+    const partialCount = partial.filter(Boolean).length;
+    const throttled = await this.#throttled(payload, (records ?? []) as WireRecord[], partial);
+    const failed = partial.map((isPartial, i) => isPartial || throttled[i] !== undefined);
     const failedCount = failed.filter(Boolean).length;
     if (!payload || !records || failedCount === 0) {
       this.#stats.putRecordsForwarded++;
       this.#stats.recordsPassed += count;
       return this.#forwardBuffered(req, res, body);
     }
-    this.#stats.injected.partialFailure++;
-    this.#stats.recordsFailed += failedCount;
+    if (partialCount > 0) this.#stats.injected.partialFailure++;
+    this.#stats.recordsFailed += partialCount;
     const streamName = typeof payload.StreamName === "string" ? payload.StreamName : "unknown";
-    const errors = failedEntries(failedCount, streamName);
+    const partialErrors = failedEntries(partialCount, streamName);
+    let partialIndex = 0;
+    const errors = failed.flatMap((isFailed, i) => {
+      if (!isFailed) return [];
+      const shardId = throttled[i];
+      return shardId === undefined ? [partialErrors[partialIndex++]!] : [{
+        ErrorCode: "ProvisionedThroughputExceededException",
+        ErrorMessage: rateExceededMessage(shardId, streamName),
+      }];
+    });
     if (failedCount === count) {
       return sendJson(res, 200, { FailedRecordCount: count, Records: errors });
     }

@@ -30,8 +30,9 @@
  * 4568 (control), prints the service's environment as `KEY=value` lines on stdout (so
  * `deno task stack > .env` works; the human header goes to stderr) and stops cleanly on
  * SIGINT/SIGTERM. Initial faults come from the environment (`KINESIS_ERROR_PROBABILITY` as in
- * LocalStack, `KINESIS_PARTIAL_FAILURE_PROBABILITY`, `KINESIS_LATENCY_MS`, `SQS_LATENCY_MS`) or
- * from flags; run with `--help` for the list.
+ * LocalStack, `KINESIS_PARTIAL_FAILURE_PROBABILITY`, `KINESIS_THROTTLE` with
+ * `KINESIS_SHARD_RECORDS_PER_SECOND` / `KINESIS_SHARD_BYTES_PER_SECOND`, `KINESIS_LATENCY_MS`,
+ * `SQS_LATENCY_MS`) or from flags; run with `--help` for the list.
  *
  * @module
  */
@@ -131,6 +132,8 @@ export interface LocalStackOptions {
   faults?: StackFaultUpdate;
   /** Source of randomness for both proxies, injectable for deterministic tests. */
   random?: () => number;
+  /** The Kinesis throttle's clock in milliseconds, injectable for tests. */
+  now?: () => number;
 }
 
 /** Options of {@linkcode LocalStack.createClients}. */
@@ -174,7 +177,7 @@ export interface LocalStack extends AsyncDisposable {
 /** The part of kinesalite's return value (a node:http server) used here; it ships no types. */
 type KinesaliteServer = Pick<Server, "listen" | "close" | "address">;
 const createKinesalite = kinesalite as unknown as (
-  options: { createStreamMs: number; shardLimit: number },
+  options: { createStreamMs: number; updateStreamMs: number; shardLimit: number },
 ) => KinesaliteServer;
 
 const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
@@ -219,6 +222,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.kinesisPort ?? 0,
       hostname,
       random,
+      ...(options.now ? { now: options.now } : {}),
     });
     cleanup.push(() => kinesisProxy.close());
     const faults = createFaultController(kinesisProxy, sqsProxy);
@@ -252,7 +256,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 async function startKinesalite(cleanup: (() => Promise<void>)[]): Promise<number> {
-  const server = createKinesalite({ createStreamMs: 10, shardLimit: 100 });
+  // Resharding (SplitShard, MergeShards) done in 10 ms too, not kinesalite's default 500 ms.
+  const server = createKinesalite({ createStreamMs: 10, updateStreamMs: 10, shardLimit: 100 });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   cleanup.push(() =>
     new Promise<void>((resolve, reject) =>
@@ -474,6 +479,14 @@ function optionalNumber(name: string, value: string | undefined): number | undef
   return number;
 }
 
+/** Reads an optional boolean environment variable: true/1/yes or false/0/no (any case). */
+function optionalBoolean(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new RangeError(`${name} must be true or false, got "${value}"`);
+}
+
 const HELP = `Usage: deno task stack [flags] > .env
 
 Starts fauxqs (SQS) and kinesalite (Kinesis) behind fault-injecting proxies, creates the queues
@@ -493,6 +506,13 @@ Flags (environment variable in brackets):
   --no-invalid-queue                 do not create <queue>-invalid
   --kinesis-error-probability P      [KINESIS_ERROR_PROBABILITY] LocalStack's injected errors
   --kinesis-partial-failure-probability P  [KINESIS_PARTIAL_FAILURE_PROBABILITY] per record
+  --kinesis-throttle                 [KINESIS_THROTTLE=true] per-shard write limits like real
+                                     Kinesis: a record over its shard's budget fails with
+                                     ProvisionedThroughputExceededException (default off)
+  --kinesis-shard-records-per-second N  [KINESIS_SHARD_RECORDS_PER_SECOND] budget of
+                                     --kinesis-throttle (default 1000; implies it)
+  --kinesis-shard-bytes-per-second N [KINESIS_SHARD_BYTES_PER_SECOND] data + partition key
+                                     (default 1048576; implies --kinesis-throttle)
   --kinesis-latency-ms MS            [KINESIS_LATENCY_MS]
   --sqs-latency-ms MS                [SQS_LATENCY_MS]
 
@@ -518,6 +538,9 @@ function cliOptions(args: string[]): LocalStackOptions | undefined {
       "no-invalid-queue": { type: "boolean" },
       "kinesis-error-probability": { type: "string" },
       "kinesis-partial-failure-probability": { type: "string" },
+      "kinesis-throttle": { type: "boolean" },
+      "kinesis-shard-records-per-second": { type: "string" },
+      "kinesis-shard-bytes-per-second": { type: "string" },
       "kinesis-latency-ms": { type: "string" },
       "sqs-latency-ms": { type: "string" },
     },
@@ -526,6 +549,17 @@ function cliOptions(args: string[]): LocalStackOptions | undefined {
   const flagOrEnv = (flag: keyof typeof values, env: string) =>
     optionalNumber(`--${flag}`, (values[flag] as string | undefined) ?? Deno.env.get(env));
   const maxReceiveCount = optionalNumber("--max-receive-count", values["max-receive-count"]);
+  const shardRecordsPerSecond = flagOrEnv(
+    "kinesis-shard-records-per-second",
+    "KINESIS_SHARD_RECORDS_PER_SECOND",
+  );
+  const shardBytesPerSecond = flagOrEnv(
+    "kinesis-shard-bytes-per-second",
+    "KINESIS_SHARD_BYTES_PER_SECOND",
+  );
+  const throttle = values["kinesis-throttle"] ||
+    optionalBoolean("KINESIS_THROTTLE", Deno.env.get("KINESIS_THROTTLE")) ||
+    shardRecordsPerSecond !== undefined || shardBytesPerSecond !== undefined;
   return {
     sqsPort: optionalNumber("--sqs-port", values["sqs-port"]) ?? 4566,
     kinesisPort: optionalNumber("--kinesis-port", values["kinesis-port"]) ?? 4567,
@@ -543,6 +577,9 @@ function cliOptions(args: string[]): LocalStackOptions | undefined {
           "kinesis-partial-failure-probability",
           "KINESIS_PARTIAL_FAILURE_PROBABILITY",
         ),
+        throttle: throttle || undefined,
+        shardRecordsPerSecond,
+        shardBytesPerSecond,
         latencyMs: flagOrEnv("kinesis-latency-ms", "KINESIS_LATENCY_MS"),
       },
       sqs: { latencyMs: flagOrEnv("sqs-latency-ms", "SQS_LATENCY_MS") },
@@ -564,7 +601,11 @@ async function main(): Promise<void> {
       `#   SQS      ${stack.endpoints.sqs}  (fauxqs, latency ${sqs.latencyMs} ms)`,
       `#   Kinesis  ${stack.endpoints.kinesis}  (kinesalite, stream ${stack.streamName}; ` +
       `errorProbability ${kinesis.errorProbability}, partialFailureProbability ` +
-      `${kinesis.partialFailureProbability}, latency ${kinesis.latencyMs} ms)`,
+      `${kinesis.partialFailureProbability}, latency ${kinesis.latencyMs} ms, ` +
+      (kinesis.throttle
+        ? `throttled at ${kinesis.shardRecordsPerSecond} records/s and ` +
+          `${kinesis.shardBytesPerSecond} bytes/s per shard)`
+        : "not throttled)"),
       `#   control  ${stack.endpoints.control}/faults`,
     ].join("\n"),
   );
