@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createHash } from "node:crypto";
-import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
 import {
   hashKeyOf,
   MAX_HASH_KEY,
@@ -150,7 +150,6 @@ Deno.test("shard map: puts every record on the shard kinesalite puts it on, befo
       return shards;
     };
     assert.equal((await check("5 shards")).size, 5);
-    const { SplitShardCommand } = await import("@aws-sdk/client-kinesis");
     await kinesis.send(
       new SplitShardCommand({
         StreamName: stack.streamName,

@@ -1,0 +1,357 @@
+/**
+ * The publisher's shard limiter, like the KPL's `RateLimit`: it knows the stream's shard map,
+ * puts each ready record in its shard's queue, and fills each `PutRecords` only with records
+ * whose shard has budget left (see shard_budget.ts: records and bytes, adaptive). A shard out
+ * of budget holds back its own records only; the call goes with the other shards' records.
+ *
+ * When calls go:
+ * - A shard with budget for what it has waiting is *eligible*; when it has more waiting than
+ *   budget, it becomes eligible again once it has a *quantum* (50 ms) of budget, so a busy
+ *   shard sends calls of many records, not a call per token.
+ * - While one partition key dominates a shard's queue (a device far above the shard's limit),
+ *   the other keys' records do not wait for quanta: they go as soon as one record fits.
+ * - A call goes when eligible records fill it, or when the oldest eligible record has waited
+ *   `lingerMs` (as without the limiter); otherwise {@linkcode ShardLimiter.poll} says when to
+ *   look again.
+ *
+ * The map comes from `ListShards` on first use, and is listed again after `refreshMs`, when a
+ * call shows it wrong (a record written to another shard than mapped, a throttle naming an
+ * unknown shard: a reshard) and when a record's key falls in no open shard. Until the first
+ * listing answers (at most 2 s) records wait; while listing fails, they go unlimited.
+ *
+ * @module
+ */
+import type { SinkRecord } from "../kinesis_sink.ts";
+import { type ListedShard, ShardMap } from "./shard_map.ts";
+import { ShardBudget } from "./shard_budget.ts";
+import { type QueuedRecord, ShardQueue } from "./shard_queue.ts";
+
+/** Kinesis's write limit per shard: records per second. */
+export const SHARD_RECORDS_PER_SECOND = 1_000;
+/** Kinesis's write limit per shard: 1 MiB per second, data plus partition keys. */
+export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
+/** The error code of a throttled record. */
+export const THROTTLED = "ProvisionedThroughputExceededException";
+
+/** What the limiter reports (for metrics). */
+export interface ShardLimiterObserver {
+  /** A shard's budget is now this (it appeared, shrank or grew). */
+  onBudget?(shardId: string, recordsPerSecond: number, bytesPerSecond: number): void;
+  /** A shard left the map (closed by a reshard). */
+  onShardClosed?(shardId: string): void;
+  /** A record goes after waiting `seconds` for its shard's budget (0: it did not wait). */
+  onBudgetWait?(seconds: number): void;
+  /** `ListShards` failed; records go unlimited until it answers. */
+  onListError?(error: unknown): void;
+}
+
+/** Options of {@linkcode ShardLimiter}. */
+export interface ShardLimiterOptions<T> {
+  /** Every shard of the stream (`ListShards`, all pages). */
+  readonly listShards: () => Promise<readonly ListedShard[]>;
+  /** Percent of Kinesis's per-shard limits to budget (> 0), as the KPL's `RateLimit`. */
+  readonly ratePercent: number;
+  /** How long a ready record may wait for others to share its call (ms). */
+  readonly lingerMs: number;
+  /** Whether a queued item still wants to be sent (settled ones are dropped lazily). */
+  readonly live: (item: T) => boolean;
+  /** Called when records may go that could not before (the shard map arrived). */
+  readonly onChange: () => void;
+  /** The clock (ms). Default `performance.now`. */
+  readonly now?: () => number;
+  /** Budget a busy shard gathers before its next call, in ms of its rate. Default 50. */
+  readonly quantumMs?: number;
+  /** The map is listed again after this long (ms). Default 60 000. */
+  readonly refreshMs?: number;
+  /** Reports for metrics. */
+  readonly observer?: ShardLimiterObserver;
+}
+
+/** What the limiter reads of one record's outcome (a sink result). */
+export interface RecordOutcome {
+  /** Set when the record failed. */
+  readonly errorCode?: string | undefined;
+  /** The error's message; a throttle's names its shard. */
+  readonly errorMessage?: string | undefined;
+  /** The shard Kinesis wrote the record to. */
+  readonly shardId?: string | undefined;
+}
+
+/** A record taken for a call, and the shard it was budgeted on (`undefined`: unmapped). */
+export interface Taken<T> {
+  readonly item: T;
+  readonly shardId: string | undefined;
+}
+
+/** What {@linkcode ShardLimiter.poll} decided: a batch to send, or when to look again. */
+export type Poll<T> =
+  | { readonly batch: Taken<T>[]; readonly bytes: number; readonly wakeAt?: undefined }
+  | { readonly batch?: undefined; readonly bytes?: undefined; readonly wakeAt: number | undefined };
+
+/** The longest records wait for the first listing before going unlimited (ms). */
+const FIRST_LISTING_WAIT_MS = 2_000;
+/** At most one listing a second, whatever keeps calling for one. */
+const MIN_LISTING_INTERVAL_MS = 1_000;
+/** After a failed listing, the next one waits this long (ms). */
+const LISTING_RETRY_MS = 10_000;
+
+/** Per-shard queues and budgets over the stream's shard map. */
+export class ShardLimiter<T> {
+  readonly #o: ShardLimiterOptions<T>;
+  readonly #now: () => number;
+  readonly #quantumMs: number;
+  readonly #refreshMs: number;
+  readonly #queues = new Map<string, ShardQueue<T>>();
+  readonly #budgets = new Map<string, ShardBudget>();
+  /** Records with no shard to be budgeted on: before a map, or listing failed, or in a gap. */
+  readonly #unmapped = new ShardQueue<T>();
+  #map: ShardMap | undefined;
+  #listing: Promise<void> | undefined;
+  #firstListingUntil = Infinity;
+  #listedAt = -Infinity;
+  /** No listing starts before this (ms). */
+  #nextListingAt = -Infinity;
+  #turn = 0;
+
+  /** Makes a limiter; the first record lists the shards. */
+  constructor(options: ShardLimiterOptions<T>) {
+    if (!(options.ratePercent > 0)) throw new RangeError("ratePercent must be above 0");
+    this.#o = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#quantumMs = options.quantumMs ?? 50;
+    this.#refreshMs = options.refreshMs ?? 60_000;
+  }
+
+  /** Records queued (settled ones not yet dropped included). */
+  get size(): number {
+    let size = this.#unmapped.size;
+    for (const queue of this.#queues.values()) size += queue.size;
+    return size;
+  }
+
+  /** The open shards' budgets, by shard id. */
+  get budgets(): ReadonlyMap<string, ShardBudget> {
+    return this.#budgets;
+  }
+
+  /** Resolves when no listing is under way (for a clean stop). */
+  async settled(): Promise<void> {
+    while (this.#listing !== undefined) await this.#listing;
+  }
+
+  /** Queues `item`, whose next record is `record`, ready from now. */
+  add(item: T, record: SinkRecord): void {
+    const now = this.#now();
+    this.#refreshIfDue(now);
+    this.#queue(item, record.partitionKey, recordBytes(record), now, 0);
+  }
+
+  /**
+   * Decides at the clock's now: a batch (≤ `maxRecords`, ≤ `maxBytes`; the budget of each of
+   * its records is taken), or when to look again (`undefined`: when {@linkcode add} or
+   * `onChange` says so).
+   */
+  poll(maxRecords: number, maxBytes: number): Poll<T> {
+    const now = this.#now();
+    this.#refreshIfDue(now);
+    if (this.#map === undefined && now < this.#firstListingUntil && this.size > 0) {
+      return { wakeAt: this.#firstListingUntil };
+    }
+    const eligible: { queue: ShardQueue<T>; shardId: string | undefined; skipKey?: string }[] = [];
+    let ready = 0;
+    let due = Infinity;
+    for (const [shardId, queue] of this.#queues) {
+      if (queue.size === 0) continue;
+      const status = this.#status(shardId, queue, now);
+      if (status.wakeAt !== undefined) {
+        queue.block(now);
+        due = Math.min(due, Math.max(status.wakeAt, queue.oldestReadyAt + this.#o.lingerMs));
+        continue;
+      }
+      queue.unblock(now);
+      eligible.push({ queue, shardId, skipKey: status.skipKey });
+      ready += status.records;
+      due = Math.min(due, queue.oldestReadyAt + this.#o.lingerMs);
+    }
+    if (this.#unmapped.size > 0) {
+      eligible.push({ queue: this.#unmapped, shardId: undefined });
+      ready += this.#unmapped.size;
+      due = Math.min(due, this.#unmapped.oldestReadyAt + this.#o.lingerMs);
+    }
+    if (ready < maxRecords && due > now) {
+      return { wakeAt: Number.isFinite(due) ? due : undefined };
+    }
+    const batch: Taken<T>[] = [];
+    let bytes = 0;
+    // Start with another shard each time, so a full call does not always favour the first.
+    const start = this.#turn++ % Math.max(1, eligible.length);
+    for (let i = 0; i < eligible.length && batch.length < maxRecords; i++) {
+      const { queue, shardId, skipKey } = eligible[(start + i) % eligible.length]!;
+      const budget = shardId === undefined ? undefined : this.#budgets.get(shardId);
+      const taken = queue.take({
+        maxRecords: maxRecords - batch.length,
+        maxBytes: maxBytes - bytes,
+        anySizeFirst: batch.length === 0,
+        live: this.#o.live,
+        fits: (size) => budget?.take(size, now) ?? true,
+        skipKey,
+      });
+      for (const record of taken) {
+        batch.push({ item: record.item, shardId });
+        bytes += record.bytes;
+        this.#o.observer?.onBudgetWait?.(queue.waitedMs(record, now) / 1000);
+      }
+    }
+    // Only dead records were met: look again at once (the queues are now smaller).
+    return batch.length > 0 ? { batch, bytes } : { wakeAt: this.size > 0 ? now : undefined };
+  }
+
+  /**
+   * A call of `taken` (in order), sent at `sentAt`, came back with `results` (`undefined`: it
+   * failed as a whole). Adapts the budgets and lists the shards again when the map was wrong.
+   */
+  onResults(
+    taken: readonly (string | undefined)[],
+    results: readonly RecordOutcome[] | undefined,
+    sentAt: number,
+  ): void {
+    if (results === undefined) return;
+    const now = this.#now();
+    const throttled = new Set<string>();
+    const written = new Set<string>();
+    let stale = false;
+    for (const [i, result] of results.entries()) {
+      const mapped = taken[i];
+      if (result.errorCode === THROTTLED) {
+        const named = throttledShard(result.errorMessage) ?? mapped;
+        if (named === undefined || !this.#budgets.has(named)) stale = true;
+        else throttled.add(named);
+      } else if (result.errorCode === undefined && result.shardId !== undefined) {
+        if (result.shardId !== mapped) stale = true;
+        else written.add(result.shardId);
+      }
+    }
+    for (const shardId of throttled) {
+      const budget = this.#budgets.get(shardId)!;
+      if (budget.onThrottled(sentAt, now)) this.#reportBudget(shardId, budget);
+    }
+    for (const shardId of written) {
+      const budget = this.#budgets.get(shardId);
+      if (!throttled.has(shardId) && budget?.onWritten(now)) this.#reportBudget(shardId, budget);
+    }
+    if (stale) this.#list(now);
+  }
+
+  /** Whether `queue`'s shard may go now, how many records, and its dominant key to skip. */
+  #status(
+    shardId: string,
+    queue: ShardQueue<T>,
+    now: number,
+  ): { records: number; skipKey?: string; wakeAt?: undefined } | { wakeAt: number } {
+    const budget = this.#budgets.get(shardId);
+    const head = queue.next(this.#o.live);
+    if (budget === undefined || head === undefined) return { records: queue.size };
+    const tokens = budget.records(now);
+    const quantum = Math.max(1, Math.floor((budget.recordsPerSecond * this.#quantumMs) / 1000));
+    const quantumBytes = (budget.bytesPerSecond * this.#quantumMs) / 1000;
+    const needRecords = Math.min(queue.size, quantum);
+    const needBytes = Math.max(head.bytes, Math.min(queue.bytes, quantumBytes));
+    if (budget.msUntil(needRecords, needBytes, now) === 0) {
+      return { records: Math.min(queue.size, tokens) };
+    }
+    const dominant = queue.dominant();
+    const other = dominant && dominant.others > 0
+      ? queue.next(this.#o.live, dominant.key)
+      : undefined;
+    if (dominant && other && budget.canTake(other.bytes, now)) {
+      return { records: Math.min(dominant.others, tokens), skipKey: dominant.key };
+    }
+    const wait = Math.min(
+      budget.msUntil(needRecords, needBytes, now),
+      other ? budget.msUntil(1, other.bytes, now) : Infinity,
+    );
+    return { wakeAt: now + Math.max(1, wait) };
+  }
+
+  #queue(item: T, key: string, bytes: number, readyAt: number, waitedBefore: number): void {
+    const shardId = this.#map?.shardOf(key);
+    if (shardId === undefined) {
+      if (this.#map !== undefined) this.#list(readyAt); // a key in no open shard: resharding
+      return this.#unmapped.push(item, key, bytes, readyAt, waitedBefore);
+    }
+    let queue = this.#queues.get(shardId);
+    if (queue === undefined) {
+      queue = new ShardQueue<T>();
+      this.#queues.set(shardId, queue);
+    }
+    queue.push(item, key, bytes, readyAt, waitedBefore);
+  }
+
+  #refreshIfDue(now: number): void {
+    if (now - this.#listedAt >= this.#refreshMs) this.#list(now);
+  }
+
+  /**
+   * Lists the shards in the background: one listing at a time, at most one a second, and 10 s
+   * after a failed one (a denied `ListShards` must not become a call a second).
+   */
+  #list(now: number): void {
+    if (this.#listing !== undefined || now < this.#nextListingAt) return;
+    if (this.#map === undefined && this.#firstListingUntil === Infinity) {
+      this.#firstListingUntil = now + FIRST_LISTING_WAIT_MS;
+    }
+    this.#listedAt = now;
+    this.#nextListingAt = now + MIN_LISTING_INTERVAL_MS;
+    this.#listing = this.#o.listShards()
+      .then((shards) => this.#apply(ShardMap.fromListShards(shards)))
+      .catch((error) => {
+        this.#firstListingUntil = -Infinity; // go unlimited meanwhile
+        this.#nextListingAt = this.#now() + LISTING_RETRY_MS;
+        this.#o.observer?.onListError?.(error);
+      })
+      .finally(() => {
+        this.#listing = undefined;
+        this.#o.onChange();
+      });
+  }
+
+  /** Takes a new map: budgets for new shards, closed shards' records queued again. */
+  #apply(map: ShardMap): void {
+    const now = this.#now();
+    this.#map = map;
+    for (const { shardId } of map.ranges) {
+      if (this.#budgets.has(shardId)) continue;
+      const percent = this.#o.ratePercent / 100;
+      const budget = new ShardBudget({
+        recordsPerSecond: SHARD_RECORDS_PER_SECOND * percent,
+        bytesPerSecond: SHARD_BYTES_PER_SECOND * percent,
+        now,
+      });
+      this.#budgets.set(shardId, budget);
+      this.#reportBudget(shardId, budget);
+    }
+    const requeue: QueuedRecord<T>[] = this.#unmapped.drain(now);
+    for (const shardId of [...this.#budgets.keys()]) {
+      if (map.has(shardId)) continue;
+      this.#budgets.delete(shardId);
+      requeue.push(...(this.#queues.get(shardId)?.drain(now) ?? []));
+      this.#queues.delete(shardId);
+      this.#o.observer?.onShardClosed?.(shardId);
+    }
+    for (const r of requeue) this.#queue(r.item, r.key, r.bytes, r.readyAt, r.waitedBefore);
+  }
+
+  #reportBudget(shardId: string, budget: ShardBudget): void {
+    this.#o.observer?.onBudget?.(shardId, budget.recordsPerSecond, budget.bytesPerSecond);
+  }
+}
+
+/** The shard a throttle message names ("Rate exceeded for shard shardId-… in stream …"). */
+export function throttledShard(message: string | undefined): string | undefined {
+  return /^Rate exceeded for shard (shardId-\d{1,20}) /.exec(message ?? "")?.[1];
+}
+
+/** A record's size for the budgets: data plus partition key. */
+export function recordBytes(record: SinkRecord): number {
+  return record.data.byteLength + record.partitionKey.length;
+}

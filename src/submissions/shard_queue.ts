@@ -1,0 +1,278 @@
+/**
+ * The records waiting for one shard, taken round-robin over their partition keys: one record
+ * of each key in turn, each key's own records first in, first out. A device with hundreds of
+ * submissions waiting therefore takes one turn like a device with one, and cannot make the
+ * others on its shard wait behind it.
+ *
+ * The queue also keeps the time its shard spent out of budget (a clock that runs only while
+ * it is blocked), so each record can tell how long it waited for budget.
+ *
+ * @example
+ * ```ts
+ * import { ShardQueue } from "./shard_queue.ts";
+ *
+ * const queue = new ShardQueue<string>();
+ * for (const [item, key] of [["a1", "a"], ["a2", "a"], ["b1", "b"]]) queue.push(item, key, 10, 0);
+ * queue.take({ maxRecords: 3, maxBytes: 100, live: () => true, fits: () => true })
+ *   .map((r) => r.item); // ["a1", "b1", "a2"]
+ * ```
+ *
+ * @module
+ */
+
+/** A record in a {@linkcode ShardQueue}. */
+export interface QueuedRecord<T> {
+  /** What the caller queued. */
+  readonly item: T;
+  /** Its partition key. */
+  readonly key: string;
+  /** Its size for the budget: data plus partition key. */
+  readonly bytes: number;
+  /** When it became ready (ms). */
+  readonly readyAt: number;
+  /** The queue's blocked clock when it was queued; see {@linkcode ShardQueue.waitedMs}. */
+  blockedMark: number;
+  /** Time it already waited for budget in another queue (before a reshard moved it). */
+  waitedBefore: number;
+}
+
+/** Options of one {@linkcode ShardQueue.take}. */
+export interface TakeOptions<T> {
+  /** Records to take at most. */
+  readonly maxRecords: number;
+  /** Bytes to take at most. */
+  readonly maxBytes: number;
+  /** Take a first record whatever its size (the call is empty so far). */
+  readonly anySizeFirst?: boolean;
+  /** Whether an item still wants to be sent; dead ones are dropped on the way. */
+  readonly live: (item: T) => boolean;
+  /** Whether a record of `bytes` fits the shard's budget now; called before each take. */
+  readonly fits: (bytes: number) => boolean;
+  /** Leave this key's records where they are (the dominant key, between quanta). */
+  readonly skipKey?: string | undefined;
+}
+
+/** A first-in, first-out list with O(1) operations at both ends it needs. */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  /** Puts an item back in front. */
+  unshift(item: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = item;
+    else this.#items.unshift(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head]!;
+    this.#items[this.#head++] = undefined as T; // let it be collected
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** The item `index` places behind the head. */
+  at(index: number): T | undefined {
+    return index < 0 ? undefined : this.#items[this.#head + index];
+  }
+
+  *drain(): Generator<T> {
+    while (this.length > 0) yield this.shift()!;
+  }
+}
+
+/** One shard's waiting records. */
+export class ShardQueue<T> {
+  readonly #keys = new Map<string, Fifo<QueuedRecord<T>>>();
+  /** Keys with records, in turn order. */
+  readonly #turns = new Fifo<string>();
+  #size = 0;
+  #bytes = 0;
+  /** The key with the most records, as last seen (a candidate: see `dominant`). */
+  #heaviest: string | undefined;
+  #oldestReadyAt = Infinity;
+  #blockedTotal = 0;
+  #blockedSince: number | undefined;
+
+  /** Records queued (dead ones not yet dropped included). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes queued. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * When the oldest record became ready, for the linger deadline: `Infinity` when empty,
+   * `-Infinity` when records were left behind by a take (they have lingered already).
+   */
+  get oldestReadyAt(): number {
+    return this.#oldestReadyAt;
+  }
+
+  /**
+   * The dominant key, if one key holds at least a quarter of the queue and at least
+   * `minRecords` records; with it, how many records the other keys hold.
+   */
+  dominant(minRecords = 8): { key: string; others: number } | undefined {
+    const key = this.#heaviest;
+    const count = key === undefined ? 0 : this.#keys.get(key)?.length ?? 0;
+    if (key === undefined || count < minRecords || count * 4 < this.#size) return undefined;
+    return { key, others: this.#size - count };
+  }
+
+  /** Queues `item` (a record of `key` and `bytes`) that became ready at `readyAt`. */
+  push(item: T, key: string, bytes: number, readyAt: number, waitedBefore = 0): void {
+    let fifo = this.#keys.get(key);
+    if (fifo === undefined) {
+      fifo = new Fifo();
+      this.#keys.set(key, fifo);
+      this.#turns.push(key);
+    }
+    fifo.push({
+      item,
+      key,
+      bytes,
+      readyAt,
+      blockedMark: this.#blockedClock(readyAt),
+      waitedBefore,
+    });
+    if (this.#size === 0) this.#oldestReadyAt = readyAt;
+    this.#size++;
+    this.#bytes += bytes;
+    const heaviest = this.#heaviest === undefined ? undefined : this.#keys.get(this.#heaviest);
+    if (heaviest === undefined || fifo.length > heaviest.length) this.#heaviest = key;
+  }
+
+  /**
+   * The record a take would try first (skipping `skipKey`), dropping dead records and emptied
+   * keys met on the way; `undefined` when there is none.
+   */
+  next(live: (item: T) => boolean, skipKey?: string): QueuedRecord<T> | undefined {
+    for (let turn = 0; turn < this.#turns.length; turn++) {
+      const key = this.#turns.at(turn)!;
+      if (key === skipKey) continue;
+      const fifo = this.#keys.get(key)!;
+      this.#dropDead(fifo, live);
+      const head = fifo.peek();
+      if (head !== undefined) return head;
+    }
+    return undefined;
+  }
+
+  /**
+   * Takes records round-robin over the keys, while `options` allow: until `maxRecords` or
+   * `maxBytes` is reached or a record does not fit the budget (that key goes first next time).
+   */
+  take(options: TakeOptions<T>): QueuedRecord<T>[] {
+    const taken: QueuedRecord<T>[] = [];
+    let bytes = 0;
+    let skippedInARow = 0;
+    while (taken.length < options.maxRecords && this.#turns.length > skippedInARow) {
+      const key = this.#turns.shift()!;
+      const fifo = this.#keys.get(key)!;
+      this.#dropDead(fifo, options.live);
+      const head = fifo.peek();
+      if (head === undefined) {
+        this.#keys.delete(key);
+        if (this.#heaviest === key) this.#heaviest = undefined;
+        continue;
+      }
+      if (key === options.skipKey) {
+        this.#turns.push(key);
+        skippedInARow++;
+        continue;
+      }
+      const roomy = bytes + head.bytes <= options.maxBytes ||
+        taken.length === 0 && options.anySizeFirst === true;
+      if (!roomy || !options.fits(head.bytes)) {
+        this.#turns.unshift(key);
+        break;
+      }
+      fifo.shift();
+      skippedInARow = 0;
+      this.#size--;
+      this.#bytes -= head.bytes;
+      bytes += head.bytes;
+      taken.push(head);
+      if (fifo.length > 0) this.#turns.push(key);
+      else {
+        this.#keys.delete(key);
+        if (this.#heaviest === key) this.#heaviest = undefined;
+      }
+    }
+    this.#oldestReadyAt = this.#size === 0 ? Infinity : -Infinity;
+    return taken;
+  }
+
+  /** Empties the queue, for records to be queued again elsewhere (after a reshard). */
+  drain(now: number): QueuedRecord<T>[] {
+    const all: QueuedRecord<T>[] = [];
+    for (const fifo of this.#keys.values()) {
+      for (const record of fifo.drain()) {
+        record.waitedBefore += this.#blockedClock(now) - record.blockedMark;
+        all.push(record);
+      }
+    }
+    this.#keys.clear();
+    while (this.#turns.length > 0) this.#turns.shift();
+    this.#size = 0;
+    this.#bytes = 0;
+    this.#heaviest = undefined;
+    this.#oldestReadyAt = Infinity;
+    this.unblock(now);
+    return all;
+  }
+
+  /** The shard is out of budget from `now` (no-op if it already is). */
+  block(now: number): void {
+    this.#blockedSince ??= now;
+  }
+
+  /** The shard has budget again from `now` (no-op if it had). */
+  unblock(now: number): void {
+    if (this.#blockedSince === undefined) return;
+    this.#blockedTotal += Math.max(0, now - this.#blockedSince);
+    this.#blockedSince = undefined;
+  }
+
+  /** Whether the shard is out of budget now. */
+  get blocked(): boolean {
+    return this.#blockedSince !== undefined;
+  }
+
+  /** How long `record` (taken from this queue) waited for budget, in ms, up to `now`. */
+  waitedMs(record: QueuedRecord<T>, now: number): number {
+    return record.waitedBefore + Math.max(0, this.#blockedClock(now) - record.blockedMark);
+  }
+
+  #blockedClock(now: number): number {
+    const running = this.#blockedSince === undefined ? 0 : Math.max(0, now - this.#blockedSince);
+    return this.#blockedTotal + running;
+  }
+
+  #dropDead(fifo: Fifo<QueuedRecord<T>>, live: (item: T) => boolean): void {
+    for (let head = fifo.peek(); head !== undefined && !live(head.item); head = fifo.peek()) {
+      fifo.shift();
+      this.#size--;
+      this.#bytes -= head.bytes;
+    }
+  }
+}
