@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { SinkRecord } from "../kinesis_sink.ts";
+import type { SinkRecord } from "./kinesis_sink.ts";
 import { type ListedShard, ShardMap } from "./shard_map.ts";
 import { ShardBudget } from "./shard_budget.ts";
 import { type QueuedRecord, ShardQueue } from "./shard_queue.ts";
