@@ -118,6 +118,14 @@ export const SETTINGS = {
     allowed: "an integer from 1 to 64",
     help: "PutRecords calls in flight at once",
   },
+  KINESIS_SHARD_RATE_LIMIT: {
+    schema: integer(0, 1_000),
+    default: "100",
+    allowed: "an integer from 0 to 1000 (percent; 0 turns the limiter off)",
+    help: "each shard's write budget, in percent of Kinesis's limit per shard (1 000 records/s, " +
+      "1 MiB/s), as the KPL's RateLimit; it shrinks on throttles (other producers) and grows " +
+      "back",
+  },
   PUBLISH_TIMEOUT_SECONDS: {
     schema: integer(1, 43_200),
     default: "900",
@@ -155,6 +163,7 @@ export function deriveConfig(raw: SettingValues<typeof SETTINGS>, env: Env) {
     publishLingerMs: raw.PUBLISH_LINGER_MS,
     publishMaxConcurrency: raw.PUBLISH_MAX_CONCURRENCY,
     publishTimeoutSeconds: raw.PUBLISH_TIMEOUT_SECONDS,
+    shardRateLimitPercent: raw.KINESIS_SHARD_RATE_LIMIT,
   };
 }
 

@@ -1,10 +1,13 @@
 /**
- * The sink: the publisher's only view of Kinesis, one `PutRecords` call. Narrow on purpose, so
- * the publisher can be tested against a fake that fails chosen records.
+ * The sink: the publisher's only view of Kinesis, one `PutRecords` call (and `ListShards`, for
+ * its shard limiter). Narrow on purpose, so the publisher can be tested against a fake that fails
+ * chosen records.
  *
  * @module
  */
 import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { listShards } from "./list_shards.ts";
+import type { ListedShard } from "./shard_map.ts";
 
 /** One record to put. */
 export interface SinkRecord {
@@ -20,6 +23,10 @@ export interface SinkResult {
   readonly sequenceNumber?: string | undefined;
   /** Present when the record failed: `ProvisionedThroughputExceededException`, `InternalFailure`. */
   readonly errorCode?: string | undefined;
+  /** The failure's message; a throttle's names the shard ("Rate exceeded for shard …"). */
+  readonly errorMessage?: string | undefined;
+  /** The shard the record was written to. */
+  readonly shardId?: string | undefined;
 }
 
 /** Puts a batch of records and reports each record's own outcome. */
@@ -29,6 +36,11 @@ export interface RecordSink {
    * the call as a whole failed (network, 5xx after the SDK's retries, validation).
    */
   putRecords(records: readonly SinkRecord[]): Promise<SinkResult[]>;
+  /**
+   * Lists every shard of the stream (`ListShards`, all pages), for the publisher's shard
+   * limiter; a sink without it is published to without a limiter.
+   */
+  listShards?(): Promise<readonly ListedShard[]>;
 }
 
 /** A {@linkcode RecordSink} writing to the Kinesis stream `streamName` with `client`. */
@@ -53,7 +65,10 @@ export function createKinesisSink(client: KinesisClient, streamName: string): Re
         sequenceNumber: e.SequenceNumber,
         // An entry with neither is not a proven success: treat it as a failure.
         errorCode: e.ErrorCode ?? (e.SequenceNumber ? undefined : "MissingSequenceNumber"),
+        errorMessage: e.ErrorMessage,
+        shardId: e.ShardId,
       }));
     },
+    listShards: () => listShards(client, streamName),
   };
 }

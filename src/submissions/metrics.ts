@@ -15,7 +15,9 @@
  */
 import client from "prom-client";
 import { LATENCY_BUCKETS } from "../app/metrics.ts";
+import type { Logger } from "../app/logging.ts";
 import type { PublisherObserver } from "./ordered_publisher.ts";
+import type { ShardLimiterObserver } from "./shard_limiter.ts";
 
 /** Kinesis error codes kept as label values; anything else is counted as `other`. */
 const KNOWN_ERROR_CODES = new Set([
@@ -151,6 +153,37 @@ export function createMetrics(registry: client.Registry) {
       buckets: [...LATENCY_BUCKETS],
       registers,
     }),
+    recordsThrottled: new client.Counter({
+      name: "edr_records_throttled_total",
+      help: "Records Kinesis refused with ProvisionedThroughputExceededException, by shard " +
+        "(unknown when neither its answer nor the shard map tells)",
+      labelNames: ["shard_id"] as const,
+      registers,
+    }),
+    shardBudgetWaitSeconds: new client.Histogram({
+      name: "edr_shard_budget_wait_seconds",
+      help: "Time each record sent with the shard limiter waited for its shard's budget " +
+        "(0 when it did not wait)",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    shardBudgetRecords: new client.Gauge({
+      name: "edr_shard_budget_records_per_second",
+      help: "The shard limiter's current record budget of each open shard",
+      labelNames: ["shard_id"] as const,
+      registers,
+    }),
+    shardBudgetBytes: new client.Gauge({
+      name: "edr_shard_budget_bytes_per_second",
+      help: "The shard limiter's current byte budget (data plus partition keys) of each open shard",
+      labelNames: ["shard_id"] as const,
+      registers,
+    }),
+    shardListErrors: new client.Counter({
+      name: "edr_shard_list_errors_total",
+      help: "Failed ListShards calls of the shard limiter (records go unlimited meanwhile)",
+      registers,
+    }),
     lastSuccess: new client.Gauge({
       name: "edr_last_success_timestamp_seconds",
       help: "Unix time of the last message fully published and deleted",
@@ -186,6 +219,45 @@ export function publisherObserver(metrics: Metrics): PublisherObserver {
     },
     onRecordRetry(code) {
       metrics.recordRetries.inc({ error_code: errorLabel(code) });
+    },
+    onThrottled(shardId) {
+      metrics.recordsThrottled.inc({ shard_id: shardId ?? "unknown" });
+    },
+  };
+}
+
+/**
+ * Feeds the shard limiter's reports into `metrics` (and a failed `ListShards` into the log).
+ * Shard ids come from `ListShards` or from Kinesis's own messages (matched to
+ * `shardId-<digits>`): a bounded label, as many values as the stream has shards.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { getLogger } from "../app/logging.ts";
+ * import { createMetrics, limiterObserver } from "./metrics.ts";
+ * const metrics = createMetrics(createRegistry().registry);
+ * const observer = limiterObserver(metrics, getLogger("submissions", "publisher"));
+ * observer.onBudget?.("shardId-000000000000", 1_000, 1_048_576);
+ * ```
+ */
+export function limiterObserver(metrics: Metrics, logger: Logger): ShardLimiterObserver {
+  return {
+    onBudget(shardId, recordsPerSecond, bytesPerSecond) {
+      metrics.shardBudgetRecords.set({ shard_id: shardId }, recordsPerSecond);
+      metrics.shardBudgetBytes.set({ shard_id: shardId }, bytesPerSecond);
+    },
+    onShardClosed(shardId) {
+      metrics.shardBudgetRecords.remove({ shard_id: shardId });
+      metrics.shardBudgetBytes.remove({ shard_id: shardId });
+    },
+    onBudgetWait(seconds) {
+      metrics.shardBudgetWaitSeconds.observe(seconds);
+    },
+    onListError(error) {
+      metrics.shardListErrors.inc();
+      logger.warn("ListShards failed ({error}); publishing without the shard limiter meanwhile", {
+        error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : "?",
+      });
     },
   };
 }

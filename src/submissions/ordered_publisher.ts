@@ -10,10 +10,21 @@
  * Throughput comes from breadth instead: each `PutRecords` is filled (≤ 500 records, ≤ 5 MiB)
  * with the next record of *many* submissions, across messages and workers.
  *
+ * With a shard rate limit (`KINESIS_SHARD_RATE_LIMIT`, see shard_limiter.ts) the ready records
+ * wait in per-shard queues instead of one FIFO, and a call takes only records whose shard has
+ * budget; the chains, and so the order, are the same.
+ *
  * @module
  */
 import { backoffDelay, type BackoffOptions } from "../app/backoff.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
+import {
+  recordBytes,
+  ShardLimiter,
+  type ShardLimiterObserver,
+  THROTTLED,
+  throttledShard,
+} from "./shard_limiter.ts";
 
 /** Kinesis's limits on one `PutRecords` call. */
 export const PUT_RECORDS_MAX_RECORDS = 500;
@@ -28,6 +39,11 @@ export interface PublisherObserver {
   onRequestError?(error: unknown, records: number): void;
   /** One record failed with `errorCode` and will be retried after `delayMs` (unless aborted). */
   onRecordRetry?(errorCode: string, delayMs: number): void;
+  /**
+   * One record was throttled on `shardId` (from Kinesis's message, else the limiter's map;
+   * `undefined` when neither tells).
+   */
+  onThrottled?(shardId: string | undefined): void;
 }
 
 /** Options of {@linkcode OrderedPublisher}. */
@@ -49,6 +65,13 @@ export interface OrderedPublisherOptions {
   readonly backoff?: BackoffOptions;
   /** Reports for metrics and logs. */
   readonly observer?: PublisherObserver;
+  /**
+   * Percent of Kinesis's per-shard write limits a call may use per shard (the KPL's
+   * `RateLimit`); 0, the default, publishes without a shard limiter. Needs `sink.listShards`.
+   */
+  readonly shardRateLimitPercent?: number;
+  /** Reports of the shard limiter. */
+  readonly limiterObserver?: ShardLimiterObserver;
 }
 
 /** Options of one {@linkcode OrderedPublisher.publish} call. */
@@ -94,7 +117,12 @@ export class OrderedPublisher {
   #queue: Chain[] = [];
   #head = 0;
   #inFlight = 0;
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The one timer of the pump (linger, or a shard's budget), and when it fires. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  /** Set while a call's results are handled: one pump after all of them, not one each. */
+  #advancing = false;
+  readonly #limiter: ShardLimiter<Chain> | undefined;
   #chains = 0;
   #idleWaiters: (() => void)[] = [];
 
@@ -110,6 +138,18 @@ export class OrderedPublisher {
     this.#maxConcurrent = options.maxConcurrentRequests ?? 4;
     this.#backoff = options.backoff ?? {};
     this.#observer = options.observer ?? {};
+    const listShards = options.sink.listShards?.bind(options.sink);
+    const percent = options.shardRateLimitPercent ?? 0;
+    this.#limiter = percent > 0 && listShards !== undefined
+      ? new ShardLimiter<Chain>({
+        listShards,
+        ratePercent: percent,
+        lingerMs: this.#lingerMs,
+        live: (chain) => chain.state === "ready",
+        onChange: () => this.#pump(),
+        ...(options.limiterObserver ? { observer: options.limiterObserver } : {}),
+      })
+      : undefined;
   }
 
   /** Submissions being published now. */
@@ -153,19 +193,23 @@ export class OrderedPublisher {
   }
 
   /**
-   * Resolves once no submission is being published and no call is in flight (a call of an
-   * aborted submission may still be in flight: wait for it, bounded, before exiting).
+   * Resolves once no submission is being published and no call (nor the limiter's
+   * `ListShards`) is in flight (a call of an aborted submission may still be in flight: wait
+   * for it, bounded, before exiting).
    */
-  idle(): Promise<void> {
-    if (this.#chains === 0 && this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  async idle(): Promise<void> {
+    if (this.#chains !== 0 || this.#inFlight !== 0) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    await this.#limiter?.settled();
   }
 
   #makeReady(chain: Chain): void {
     chain.state = "ready";
     chain.readyAt = performance.now();
-    this.#queue.push(chain);
-    this.#pump();
+    if (this.#limiter) this.#limiter.add(chain, chain.records[chain.next]!);
+    else this.#queue.push(chain);
+    if (!this.#advancing) this.#pump();
   }
 
   #abort(chain: Chain): void {
@@ -186,6 +230,7 @@ export class OrderedPublisher {
 
   #notifyIfIdle(): void {
     if (this.#chains !== 0 || this.#inFlight !== 0) return;
+    this.#disarm();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
@@ -193,16 +238,31 @@ export class OrderedPublisher {
 
   /** Sends what may be sent: full batches at once, partial ones when the oldest has lingered. */
   #pump(): void {
+    if (this.#limiter) return this.#pumpLimited(this.#limiter);
     while (this.#inFlight < this.#maxConcurrent) {
       const oldest = this.#peek();
       if (oldest === undefined) return;
-      const waited = performance.now() - oldest.readyAt;
-      if (this.#readyCount() < this.#maxRecords && waited < this.#lingerMs) {
-        this.#armLinger(this.#lingerMs - waited);
+      const now = performance.now();
+      if (this.#readyCount() < this.#maxRecords && now - oldest.readyAt < this.#lingerMs) {
+        this.#arm(oldest.readyAt + this.#lingerMs);
         return;
       }
       const { batch, bytes } = this.#takeBatch();
       this.#send(batch, bytes);
+    }
+  }
+
+  /** The same with the shard limiter: it decides what goes, and when to look again. */
+  #pumpLimited(limiter: ShardLimiter<Chain>): void {
+    while (this.#inFlight < this.#maxConcurrent) {
+      const poll = limiter.poll(this.#maxRecords, this.#maxBytes);
+      if (poll.batch === undefined) {
+        if (poll.wakeAt !== undefined) this.#arm(poll.wakeAt);
+        return;
+      }
+      const batch = poll.batch.map((taken) => taken.item);
+      for (const chain of batch) chain.state = "in_flight";
+      this.#send(batch, poll.bytes, poll.batch.map((taken) => taken.shardId));
     }
   }
 
@@ -227,12 +287,22 @@ export class OrderedPublisher {
     this.#head = 0;
   }
 
-  #armLinger(ms: number): void {
-    if (this.#lingerTimer !== undefined) return;
-    this.#lingerTimer = setTimeout(() => {
-      this.#lingerTimer = undefined;
+  /** Pumps again at `at` (a `performance.now()` reading), unless the timer fires before. */
+  #arm(at: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    this.#disarm();
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
       this.#pump();
-    }, Math.max(0, Math.ceil(ms)));
+    }, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
   }
 
   /** The next batch, oldest first, within the record and byte limits, and its size in bytes. */
@@ -256,12 +326,9 @@ export class OrderedPublisher {
     return { batch, bytes };
   }
 
-  async #send(batch: Chain[], bytes: number): Promise<void> {
+  async #send(batch: Chain[], bytes: number, shardIds?: (string | undefined)[]): Promise<void> {
     this.#inFlight++;
-    if (this.#lingerTimer !== undefined && this.#readyCount() === 0) {
-      clearTimeout(this.#lingerTimer);
-      this.#lingerTimer = undefined;
-    }
+    if (this.#limiter === undefined && this.#readyCount() === 0) this.#disarm();
     const records = batch.map((chain) => chain.records[chain.next]!);
     const started = performance.now();
     let results: SinkResult[] | undefined;
@@ -274,12 +341,18 @@ export class OrderedPublisher {
     }
     this.#inFlight--;
     let failed = 0;
+    this.#advancing = true;
     for (let i = 0; i < batch.length; i++) {
       const result = results?.[i];
       const ok = result !== undefined && result.errorCode === undefined;
       if (!ok) failed++;
+      if (result?.errorCode === THROTTLED) {
+        this.#observer.onThrottled?.(throttledShard(result.errorMessage) ?? shardIds?.[i]);
+      }
       this.#advance(batch[i]!, ok ? undefined : result?.errorCode ?? requestError);
     }
+    this.#advancing = false;
+    if (shardIds !== undefined) this.#limiter?.onResults(shardIds, results, started);
     if (results !== undefined) {
       this.#observer.onRequest?.({
         records: records.length,
@@ -310,10 +383,6 @@ export class OrderedPublisher {
       this.#makeReady(chain);
     }, delay);
   }
-}
-
-function recordBytes(record: SinkRecord): number {
-  return record.data.byteLength + record.partitionKey.length;
 }
 
 /** A bounded label for a failed call: the SDK error's name, e.g. `TimeoutError`. */

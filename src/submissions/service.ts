@@ -39,7 +39,7 @@ import type { Probe } from "../app/readiness.ts";
 import { Capacity } from "./capacity.ts";
 import type { Config } from "./config.ts";
 import { createKinesisSink, type RecordSink } from "./kinesis_sink.ts";
-import { createMetrics, type Metrics, publisherObserver } from "./metrics.ts";
+import { createMetrics, limiterObserver, type Metrics, publisherObserver } from "./metrics.ts";
 import { OrderedPublisher } from "./ordered_publisher.ts";
 import { resolveQueueUrl, SqsSource } from "./sqs_source.ts";
 import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
@@ -93,6 +93,8 @@ export class SubmissionsService implements Component {
       lingerMs: config.publishLingerMs,
       maxConcurrentRequests: config.publishMaxConcurrency,
       observer: publisherObserver(this.metrics),
+      shardRateLimitPercent: config.shardRateLimitPercent,
+      limiterObserver: limiterObserver(this.metrics, getLogger("submissions", "publisher")),
     });
     this.#heartbeat = new VisibilityHeartbeat({
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,

@@ -5,14 +5,19 @@
  * of budget holds back its own records only; the call goes with the other shards' records.
  *
  * When calls go:
- * - A shard with budget for what it has waiting is *eligible*; when it has more waiting than
- *   budget, it becomes eligible again once it has a *quantum* (50 ms) of budget, so a busy
+ * - A shard with budget for what it has waiting is *eligible*; once it has had more waiting
+ *   than budget, it becomes eligible again only with a *quantum* (50 ms) of budget, so a busy
  *   shard sends calls of many records, not a call per token.
  * - While one partition key dominates a shard's queue (a device far above the shard's limit),
- *   the other keys' records do not wait for quanta: they go as soon as one record fits.
+ *   the records of light keys (devices at a normal pace, at most two records waiting) do not
+ *   wait for quanta: they go as soon as one fits.
  * - A call goes when eligible records fill it, or when the oldest eligible record has waited
  *   `lingerMs` (as without the limiter); otherwise {@linkcode ShardLimiter.poll} says when to
  *   look again.
+ *
+ * Budgets shrink only on throttles whose message names the shard, as Kinesis's do ("Rate
+ * exceeded for shard shardId-… in stream …"): the emulators' injected ones come at random,
+ * whatever the rate, and are only retried.
  *
  * The map comes from `ListShards` on first use, and is listed again after `refreshMs`, when a
  * call shows it wrong (a record written to another shard than mapped, a throttle naming an
@@ -157,7 +162,8 @@ export class ShardLimiter<T> {
     if (this.#map === undefined && now < this.#firstListingUntil && this.size > 0) {
       return { wakeAt: this.#firstListingUntil };
     }
-    const eligible: { queue: ShardQueue<T>; shardId: string | undefined; skipKey?: string }[] = [];
+    const eligible: { queue: ShardQueue<T>; shardId: string | undefined; lightOnly?: boolean }[] =
+      [];
     let ready = 0;
     let due = Infinity;
     for (const [shardId, queue] of this.#queues) {
@@ -169,7 +175,7 @@ export class ShardLimiter<T> {
         continue;
       }
       queue.unblock(now);
-      eligible.push({ queue, shardId, skipKey: status.skipKey });
+      eligible.push({ queue, shardId, lightOnly: status.lightOnly });
       ready += status.records;
       due = Math.min(due, queue.oldestReadyAt + this.#o.lingerMs);
     }
@@ -186,7 +192,7 @@ export class ShardLimiter<T> {
     // Start with another shard each time, so a full call does not always favour the first.
     const start = this.#turn++ % Math.max(1, eligible.length);
     for (let i = 0; i < eligible.length && batch.length < maxRecords; i++) {
-      const { queue, shardId, skipKey } = eligible[(start + i) % eligible.length]!;
+      const { queue, shardId, lightOnly } = eligible[(start + i) % eligible.length]!;
       const budget = shardId === undefined ? undefined : this.#budgets.get(shardId);
       const taken = queue.take({
         maxRecords: maxRecords - batch.length,
@@ -194,7 +200,7 @@ export class ShardLimiter<T> {
         anySizeFirst: batch.length === 0,
         live: this.#o.live,
         fits: (size) => budget?.take(size, now) ?? true,
-        skipKey,
+        lightOnly,
       });
       for (const record of taken) {
         batch.push({ item: record.item, shardId });
@@ -223,8 +229,12 @@ export class ShardLimiter<T> {
     for (const [i, result] of results.entries()) {
       const mapped = taken[i];
       if (result.errorCode === THROTTLED) {
-        const named = throttledShard(result.errorMessage) ?? mapped;
-        if (named === undefined || !this.#budgets.has(named)) stale = true;
+        // Only Kinesis's own message, which names the shard, is a sign of a full shard. The
+        // emulators' injected throttles (LocalStack's KINESIS_ERROR_PROBABILITY: "Rate exceeded
+        // for shard X in stream Y ...") come at random whatever the rate: no reason to slow down.
+        const named = throttledShard(result.errorMessage);
+        if (named === undefined) continue;
+        if (!this.#budgets.has(named)) stale = true;
         else throttled.add(named);
       } else if (result.errorCode === undefined && result.shardId !== undefined) {
         if (result.shardId !== mapped) stale = true;
@@ -242,33 +252,35 @@ export class ShardLimiter<T> {
     if (stale) this.#list(now);
   }
 
-  /** Whether `queue`'s shard may go now, how many records, and its dominant key to skip. */
+  /** Whether `queue`'s shard may go now, how many records, and whether its light keys only. */
   #status(
     shardId: string,
     queue: ShardQueue<T>,
     now: number,
-  ): { records: number; skipKey?: string; wakeAt?: undefined } | { wakeAt: number } {
+  ): { records: number; lightOnly?: boolean; wakeAt?: undefined } | { wakeAt: number } {
     const budget = this.#budgets.get(shardId);
     const head = queue.next(this.#o.live);
     if (budget === undefined || head === undefined) return { records: queue.size };
     const tokens = budget.records(now);
     const quantum = Math.max(1, Math.floor((budget.recordsPerSecond * this.#quantumMs) / 1000));
     const quantumBytes = (budget.bytesPerSecond * this.#quantumMs) / 1000;
-    const needRecords = Math.min(queue.size, quantum);
-    const needBytes = Math.max(head.bytes, Math.min(queue.bytes, quantumBytes));
+    // A shard that has had more waiting than budget waits for a whole quantum.
+    const bound = queue.budgetBound;
+    const needRecords = bound ? quantum : Math.min(queue.size, quantum);
+    const needBytes = Math.max(
+      head.bytes,
+      bound ? quantumBytes : Math.min(queue.bytes, quantumBytes),
+    );
     if (budget.msUntil(needRecords, needBytes, now) === 0) {
       return { records: Math.min(queue.size, tokens) };
     }
-    const dominant = queue.dominant();
-    const other = dominant && dominant.others > 0
-      ? queue.next(this.#o.live, dominant.key)
-      : undefined;
-    if (dominant && other && budget.canTake(other.bytes, now)) {
-      return { records: Math.min(dominant.others, tokens), skipKey: dominant.key };
+    const light = queue.dominant() === undefined ? undefined : queue.next(this.#o.live, true);
+    if (light !== undefined && budget.canTake(light.bytes, now)) {
+      return { records: 1, lightOnly: true };
     }
     const wait = Math.min(
       budget.msUntil(needRecords, needBytes, now),
-      other ? budget.msUntil(1, other.bytes, now) : Infinity,
+      light ? budget.msUntil(1, light.bytes, now) : Infinity,
     );
     return { wakeAt: now + Math.max(1, wait) };
   }

@@ -4,6 +4,10 @@
  * submissions waiting therefore takes one turn like a device with one, and cannot make the
  * others on its shard wait behind it.
  *
+ * While one key dominates the queue, the records of *light* keys (at most
+ * {@linkcode LIGHT_KEY_RECORDS} waiting: a device sending at a normal pace) can be taken on
+ * their own, ahead of the quanta the busy shard otherwise waits for (see shard_limiter.ts).
+ *
  * The queue also keeps the time its shard spent out of budget (a clock that runs only while
  * it is blocked), so each record can tell how long it waited for budget.
  *
@@ -19,6 +23,9 @@
  *
  * @module
  */
+
+/** A key with at most this many records waiting is light. */
+export const LIGHT_KEY_RECORDS = 2;
 
 /** A record in a {@linkcode ShardQueue}. */
 export interface QueuedRecord<T> {
@@ -48,8 +55,8 @@ export interface TakeOptions<T> {
   readonly live: (item: T) => boolean;
   /** Whether a record of `bytes` fits the shard's budget now; called before each take. */
   readonly fits: (bytes: number) => boolean;
-  /** Leave this key's records where they are (the dominant key, between quanta). */
-  readonly skipKey?: string | undefined;
+  /** Take only from light keys (between a busy shard's quanta). */
+  readonly lightOnly?: boolean;
 }
 
 /** A first-in, first-out list with O(1) operations at both ends it needs. */
@@ -106,6 +113,7 @@ export class ShardQueue<T> {
   /** The key with the most records, as last seen (a candidate: see `dominant`). */
   #heaviest: string | undefined;
   #oldestReadyAt = Infinity;
+  #budgetBound = false;
   #blockedTotal = 0;
   #blockedSince: number | undefined;
 
@@ -128,14 +136,21 @@ export class ShardQueue<T> {
   }
 
   /**
-   * The dominant key, if one key holds at least a quarter of the queue and at least
-   * `minRecords` records; with it, how many records the other keys hold.
+   * Whether the last take stopped because a record did not fit the shard's budget (and records
+   * are left): the shard has more waiting than budget.
    */
-  dominant(minRecords = 8): { key: string; others: number } | undefined {
+  get budgetBound(): boolean {
+    return this.#budgetBound;
+  }
+
+  /**
+   * The dominant key, if one key holds at least a quarter of the queue and at least
+   * `minRecords` records.
+   */
+  dominant(minRecords = 8): string | undefined {
     const key = this.#heaviest;
     const count = key === undefined ? 0 : this.#keys.get(key)?.length ?? 0;
-    if (key === undefined || count < minRecords || count * 4 < this.#size) return undefined;
-    return { key, others: this.#size - count };
+    return key === undefined || count < minRecords || count * 4 < this.#size ? undefined : key;
   }
 
   /** Queues `item` (a record of `key` and `bytes`) that became ready at `readyAt`. */
@@ -162,15 +177,14 @@ export class ShardQueue<T> {
   }
 
   /**
-   * The record a take would try first (skipping `skipKey`), dropping dead records and emptied
-   * keys met on the way; `undefined` when there is none.
+   * The record a take would try first (of a light key only, with `lightOnly`), dropping dead
+   * records met on the way; `undefined` when there is none.
    */
-  next(live: (item: T) => boolean, skipKey?: string): QueuedRecord<T> | undefined {
+  next(live: (item: T) => boolean, lightOnly = false): QueuedRecord<T> | undefined {
     for (let turn = 0; turn < this.#turns.length; turn++) {
-      const key = this.#turns.at(turn)!;
-      if (key === skipKey) continue;
-      const fifo = this.#keys.get(key)!;
+      const fifo = this.#keys.get(this.#turns.at(turn)!)!;
       this.#dropDead(fifo, live);
+      if (lightOnly && fifo.length > LIGHT_KEY_RECORDS) continue;
       const head = fifo.peek();
       if (head !== undefined) return head;
     }
@@ -185,6 +199,7 @@ export class ShardQueue<T> {
     const taken: QueuedRecord<T>[] = [];
     let bytes = 0;
     let skippedInARow = 0;
+    let stoppedByBudget = false;
     while (taken.length < options.maxRecords && this.#turns.length > skippedInARow) {
       const key = this.#turns.shift()!;
       const fifo = this.#keys.get(key)!;
@@ -195,15 +210,20 @@ export class ShardQueue<T> {
         if (this.#heaviest === key) this.#heaviest = undefined;
         continue;
       }
-      if (key === options.skipKey) {
+      if (options.lightOnly && fifo.length > LIGHT_KEY_RECORDS) {
         this.#turns.push(key);
         skippedInARow++;
         continue;
       }
       const roomy = bytes + head.bytes <= options.maxBytes ||
         taken.length === 0 && options.anySizeFirst === true;
-      if (!roomy || !options.fits(head.bytes)) {
+      if (!roomy) {
         this.#turns.unshift(key);
+        break;
+      }
+      if (!options.fits(head.bytes)) {
+        this.#turns.unshift(key);
+        stoppedByBudget = true;
         break;
       }
       fifo.shift();
@@ -219,6 +239,9 @@ export class ShardQueue<T> {
       }
     }
     this.#oldestReadyAt = this.#size === 0 ? Infinity : -Infinity;
+    if (stoppedByBudget) this.#budgetBound = true;
+    else if (!options.lightOnly) this.#budgetBound = false;
+    if (this.#size === 0) this.#budgetBound = false;
     return taken;
   }
 
@@ -237,6 +260,7 @@ export class ShardQueue<T> {
     this.#bytes = 0;
     this.#heaviest = undefined;
     this.#oldestReadyAt = Infinity;
+    this.#budgetBound = false;
     this.unblock(now);
     return all;
   }

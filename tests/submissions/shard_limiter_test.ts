@@ -175,6 +175,14 @@ Deno.test("limiter: throttles shrink the shard's budget, calls without them grow
   }], 1_100);
   assert.deepEqual(t.events.budgets.at(-1), `${S1}=800`);
   assert.equal(t.listed(), 1, "nothing here showed the map wrong");
+  // LocalStack's injected throttles (random, whatever the rate) name no shard: no shrink.
+  const before = t.events.budgets.length;
+  t.limiter.onResults([S0], [{
+    errorCode: "ProvisionedThroughputExceededException",
+    errorMessage: "Rate exceeded for shard X in stream Y under account Z.",
+  }], 1_200);
+  assert.equal(t.events.budgets.length, before);
+  assert.equal(t.limiter.budgets.get(S0)!.recordsPerSecond, 900);
 });
 
 Deno.test("limiter: a reshard is noticed from a call's answer; queued records move to the new shards", async () => {

@@ -59,17 +59,36 @@ Deno.test("shard queue: dead items are dropped on the way and not counted", () =
   assert.equal(queue.size, 0);
 });
 
-Deno.test("shard queue: a dominant key (≥ 8 records and ≥ a quarter) can be skipped", () => {
+Deno.test("shard queue: with a dominant key (≥ 8 records, ≥ a quarter), light keys can go alone", () => {
   const queue = new ShardQueue<string>();
   fill(queue, Array.from({ length: 10 }, (_, i): [string, string] => [`h${i}`, "hot"]));
-  fill(queue, [["a1", "a"], ["b1", "b"]]);
-  assert.deepEqual(queue.dominant(), { key: "hot", others: 2 });
-  assert.equal(queue.next(() => true, "hot")?.item, "a1");
-  assert.deepEqual(queue.take(all({ skipKey: "hot" })).map((r) => r.item), ["a1", "b1"]);
-  assert.equal(queue.size, 10, "the dominant key's records stay");
+  fill(queue, [["a1", "a"], ["b1", "b"], ["b2", "b"], ["c1", "c"], ["c2", "c"], ["c3", "c"]]);
+  assert.equal(queue.dominant(), "hot");
+  assert.equal(queue.next(() => true, true)?.item, "a1");
+  assert.deepEqual(
+    queue.take(all({ lightOnly: true })).map((r) => r.item),
+    ["a1", "b1", "b2"],
+    "c has three waiting: not light",
+  );
+  assert.equal(queue.size, 13, "the heavy keys' records stay");
   const even = new ShardQueue<string>();
   fill(even, Array.from({ length: 40 }, (_, i): [string, string] => [`x${i}`, `k${i % 5}`]));
   assert.equal(even.dominant(), undefined, "8 of 40 is less than a quarter");
+});
+
+Deno.test("shard queue: budget-bound after a take the budget stopped, until a take is not", () => {
+  const queue = new ShardQueue<string>();
+  fill(queue, [["a1", "a"], ["b1", "b"], ["c1", "c"]]);
+  let budget = 1;
+  queue.take(all({ fits: () => budget-- > 0 }));
+  assert.equal(queue.budgetBound, true);
+  queue.take(all({ maxRecords: 1 }));
+  assert.equal(queue.budgetBound, false, "stopped by the call's size, not the budget");
+  queue.take(all({ fits: () => false }));
+  assert.equal(queue.budgetBound, true);
+  queue.take(all());
+  assert.equal(queue.size, 0);
+  assert.equal(queue.budgetBound, false, "empty");
 });
 
 Deno.test("shard queue: a record's wait counts only the time its shard was blocked", () => {
