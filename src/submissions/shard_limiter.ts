@@ -116,6 +116,8 @@ export class ShardLimiter<T> {
   #listedAt = -Infinity;
   /** No listing starts before this (ms). */
   #nextListingAt = -Infinity;
+  /** A listing was asked for before it was allowed: it starts once it is. */
+  #listingWanted = false;
   #turn = 0;
 
   /** Makes a limiter; the first record lists the shards. */
@@ -300,7 +302,7 @@ export class ShardLimiter<T> {
   }
 
   #refreshIfDue(now: number): void {
-    if (now - this.#listedAt >= this.#refreshMs) this.#list(now);
+    if (this.#listingWanted || now - this.#listedAt >= this.#refreshMs) this.#list(now);
   }
 
   /**
@@ -308,7 +310,11 @@ export class ShardLimiter<T> {
    * after a failed one (a denied `ListShards` must not become a call a second).
    */
   #list(now: number): void {
-    if (this.#listing !== undefined || now < this.#nextListingAt) return;
+    if (this.#listing !== undefined || now < this.#nextListingAt) {
+      this.#listingWanted = true;
+      return;
+    }
+    this.#listingWanted = false;
     if (this.#map === undefined && this.#firstListingUntil === Infinity) {
       this.#firstListingUntil = now + FIRST_LISTING_WAIT_MS;
     }

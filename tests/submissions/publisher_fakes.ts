@@ -5,11 +5,14 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import {
   type OrderedPublisher,
   PUT_RECORDS_MAX_BYTES,
 } from "../../src/submissions/ordered_publisher.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "../../src/submissions/kinesis_sink.ts";
+import { type ListedShard, MAX_HASH_KEY, ShardMap } from "../../src/submissions/shard_map.ts";
+import { rateExceededMessage, ShardThrottle } from "../../tools/submissions/shard_throttle.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -24,10 +27,23 @@ export function prng(seed: number): () => number {
   };
 }
 
-export function submission(id: string, events: number, pad = 0): SinkRecord[] {
+/** A submission `id` of `events` records, partition key `key` (default: the id). */
+export function submission(id: string, events: number, pad = 0, key = id): SinkRecord[] {
   return Array.from({ length: events }, (_, seq) => ({
     data: encoder.encode(JSON.stringify({ id, seq, pad: "x".repeat(pad) })),
-    partitionKey: id,
+    partitionKey: key,
+  }));
+}
+
+/** `count` shards of equal hash-key ranges, as `ListShards` answers them. */
+export function evenShards(count: number, firstId = 0): ListedShard[] {
+  const width = (MAX_HASH_KEY + 1n) / BigInt(count);
+  return Array.from({ length: count }, (_, i) => ({
+    ShardId: `shardId-${String(firstId + i).padStart(12, "0")}`,
+    HashKeyRange: {
+      StartingHashKey: (width * BigInt(i)).toString(),
+      EndingHashKey: (i === count - 1 ? MAX_HASH_KEY : width * BigInt(i + 1) - 1n).toString(),
+    },
   }));
 }
 
@@ -47,6 +63,10 @@ export interface FakeOptions {
   /** Max latency of a call in ms. */
   readonly latencyMs?: number;
   readonly random: () => number;
+  /** The stream's shards: `listShards` answers them, and written records carry their shard. */
+  readonly shards?: readonly ListedShard[];
+  /** Refuses records over this many per second per shard, as Kinesis does (with `shards`). */
+  readonly throttleRecordsPerSecond?: number;
 }
 
 /**
@@ -57,8 +77,27 @@ export class FakeSink implements RecordSink {
   readonly stream: { id: string; seq: number }[] = [];
   readonly calls: { records: number; bytes: number }[] = [];
   readonly violations: string[] = [];
+  /** Records refused by the throttle. */
+  throttled = 0;
+  /** The shards now (a test may reshard). */
+  shards: readonly ListedShard[] | undefined;
+  readonly listShards?: () => Promise<readonly ListedShard[]>;
   readonly #inFlight = new Set<string>();
-  constructor(readonly options: FakeOptions) {}
+  readonly #throttle: ShardThrottle | undefined;
+  constructor(readonly options: FakeOptions) {
+    this.shards = options.shards;
+    if (this.shards === undefined) return;
+    this.listShards = () => Promise.resolve(this.shards ?? []);
+    const recordsPerSecond = options.throttleRecordsPerSecond;
+    if (recordsPerSecond !== undefined) {
+      this.#throttle = new ShardThrottle({
+        listShards: this.listShards,
+        recordsPerSecond,
+        bytesPerSecond: 1024 * 1024,
+        mapTtlMs: 0,
+      });
+    }
+  }
 
   async putRecords(records: readonly SinkRecord[]): Promise<SinkResult[]> {
     const { random } = this.options;
@@ -78,14 +117,33 @@ export class FakeSink implements RecordSink {
       if (random() < (this.options.allFail ?? 0)) {
         return records.map(() => ({ errorCode: "ProvisionedThroughputExceededException" }));
       }
+      const map = this.shards === undefined ? undefined : ShardMap.fromListShards(this.shards);
+      const refused = await this.#throttle?.admit(
+        "events",
+        records.map((r) => ({
+          PartitionKey: r.partitionKey,
+          Data: Buffer.from(r.data).toString("base64"),
+        })),
+      ) ?? [];
       const results = records.map((record, i): SinkResult => {
         if (random() < (this.options.recordFail ?? 0)) {
           return {
             errorCode: i % 2 ? "InternalFailure" : "ProvisionedThroughputExceededException",
           };
         }
+        const refusedBy = refused[i];
+        if (refusedBy !== undefined) {
+          this.throttled++;
+          return {
+            errorCode: "ProvisionedThroughputExceededException",
+            errorMessage: rateExceededMessage(refusedBy, "events"),
+          };
+        }
         this.stream.push(parse(record));
-        return { sequenceNumber: String(this.stream.length) };
+        return {
+          sequenceNumber: String(this.stream.length),
+          shardId: map?.shardOf(record.partitionKey),
+        };
       });
       if (random() < (this.options.throwAfter ?? 0)) {
         const error = new Error("timed out");

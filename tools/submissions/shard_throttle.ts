@@ -29,8 +29,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Shard } from "@aws-sdk/client-kinesis";
-import { ShardMap } from "../../src/submissions/shard_map.ts";
+import { type ListedShard, ShardMap } from "../../src/submissions/shard_map.ts";
 import { TokenBucket } from "../../src/submissions/token_bucket.ts";
 
 /** Kinesis's write limit per shard: records per second. */
@@ -53,7 +52,7 @@ export interface WireRecord {
 /** Options of {@linkcode ShardThrottle}. */
 export interface ShardThrottleOptions {
   /** Lists a stream's shards (every page), from the emulator itself. */
-  readonly listShards: (streamName: string) => Promise<readonly Shard[]>;
+  readonly listShards: (streamName: string) => Promise<readonly ListedShard[]>;
   /** Records per second per shard. */
   readonly recordsPerSecond: number;
   /** Bytes per second per shard, data plus partition key. */
@@ -79,7 +78,7 @@ interface StreamState {
 
 /** The per-shard budgets of every stream behind one proxy. */
 export class ShardThrottle {
-  readonly #listShards: (streamName: string) => Promise<readonly Shard[]>;
+  readonly #listShards: (streamName: string) => Promise<readonly ListedShard[]>;
   readonly #now: () => number;
   readonly #mapTtlMs: number;
   readonly #streams = new Map<string, StreamState>();
