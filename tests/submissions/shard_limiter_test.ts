@@ -261,3 +261,20 @@ Deno.test("throttledShard reads the shard from Kinesis's message only", () => {
   assert.equal(throttledShard("Rate exceeded for shard X in stream Y under account Z."), undefined);
   assert.equal(throttledShard(undefined), undefined);
 });
+
+Deno.test("limiter: a listing asked for within a second of the last one is made once allowed", async () => {
+  const t = setup({ shards: [TWO_SHARDS, TWO_SHARDS] });
+  const [a] = keysOf(0, 1);
+  t.add("a", a!);
+  await t.limiter.settled();
+  t.clock.now = 500;
+  t.limiter.onResults([S0], [{ shardId: S1 }], 400); // the map looks wrong
+  assert.equal(t.listed(), 1, "not yet: at most one listing a second");
+  t.clock.now = 999;
+  t.limiter.poll(500, 5e6);
+  assert.equal(t.listed(), 1);
+  t.clock.now = 1_000;
+  t.limiter.poll(500, 5e6);
+  await t.limiter.settled();
+  assert.equal(t.listed(), 2, "made at the first look after the second");
+});
