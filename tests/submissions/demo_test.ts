@@ -101,6 +101,7 @@ Deno.test("parseDemoArgs: defaults, flags over the environment, one-line errors"
     drainTimeoutSeconds: 60,
     errorProbability: 0,
     partialFailureProbability: 0,
+    throttle: undefined,
   });
   const options = parseDemoArgs(
     ["--seconds", "20", "--kinesis-error-probability", "0.2"],
@@ -109,6 +110,23 @@ Deno.test("parseDemoArgs: defaults, flags over the environment, one-line errors"
   assert.equal(options?.seconds, 20);
   assert.equal(options?.errorProbability, 0.2);
   assert.equal(options?.partialFailureProbability, 0.05);
+  assert.equal(options?.throttle, undefined);
+  assert.deepEqual(parseDemoArgs(["--kinesis-throttle"], env({}))?.throttle, {
+    recordsPerSecond: 1_000,
+    bytesPerSecond: 1_048_576,
+  });
+  assert.deepEqual(
+    parseDemoArgs(
+      ["--kinesis-shard-records-per-second", "20"],
+      env({ KINESIS_SHARD_BYTES_PER_SECOND: "4096" }),
+    )?.throttle,
+    { recordsPerSecond: 20, bytesPerSecond: 4096 },
+    "a budget implies the throttle",
+  );
+  assert.throws(
+    () => parseDemoArgs([], env({ KINESIS_THROTTLE: "maybe" })),
+    /KINESIS_THROTTLE must be true or false, got "maybe"/,
+  );
   assert.equal(parseDemoArgs(["--help"], env({})), undefined);
   assert.throws(() => parseDemoArgs(["--rate", "fast"], env({})), /--rate must be a number/);
   assert.throws(

@@ -1,5 +1,6 @@
 /**
- * The submissions demo's options: flags, and the LocalStack fault variables of the environment.
+ * The submissions demo's options: flags, and the fault variables of the environment (the same as
+ * `deno task stack`'s).
  *
  * ```ts
  * import { parseDemoArgs } from "./options.ts";
@@ -30,6 +31,13 @@ export interface DemoOptions {
   readonly errorProbability: number;
   /** Per-record `PutRecords` failures, injected by the stack's Kinesis proxy. */
   readonly partialFailureProbability: number;
+  /**
+   * Per-shard write limits like real Kinesis, by the stack's Kinesis proxy: records and bytes
+   * per second per shard, or `undefined` for none.
+   */
+  readonly throttle:
+    | { readonly recordsPerSecond: number; readonly bytesPerSecond: number }
+    | undefined;
 }
 
 /** A usage error: its message is one line, printed with the usage text. */
@@ -59,6 +67,15 @@ stops the service and reconciles the stream with what the fleet sent. Exit code 
   --kinesis-error-probability P          [KINESIS_ERROR_PROBABILITY] LocalStack's injected
                                          PutRecords errors (default 0)
   --kinesis-partial-failure-probability P [KINESIS_PARTIAL_FAILURE_PROBABILITY] per record
+  --kinesis-throttle                     [KINESIS_THROTTLE=true] per-shard write limits like
+                                         real Kinesis (1000 records/s, 1 MiB/s; default off)
+  --kinesis-shard-records-per-second N   [KINESIS_SHARD_RECORDS_PER_SECOND] the throttle's
+                                         budget (implies --kinesis-throttle); e.g. 20 to see
+                                         the service's shard limiter at the demo's rates
+  --kinesis-shard-bytes-per-second N     [KINESIS_SHARD_BYTES_PER_SECOND] (implies it too)
+
+The service reads its own settings from the environment too, e.g. KINESIS_SHARD_RATE_LIMIT=2
+with --kinesis-shard-records-per-second 20 (2 % of 1000).
 
 Ctrl-C stops the fleet, then the service drains and stops, and the stream is reconciled. Ctrl-C
 while it drains: stop waiting for the drain. Ctrl-C while the service stops: kill it.`;
@@ -87,6 +104,9 @@ export function parseDemoArgs(
         "drain-timeout": { type: "string" },
         "kinesis-error-probability": { type: "string" },
         "kinesis-partial-failure-probability": { type: "string" },
+        "kinesis-throttle": { type: "boolean" },
+        "kinesis-shard-records-per-second": { type: "string" },
+        "kinesis-shard-bytes-per-second": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -94,6 +114,21 @@ export function parseDemoArgs(
     throw new DemoUsageError(error instanceof Error ? error.message.split("\n")[0]! : "bad flag");
   }
   if (values.help) return undefined;
+  const recordsPerSecond = numberIn(
+    "KINESIS_SHARD_RECORDS_PER_SECOND",
+    values["kinesis-shard-records-per-second"] ?? env("KINESIS_SHARD_RECORDS_PER_SECOND"),
+    1,
+    1e9,
+  );
+  const bytesPerSecond = numberIn(
+    "KINESIS_SHARD_BYTES_PER_SECOND",
+    values["kinesis-shard-bytes-per-second"] ?? env("KINESIS_SHARD_BYTES_PER_SECOND"),
+    1,
+    1e12,
+  );
+  const throttled = values["kinesis-throttle"] === true ||
+    booleanIn("KINESIS_THROTTLE", env("KINESIS_THROTTLE")) ||
+    recordsPerSecond !== undefined || bytesPerSecond !== undefined;
   return {
     seconds: numberIn("--seconds", values.seconds, 1, 86_400),
     rate: numberIn("--rate", values.rate, 0.01, 1_000) ?? 5,
@@ -114,7 +149,17 @@ export function parseDemoArgs(
       0,
       1,
     ) ?? 0,
+    throttle: throttled
+      ? { recordsPerSecond: recordsPerSecond ?? 1_000, bytesPerSecond: bytesPerSecond ?? 1_048_576 }
+      : undefined,
   };
+}
+
+function booleanIn(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw.trim() === "") return false;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new DemoUsageError(`${name} must be true or false, got "${raw}"`);
 }
 
 function numberIn(name: string, raw: string | undefined, min: number, max: number) {

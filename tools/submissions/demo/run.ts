@@ -112,6 +112,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const kinesisFaults = {
     errorProbability: options.errorProbability,
     partialFailureProbability: options.partialFailureProbability,
+    ...(options.throttle === undefined ? {} : {
+      throttle: true,
+      shardRecordsPerSecond: options.throttle.recordsPerSecond,
+      shardBytesPerSecond: options.throttle.bytesPerSecond,
+    }),
   };
   const stack = await startLocalStack({ faults: { kinesis: kinesisFaults } });
   cleanup.defer(() => stack.stop());
@@ -124,7 +129,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     `local AWS in this process: SQS ${stack.endpoints.sqs}, Kinesis ${stack.endpoints.kinesis} ` +
       `(stream ${stack.streamName}, 2 shards); KINESIS_ERROR_PROBABILITY=` +
       `${options.errorProbability}, KINESIS_PARTIAL_FAILURE_PROBABILITY=` +
-      `${options.partialFailureProbability}`,
+      `${options.partialFailureProbability}, ` +
+      (options.throttle === undefined
+        ? "not throttled"
+        : `throttled at ${options.throttle.recordsPerSecond} records/s and ` +
+          `${options.throttle.bytesPerSecond} bytes/s per shard`),
   );
 
   const service = await startService(
@@ -218,12 +227,12 @@ async function finish(
   await running.tail.stop();
 
   if (counters !== undefined) {
-    const injected = stack.faults.stats().kinesis.injected;
+    const { injected, recordsThrottled } = stack.faults.stats().kinesis;
     screen.line(
       `service totals: received ${counters.received}, published ${counters.published}, ` +
         `invalid ${counters.invalid}, retries ${counters.retries} ` +
         `(faults injected: ${injected.errorProbability} PutRecords failed whole, ` +
-        `${injected.partialFailure} partly)`,
+        `${injected.partialFailure} partly, ${recordsThrottled} records throttled)`,
     );
   }
   const queueDepth = await getQueueDepth(running.sqs, stack.queueUrl);
