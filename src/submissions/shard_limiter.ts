@@ -164,8 +164,9 @@ export class ShardLimiter<T> {
     if (this.#map === undefined && now < this.#firstListingUntil && this.size > 0) {
       return { wakeAt: this.#firstListingUntil };
     }
-    const eligible: { queue: ShardQueue<T>; shardId: string | undefined; lightOnly?: boolean }[] =
-      [];
+    type Candidate = { queue: ShardQueue<T>; shardId: string | undefined; lightOnly?: boolean };
+    const eligible: Candidate[] = [];
+    const blocked: Candidate[] = [];
     let ready = 0;
     let due = Infinity;
     for (const [shardId, queue] of this.#queues) {
@@ -173,6 +174,7 @@ export class ShardLimiter<T> {
       const status = this.#status(shardId, queue, now);
       if (status.wakeAt !== undefined) {
         queue.block(now);
+        blocked.push({ queue, shardId });
         due = Math.min(due, Math.max(status.wakeAt, queue.oldestReadyAt + this.#o.lingerMs));
         continue;
       }
@@ -192,9 +194,16 @@ export class ShardLimiter<T> {
     const batch: Taken<T>[] = [];
     let bytes = 0;
     // Start with another shard each time, so a full call does not always favour the first.
+    // Shards short of a quantum ride along with what budget they have: the call goes anyway,
+    // and their buckets, emptied with the others', then fill up in step with them (one call
+    // per quantum for all the busy shards, not one each).
     const start = this.#turn++ % Math.max(1, eligible.length);
-    for (let i = 0; i < eligible.length && batch.length < maxRecords; i++) {
-      const { queue, shardId, lightOnly } = eligible[(start + i) % eligible.length]!;
+    const order = [
+      ...eligible.map((_, i) => eligible[(start + i) % eligible.length]!),
+      ...blocked,
+    ];
+    for (const { queue, shardId, lightOnly } of order) {
+      if (batch.length >= maxRecords) break;
       const budget = shardId === undefined ? undefined : this.#budgets.get(shardId);
       const taken = queue.take({
         maxRecords: maxRecords - batch.length,
