@@ -10,6 +10,8 @@
  * deno task bench:e2e                              # 20 000 submissions, ours + both references
  * deno task bench:e2e --sweep                      # WORKERS × SQS_MAX_MESSAGES curve
  * deno task bench:e2e --error-probability 0.1      # ours without and with injected errors
+ * deno task bench:e2e --throttle --no-references   # a stream throttled like Kinesis: the shard
+ *                                                  # limiter off (today) and on, side by side
  * deno task bench:e2e --env PUBLISH_LINGER_MS=20   # any service setting
  * deno task bench:e2e --cpu-prof .bench/prof       # V8 CPU profile of the service
  * ```
@@ -60,6 +62,8 @@ interface OursSettings {
   readonly workers?: number | undefined;
   readonly maxMessages?: number | undefined;
   readonly errorProbability: number;
+  /** The stream throttles per shard like Kinesis, at the real limits. */
+  readonly throttle?: boolean | undefined;
   readonly env: Record<string, string>;
   readonly cpuProfDir?: string | undefined;
   readonly progress?: boolean | undefined;
@@ -83,6 +87,12 @@ interface OursResult {
   readonly processingMs: { p50: number; p95: number; p99: number };
   readonly putRecordsCalls: number;
   readonly recordsPerCall: number;
+  /** Records the Kinesis proxy received (written, throttled or failed). */
+  readonly recordsSent: number;
+  /** Records the proxy refused for their shard's budget. */
+  readonly recordsThrottled: number;
+  /** Distinct events of the busiest shard (its first copies). */
+  readonly busiestShardEvents: number;
   readonly recordRetries: number;
   readonly sqsCalls: Record<string, number>;
   readonly sqsCallsPerMessage: number;
@@ -112,9 +122,12 @@ interface ReferenceResult {
 // Ours
 
 async function runOurs(data: BenchData, settings: OursSettings): Promise<OursResult> {
-  const faults = settings.errorProbability > 0
-    ? { kinesis: { errorProbability: settings.errorProbability } }
-    : undefined;
+  const faults = {
+    kinesis: {
+      ...(settings.errorProbability > 0 ? { errorProbability: settings.errorProbability } : {}),
+      ...(settings.throttle ? { throttle: true } : {}),
+    },
+  };
   return await withStack({ faults }, async (stack) => {
     const clients = stack.createClients();
     try {
@@ -137,7 +150,9 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
         const cpuAtStart = (await sampler.sample())?.cpuSeconds ?? 0;
         const stackCpuAtStart = (await stackSampler.sample())?.cpuSeconds ?? 0;
         const busyAtStart = await machineBusySeconds();
-        const deadline = started + Math.max(120_000, data.expectedEvents);
+        // A throttled stream takes 2 000 records/s at most (2 shards): allow 3× that.
+        const deadline = started +
+          Math.max(120_000, data.expectedEvents * (settings.throttle ? 1.5 : 1));
         let finished = false;
         // Done is watched from the stack's side (records through the Kinesis proxy, then the
         // queue's depth) so that the watching costs the service nothing: a /metrics scrape costs
@@ -209,6 +224,12 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
       }
       const putRecordsCalls = m.sum("edr_put_records_calls_total");
       const records_ = m.histogram("edr_put_records_records");
+      const firstCopies = new Map<string, Set<string>>();
+      for (const record of records) {
+        const { event_id: id } = JSON.parse(new TextDecoder().decode(record.data));
+        const ids = firstCopies.get(record.shardId) ?? new Set<string>();
+        firstCopies.set(record.shardId, ids.add(id));
+      }
       return {
         label: settings.label,
         settings,
@@ -235,6 +256,10 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
         },
         putRecordsCalls,
         recordsPerCall: records_.count === 0 ? NaN : records_.sum / records_.count,
+        recordsSent: measured.after.kinesis.recordsReceived - before.kinesis.recordsReceived,
+        recordsThrottled: measured.after.kinesis.recordsThrottled -
+          before.kinesis.recordsThrottled,
+        busiestShardEvents: Math.max(0, ...[...firstCopies.values()].map((ids) => ids.size)),
         recordRetries: m.sum("edr_record_retries_total"),
         sqsCalls,
         sqsCallsPerMessage: Object.values(sqsCalls).reduce((a, b) => a + b, 0) /
@@ -504,6 +529,39 @@ function oursRows(results: readonly OursResult[]): string {
   ], rows);
 }
 
+/** The throttled-stream comparison: what the shard limiter changes. */
+function throttleRows(results: readonly OursResult[]): string {
+  const allowed = 2_000; // records/s: 2 shards at Kinesis's 1 000
+  return table(
+    [
+      "run",
+      "events/s",
+      "of the 2 000/s allowed",
+      "drain s",
+      "busiest shard's own minimum",
+      "records sent",
+      "throttled",
+      "PutRecords",
+      "calls per 1 000 events",
+      "e2e latency p50 / p99",
+      "stream check",
+    ],
+    results.map((r) => [
+      r.label,
+      int(r.eventsPerSecond),
+      `${fixed((100 * r.eventsPerSecond) / allowed, 1)} %`,
+      fixed(r.seconds, 1),
+      `${fixed(r.busiestShardEvents / 1_000, 1)} s (${int(r.busiestShardEvents)} events)`,
+      int(r.recordsSent),
+      `${int(r.recordsThrottled)} (${fixed((100 * r.recordsThrottled) / r.recordsSent, 1)} %)`,
+      int(r.putRecordsCalls),
+      fixed((1_000 * r.putRecordsCalls) / r.expectedEvents, 1),
+      `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)}`,
+      !r.finished ? "TIMED OUT" : r.verified ? "ok" : `NOT OK: ${r.problems.join("; ")}`,
+    ]),
+  );
+}
+
 function sqsBreakdown(r: OursResult): string {
   return Object.entries(r.sqsCalls)
     .sort((a, b) => b[1] - a[1])
@@ -522,6 +580,9 @@ const USAGE = `Usage: deno task bench:e2e [options]
   --max-messages N          SQS_MAX_MESSAGES of the service (default: the service's default)
   --env KEY=VALUE           any other service setting (repeatable)
   --error-probability P     also run with KINESIS_ERROR_PROBABILITY=P, next to the no-fault run
+  --throttle                the stream throttles per shard like Kinesis (1 000 records/s,
+                            1 MiB/s): ours with the shard limiter off (KINESIS_SHARD_RATE_LIMIT=0,
+                            as before it) and on (the default), side by side
   --sweep                   vary WORKERS (1,2,4,8) × SQS_MAX_MESSAGES (1,5,10); no references
   --no-references           skip the naive consumer and the emulator's ceiling
   --naive-seconds S         time budget of the naive consumer (default 20)
@@ -543,6 +604,7 @@ async function main(): Promise<void> {
       "max-messages": { type: "string" },
       env: { type: "string", multiple: true },
       "error-probability": { type: "string" },
+      throttle: { type: "boolean" },
       sweep: { type: "boolean" },
       "no-references": { type: "boolean" },
       "naive-seconds": { type: "string" },
@@ -636,6 +698,30 @@ async function main(): Promise<void> {
         ]),
       ),
     );
+  } else if (values.throttle) {
+    const base = {
+      workers,
+      maxMessages,
+      errorProbability,
+      throttle: true,
+      progress: values.progress,
+    };
+    for (const [label, percent] of [["limiter off", "0"], ["limiter on", undefined]] as const) {
+      const limit: Record<string, string> = percent === undefined
+        ? {}
+        : { KINESIS_SHARD_RATE_LIMIT: percent };
+      const r = await runRepeated(data, {
+        ...base,
+        label: `${label}${envLabel ? ` ${envLabel}` : ""}`,
+        env: { ...env, ...limit },
+      }, repeat);
+      print(r);
+      results.push(r);
+    }
+    console.log(`
+## against a stream throttled like Kinesis (2 shards, 2 000 records/s)
+`);
+    console.log(throttleRows(results));
   } else {
     const base = {
       workers,
