@@ -17,9 +17,9 @@ import {
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
   type KinesisClient,
-  ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
 import { sleep } from "../../src/app/backoff.ts";
+import { listShards } from "../../src/submissions/list_shards.ts";
 import { createToolClients, readToolEnv } from "./tool_env.ts";
 
 /** One record read from a shard. */
@@ -149,20 +149,8 @@ export async function listShardIds(
   streamName: string,
   signal?: AbortSignal,
 ): Promise<string[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    // With a NextToken, the API forbids the stream name.
-    const page = await kinesis.send(
-      new ListShardsCommand(
-        nextToken === undefined ? { StreamName: streamName } : { NextToken: nextToken },
-      ),
-      { abortSignal: signal },
-    );
-    for (const shard of page.Shards ?? []) if (shard.ShardId) ids.push(shard.ShardId);
-    nextToken = page.NextToken;
-  } while (nextToken !== undefined);
-  return ids;
+  const shards = await listShards(kinesis, streamName, signal);
+  return shards.flatMap((shard) => shard.ShardId ? [shard.ShardId] : []);
 }
 
 /** Options of {@linkcode followStream}. */
