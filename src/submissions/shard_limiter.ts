@@ -19,16 +19,18 @@
  * exceeded for shard shardId-… in stream …"): the emulators' injected ones come at random,
  * whatever the rate, and are only retried.
  *
- * The map comes from `ListShards` on first use, and is listed again after `refreshMs`, when a
- * call shows it wrong (a record written to another shard than mapped, a throttle naming an
- * unknown shard: a reshard) and when a record's key falls in no open shard. Until the first
- * listing answers (at most 2 s) records wait; while listing fails, they go unlimited.
+ * The map (shard_directory.ts) comes from `ListShards` on first use, and is listed again after
+ * `refreshMs`, when a call shows it wrong (a record written to another shard than mapped, a
+ * throttle naming an unknown shard: a reshard) and when a record's key falls in no open shard.
+ * Until the first listing answers (at most 2 s) records wait; while listing fails, they go
+ * unlimited.
  *
  * @module
  */
 import type { SinkRecord } from "./kinesis_sink.ts";
-import { type ListedShard, ShardMap } from "./shard_map.ts";
+import type { ListedShard, ShardMap } from "./shard_map.ts";
 import { ShardBudget } from "./shard_budget.ts";
+import { ShardDirectory } from "./shard_directory.ts";
 import { type QueuedRecord, ShardQueue } from "./shard_queue.ts";
 
 /** Kinesis's write limit per shard: records per second. */
@@ -93,31 +95,16 @@ export type Poll<T> =
   | { readonly batch: Taken<T>[]; readonly bytes: number; readonly wakeAt?: undefined }
   | { readonly batch?: undefined; readonly bytes?: undefined; readonly wakeAt: number | undefined };
 
-/** The longest records wait for the first listing before going unlimited (ms). */
-const FIRST_LISTING_WAIT_MS = 2_000;
-/** At most one listing a second, whatever keeps calling for one. */
-const MIN_LISTING_INTERVAL_MS = 1_000;
-/** After a failed listing, the next one waits this long (ms). */
-const LISTING_RETRY_MS = 10_000;
-
 /** Per-shard queues and budgets over the stream's shard map. */
 export class ShardLimiter<T> {
   readonly #o: ShardLimiterOptions<T>;
   readonly #now: () => number;
   readonly #quantumMs: number;
-  readonly #refreshMs: number;
+  readonly #directory: ShardDirectory;
   readonly #queues = new Map<string, ShardQueue<T>>();
   readonly #budgets = new Map<string, ShardBudget>();
   /** Records with no shard to be budgeted on: before a map, or listing failed, or in a gap. */
   readonly #unmapped = new ShardQueue<T>();
-  #map: ShardMap | undefined;
-  #listing: Promise<void> | undefined;
-  #firstListingUntil = Infinity;
-  #listedAt = -Infinity;
-  /** No listing starts before this (ms). */
-  #nextListingAt = -Infinity;
-  /** A listing was asked for before it was allowed: it starts once it is. */
-  #listingWanted = false;
   #turn = 0;
 
   /** Makes a limiter; the first record lists the shards. */
@@ -126,7 +113,14 @@ export class ShardLimiter<T> {
     this.#o = options;
     this.#now = options.now ?? (() => performance.now());
     this.#quantumMs = options.quantumMs ?? 50;
-    this.#refreshMs = options.refreshMs ?? 60_000;
+    this.#directory = new ShardDirectory({
+      listShards: options.listShards,
+      onMap: (map) => this.#apply(map),
+      onError: (error) => options.observer?.onListError?.(error),
+      onSettled: () => options.onChange(),
+      now: this.#now,
+      ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+    });
   }
 
   /** Records queued (settled ones not yet dropped included). */
@@ -142,14 +136,14 @@ export class ShardLimiter<T> {
   }
 
   /** Resolves when no listing is under way (for a clean stop). */
-  async settled(): Promise<void> {
-    while (this.#listing !== undefined) await this.#listing;
+  settled(): Promise<void> {
+    return this.#directory.settled();
   }
 
   /** Queues `item`, whose next record is `record`, ready from now. */
   add(item: T, record: SinkRecord): void {
     const now = this.#now();
-    this.#refreshIfDue(now);
+    this.#directory.refreshIfDue(now);
     this.#queue(item, record.partitionKey, recordBytes(record), now, 0);
   }
 
@@ -160,10 +154,9 @@ export class ShardLimiter<T> {
    */
   poll(maxRecords: number, maxBytes: number): Poll<T> {
     const now = this.#now();
-    this.#refreshIfDue(now);
-    if (this.#map === undefined && now < this.#firstListingUntil && this.size > 0) {
-      return { wakeAt: this.#firstListingUntil };
-    }
+    this.#directory.refreshIfDue(now);
+    const firstListingUntil = this.#directory.firstListingUntil;
+    if (now < firstListingUntil && this.size > 0) return { wakeAt: firstListingUntil };
     type Candidate = { queue: ShardQueue<T>; shardId: string | undefined; lightOnly?: boolean };
     const eligible: Candidate[] = [];
     const blocked: Candidate[] = [];
@@ -260,7 +253,7 @@ export class ShardLimiter<T> {
       const budget = this.#budgets.get(shardId);
       if (!throttled.has(shardId) && budget?.onWritten(now)) this.#reportBudget(shardId, budget);
     }
-    if (stale) this.#list(now);
+    if (stale) this.#directory.list(now);
   }
 
   /** Whether `queue`'s shard may go now, how many records, and whether its light keys only. */
@@ -297,9 +290,10 @@ export class ShardLimiter<T> {
   }
 
   #queue(item: T, key: string, bytes: number, readyAt: number, waitedBefore: number): void {
-    const shardId = this.#map?.shardOf(key);
+    const map = this.#directory.map;
+    const shardId = map?.shardOf(key);
     if (shardId === undefined) {
-      if (this.#map !== undefined) this.#list(readyAt); // a key in no open shard: resharding
+      if (map !== undefined) this.#directory.list(readyAt); // a key in no open shard: resharding
       return this.#unmapped.push(item, key, bytes, readyAt, waitedBefore);
     }
     let queue = this.#queues.get(shardId);
@@ -310,42 +304,9 @@ export class ShardLimiter<T> {
     queue.push(item, key, bytes, readyAt, waitedBefore);
   }
 
-  #refreshIfDue(now: number): void {
-    if (this.#listingWanted || now - this.#listedAt >= this.#refreshMs) this.#list(now);
-  }
-
-  /**
-   * Lists the shards in the background: one listing at a time, at most one a second, and 10 s
-   * after a failed one (a denied `ListShards` must not become a call a second).
-   */
-  #list(now: number): void {
-    if (this.#listing !== undefined || now < this.#nextListingAt) {
-      this.#listingWanted = true;
-      return;
-    }
-    this.#listingWanted = false;
-    if (this.#map === undefined && this.#firstListingUntil === Infinity) {
-      this.#firstListingUntil = now + FIRST_LISTING_WAIT_MS;
-    }
-    this.#listedAt = now;
-    this.#nextListingAt = now + MIN_LISTING_INTERVAL_MS;
-    this.#listing = this.#o.listShards()
-      .then((shards) => this.#apply(ShardMap.fromListShards(shards)))
-      .catch((error) => {
-        this.#firstListingUntil = -Infinity; // go unlimited meanwhile
-        this.#nextListingAt = this.#now() + LISTING_RETRY_MS;
-        this.#o.observer?.onListError?.(error);
-      })
-      .finally(() => {
-        this.#listing = undefined;
-        this.#o.onChange();
-      });
-  }
-
   /** Takes a new map: budgets for new shards, closed shards' records queued again. */
   #apply(map: ShardMap): void {
     const now = this.#now();
-    this.#map = map;
     for (const { shardId } of map.ranges) {
       if (this.#budgets.has(shardId)) continue;
       const percent = this.#o.ratePercent / 100;
