@@ -18,6 +18,7 @@
  */
 import { backoffDelay, type BackoffOptions } from "../app/backoff.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
+import { ReadyFifo } from "./ready_fifo.ts";
 import {
   recordBytes,
   ShardLimiter,
@@ -113,9 +114,11 @@ export class OrderedPublisher {
   readonly #maxConcurrent: number;
   readonly #backoff: BackoffOptions;
   readonly #observer: PublisherObserver;
-  /** FIFO of ready chains; settled ones are skipped lazily. */
-  #queue: Chain[] = [];
-  #head = 0;
+  /** Ready chains, without the shard limiter. */
+  readonly #fifo = new ReadyFifo<Chain>({
+    live: (chain) => chain.state === "ready",
+    bytesOf: (chain) => recordBytes(chain.records[chain.next]!),
+  });
   #inFlight = 0;
   /** The one timer of the pump (linger, or a shard's budget), and when it fires. */
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -208,7 +211,7 @@ export class OrderedPublisher {
     chain.state = "ready";
     chain.readyAt = performance.now();
     if (this.#limiter) this.#limiter.add(chain, chain.records[chain.next]!);
-    else this.#queue.push(chain);
+    else this.#fifo.push(chain);
     if (!this.#advancing) this.#pump();
   }
 
@@ -240,14 +243,15 @@ export class OrderedPublisher {
   #pump(): void {
     if (this.#limiter) return this.#pumpLimited(this.#limiter);
     while (this.#inFlight < this.#maxConcurrent) {
-      const oldest = this.#peek();
+      const oldest = this.#fifo.peek();
       if (oldest === undefined) return;
       const now = performance.now();
-      if (this.#readyCount() < this.#maxRecords && now - oldest.readyAt < this.#lingerMs) {
+      if (this.#fifo.size < this.#maxRecords && now - oldest.readyAt < this.#lingerMs) {
         this.#arm(oldest.readyAt + this.#lingerMs);
         return;
       }
-      const { batch, bytes } = this.#takeBatch();
+      const { batch, bytes } = this.#fifo.take(this.#maxRecords, this.#maxBytes);
+      for (const chain of batch) chain.state = "in_flight";
       this.#send(batch, bytes);
     }
   }
@@ -264,27 +268,6 @@ export class OrderedPublisher {
       for (const chain of batch) chain.state = "in_flight";
       this.#send(batch, poll.bytes, poll.batch.map((taken) => taken.shardId));
     }
-  }
-
-  #peek(): Chain | undefined {
-    while (this.#head < this.#queue.length) {
-      const chain = this.#queue[this.#head]!;
-      if (chain.state === "ready") return chain;
-      this.#head++;
-    }
-    this.#compact();
-    return undefined;
-  }
-
-  /** An upper bound of the ready chains (settled ones not yet skipped are counted). */
-  #readyCount(): number {
-    return this.#queue.length - this.#head;
-  }
-
-  #compact(): void {
-    if (this.#head === 0) return;
-    this.#queue = this.#queue.slice(this.#head);
-    this.#head = 0;
   }
 
   /** Pumps again at `at` (a `performance.now()` reading), unless the timer fires before. */
@@ -305,30 +288,9 @@ export class OrderedPublisher {
     this.#timerAt = Infinity;
   }
 
-  /** The next batch, oldest first, within the record and byte limits, and its size in bytes. */
-  #takeBatch(): { batch: Chain[]; bytes: number } {
-    const batch: Chain[] = [];
-    let bytes = 0;
-    while (batch.length < this.#maxRecords && this.#head < this.#queue.length) {
-      const chain = this.#queue[this.#head]!;
-      if (chain.state !== "ready") {
-        this.#head++;
-        continue;
-      }
-      const size = recordBytes(chain.records[chain.next]!);
-      if (batch.length > 0 && bytes + size > this.#maxBytes) break;
-      bytes += size;
-      chain.state = "in_flight";
-      batch.push(chain);
-      this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#compact();
-    return { batch, bytes };
-  }
-
   async #send(batch: Chain[], bytes: number, shardIds?: (string | undefined)[]): Promise<void> {
     this.#inFlight++;
-    if (this.#limiter === undefined && this.#readyCount() === 0) this.#disarm();
+    if (this.#limiter === undefined && this.#fifo.size === 0) this.#disarm();
     const records = batch.map((chain) => chain.records[chain.next]!);
     const started = performance.now();
     let results: SinkResult[] | undefined;
