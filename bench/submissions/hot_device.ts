@@ -76,6 +76,8 @@ interface RunResult {
   readonly recordsThrottled: number;
   readonly putRecordsCalls: number;
   readonly maxInFlight: number;
+  readonly deferred: number;
+  readonly duplicates: number;
   readonly verified: string;
 }
 
@@ -267,6 +269,8 @@ async function run(
         recordsThrottled: stats.recordsThrottled,
         putRecordsCalls: metrics.sum("edr_put_records_calls_total"),
         maxInFlight,
+        deferred: metrics.sum("edr_messages_deferred_total"),
+        duplicates: reconciled.duplicates,
         verified: reconciled.ok ? "ok" : `NOT OK: ${reconciled.problems.join("; ")}`,
       };
     } finally {
@@ -314,7 +318,9 @@ function report(results: readonly RunResult[]): void {
       "throttled",
       "PutRecords",
       "most messages in flight",
+      "deferred",
       "incomplete",
+      "duplicates",
       "stream check",
     ],
     results.map((r) => [
@@ -325,7 +331,9 @@ function report(results: readonly RunResult[]): void {
       `${int(r.recordsThrottled)} (${fixed((100 * r.recordsThrottled) / r.recordsSent, 1)} %)`,
       int(r.putRecordsCalls),
       int(r.maxInFlight),
+      int(r.deferred),
       int(r.incomplete),
+      int(r.duplicates),
       r.verified,
     ]),
   ));

@@ -126,6 +126,15 @@ export const SETTINGS = {
       "1 MiB/s), as the KPL's RateLimit; it shrinks on throttles (other producers) and grows " +
       "back",
   },
+  KINESIS_KEY_BACKLOG_SECONDS: {
+    schema: integer(0, 3_600),
+    default: "2",
+    allowed: "an integer from 0 to 3600 (seconds; 0: never)",
+    help: "with the shard limiter: a device (partition key) with more than this many seconds " +
+      "of its shard's budget waiting has its next submissions handed back to the queue, " +
+      "unpublished, for 1, 2, 4 … 60 s, so one device cannot take all of " +
+      "MAX_IN_FLIGHT_MESSAGES (never past the queue's redrive maxReceiveCount)",
+  },
   PUBLISH_TIMEOUT_SECONDS: {
     schema: integer(1, 43_200),
     default: "900",
@@ -164,6 +173,7 @@ export function deriveConfig(raw: SettingValues<typeof SETTINGS>, env: Env) {
     publishMaxConcurrency: raw.PUBLISH_MAX_CONCURRENCY,
     publishTimeoutSeconds: raw.PUBLISH_TIMEOUT_SECONDS,
     shardRateLimitPercent: raw.KINESIS_SHARD_RATE_LIMIT,
+    keyBacklogSeconds: raw.KINESIS_KEY_BACKLOG_SECONDS,
   };
 }
 

@@ -81,6 +81,12 @@ export function createMetrics(registry: client.Registry) {
       labelNames: ["cause"] as const,
       registers,
     }),
+    messagesDeferred: new client.Counter({
+      name: "edr_messages_deferred_total",
+      help: "Valid messages handed back to the queue unpublished, for a while, because their " +
+        "device had more than KINESIS_KEY_BACKLOG_SECONDS of its shard's budget waiting",
+      registers,
+    }),
     unknownEventTypes: new client.Counter({
       name: "edr_unknown_event_types_total",
       help: "Event lists of unknown type seen in valid submissions (not published)",

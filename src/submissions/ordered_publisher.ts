@@ -18,6 +18,7 @@
  */
 import { backoffDelay, type BackoffOptions } from "../app/backoff.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
+import { KeyBacklog } from "./key_backlog.ts";
 import { ReadyFifo } from "./ready_fifo.ts";
 import {
   recordBytes,
@@ -73,6 +74,11 @@ export interface OrderedPublisherOptions {
   readonly shardRateLimitPercent?: number;
   /** Reports of the shard limiter. */
   readonly limiterObserver?: ShardLimiterObserver;
+  /**
+   * With the shard limiter: a partition key with more records waiting than this many seconds
+   * of its shard's budget is {@linkcode OrderedPublisher.overloaded}. 0 (the default): never.
+   */
+  readonly keyBacklogSeconds?: number;
 }
 
 /** Options of one {@linkcode OrderedPublisher.publish} call. */
@@ -126,6 +132,8 @@ export class OrderedPublisher {
   /** Set while a call's results are handled: one pump after all of them, not one each. */
   #advancing = false;
   readonly #limiter: ShardLimiter<Chain> | undefined;
+  readonly #backlog = new KeyBacklog();
+  readonly #keyBacklogSeconds: number;
   #chains = 0;
   #idleWaiters: (() => void)[] = [];
 
@@ -141,6 +149,7 @@ export class OrderedPublisher {
     this.#maxConcurrent = options.maxConcurrentRequests ?? 4;
     this.#backoff = options.backoff ?? {};
     this.#observer = options.observer ?? {};
+    this.#keyBacklogSeconds = options.keyBacklogSeconds ?? 0;
     const listShards = options.sink.listShards?.bind(options.sink);
     const percent = options.shardRateLimitPercent ?? 0;
     this.#limiter = percent > 0 && listShards !== undefined
@@ -163,6 +172,19 @@ export class OrderedPublisher {
   /** `PutRecords` calls in flight now. */
   get requestsInFlight(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * Whether a submission of `partitionKey` should wait elsewhere: the key already has more
+   * records waiting here than `keyBacklogSeconds` of its shard's whole budget, more than the
+   * shard can take in that time even if it took nothing else. Always `false` without the shard
+   * limiter (and while its shard is not known).
+   */
+  overloaded(partitionKey: string): boolean {
+    if (this.#keyBacklogSeconds <= 0) return false;
+    const recordsPerSecond = this.#limiter?.recordsPerSecondOf(partitionKey);
+    if (recordsPerSecond === undefined) return false;
+    return this.#backlog.records(partitionKey) > recordsPerSecond * this.#keyBacklogSeconds;
   }
 
   /**
@@ -191,6 +213,7 @@ export class OrderedPublisher {
       };
       signal?.addEventListener("abort", chain.onAbort, { once: true });
       this.#chains++;
+      this.#backlog.add(records[0]!.partitionKey, records.length);
       this.#makeReady(chain);
     });
   }
@@ -226,6 +249,7 @@ export class OrderedPublisher {
     if (chain.state === "settled") return;
     chain.state = "settled";
     chain.signal?.removeEventListener("abort", chain.onAbort);
+    this.#backlog.remove(chain.records[0]!.partitionKey, chain.records.length - chain.next);
     this.#chains--;
     chain.resolve({ complete: chain.next === chain.records.length, published: chain.next });
     this.#notifyIfIdle();
@@ -332,6 +356,7 @@ export class OrderedPublisher {
     if (chain.state === "settled") return; // aborted while its record was in flight
     if (errorCode === undefined) {
       chain.next++;
+      this.#backlog.remove(chain.records[0]!.partitionKey, 1);
       chain.failures = 0;
       if (chain.next === chain.records.length) return this.#settle(chain);
       return this.#makeReady(chain);

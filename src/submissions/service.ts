@@ -94,6 +94,7 @@ export class SubmissionsService implements Component {
       maxConcurrentRequests: config.publishMaxConcurrency,
       observer: publisherObserver(this.metrics),
       shardRateLimitPercent: config.shardRateLimitPercent,
+      keyBacklogSeconds: config.keyBacklogSeconds,
       limiterObserver: limiterObserver(this.metrics, getLogger("submissions", "publisher")),
     });
     this.#heartbeat = new VisibilityHeartbeat({
@@ -152,6 +153,7 @@ export class SubmissionsService implements Component {
       onError: (operation) => this.metrics.sqsErrors.inc({ operation }),
     });
     this.#heartbeat.start();
+    const deferral = this.#deferralLimit(this.#source);
     const capacity = new Capacity(config.maxInFlightMessages);
     for (let id = 0; id < config.workers; id++) {
       this.#workers.push(
@@ -169,11 +171,41 @@ export class SubmissionsService implements Component {
           deleteRetryMs: config.visibilityTimeoutSeconds * 1000,
           stopReceiving: this.#stopReceiving.signal,
           giveUp: this.#giveUp.signal,
+          deferralLimit: deferral.limit,
         }),
       );
     }
     logger.info("consuming {queueUrl}", { queueUrl });
-    await Promise.all(this.#workers.map((w) => w.run()));
+    await Promise.all([...this.#workers.map((w) => w.run()), deferral.loaded]);
+  }
+
+  /**
+   * The receive count deferred messages must stay below (see Worker): 0 (never defer) without
+   * the shard limiter or `KINESIS_KEY_BACKLOG_SECONDS`, and until the queue's redrive policy is
+   * read (in the background, retried while SQS does not answer).
+   */
+  #deferralLimit(source: SqsSource): { limit: () => number; loaded: Promise<void> } {
+    const { config } = this.#o;
+    let limit = 0;
+    const result = { limit: () => limit, loaded: Promise.resolve() };
+    if (config.shardRateLimitPercent === 0 || config.keyBacklogSeconds === 0) return result;
+    const signal = this.#stopReceiving.signal;
+    result.loaded = (async () => {
+      for (let failures = 1; !signal.aborted; failures++) {
+        try {
+          limit = await source.maxReceiveCount(signal) ?? Infinity;
+          return;
+        } catch (error) {
+          if (signal.aborted) return;
+          this.metrics.sqsErrors.inc({ operation: "GetQueueAttributes" });
+          logger.warn("cannot read the queue's redrive policy ({error}); not deferring yet", {
+            error: error instanceof Error ? error.message : String(error),
+          });
+          await sleep(backoffDelay(failures, { baseMs: 1_000, capMs: 30_000 }), signal);
+        }
+      }
+    })();
+    return result;
   }
 
   /** GetQueueUrl until it answers, backing off; `undefined` when stopped first. */

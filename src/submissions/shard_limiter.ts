@@ -140,6 +140,12 @@ export class ShardLimiter<T> {
     return this.#directory.settled();
   }
 
+  /** The current record budget of `partitionKey`'s shard; `undefined` while it has none. */
+  recordsPerSecondOf(partitionKey: string): number | undefined {
+    const shardId = this.#directory.map?.shardOf(partitionKey);
+    return shardId === undefined ? undefined : this.#budgets.get(shardId)?.recordsPerSecond;
+  }
+
   /** Queues `item`, whose next record is `record`, ready from now. */
   add(item: T, record: SinkRecord): void {
     const now = this.#now();

@@ -149,6 +149,27 @@ export class SqsSource {
     }
   }
 
+  /**
+   * The queue's redrive policy's `maxReceiveCount` (a message received that many times goes to
+   * the dead-letter queue), or `undefined` when the queue has none.
+   */
+  async maxReceiveCount(signal?: AbortSignal): Promise<number | undefined> {
+    const { Attributes } = await this.#options.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.#options.queueUrl,
+        AttributeNames: ["RedrivePolicy"],
+      }),
+      { abortSignal: signal },
+    );
+    const policy = Attributes?.RedrivePolicy;
+    if (policy === undefined || policy === "") return undefined;
+    const count = Number((JSON.parse(policy) as { maxReceiveCount?: unknown }).maxReceiveCount);
+    if (!Number.isInteger(count) || count < 1) {
+      throw new Error(`RedrivePolicy without a valid maxReceiveCount: ${policy.slice(0, 200)}`);
+    }
+    return count;
+  }
+
   /** Readiness: whether the queue answers. */
   async probe(signal?: AbortSignal): Promise<void> {
     await this.#options.client.send(

@@ -4,8 +4,10 @@
  * one worker keeps hundreds of submissions in the shared publisher (up to the capacity).
  *
  * Every way a message can end is named here: published and deleted; rejected (counted, copied to
- * the invalid queue when configured and SQS accepts the copy) and deleted; released for
- * redelivery (shutdown or publish timeout); or left to time out when even that fails.
+ * the invalid queue when configured and SQS accepts the copy) and deleted; deferred (handed back
+ * to the queue unpublished, for a while, when its device already has more waiting than its shard
+ * takes in `KINESIS_KEY_BACKLOG_SECONDS`: see {@linkcode deferralSeconds}); released for redelivery (shutdown or
+ * publish timeout); or left to time out when even that fails.
  *
  * @module
  */
@@ -41,6 +43,12 @@ export interface WorkerOptions {
   readonly stopReceiving: AbortSignal;
   /** Aborted to give up on messages in progress (shutdown timeout): they are released. */
   readonly giveUp: AbortSignal;
+  /**
+   * The receive count a deferred message must stay below: the queue's redrive
+   * `maxReceiveCount` (so deferring never sends a valid submission to the dead-letter queue),
+   * `Infinity` without a redrive policy, 0 (never defer) while it is not known. Default 0.
+   */
+  readonly deferralLimit?: () => number;
   /** Called after each receive: `true` when it succeeded (readiness). */
   readonly onReceive?: (ok: boolean) => void;
 }
@@ -136,6 +144,10 @@ export class Worker {
         types: decoded.unknownEventTypes.slice(0, 10).map((t) => t.slice(0, 64)),
       });
     }
+    const key = decoded.records[0]?.partitionKey;
+    if (key !== undefined && this.#mayDefer(message) && publisher.overloaded(key)) {
+      return await this.#defer(message);
+    }
     // Give up on shutdown, or when publishing takes longer than the publish timeout.
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#o.publishTimeoutMs);
@@ -186,6 +198,24 @@ export class Worker {
     await this.#delete(message, "rejected");
   }
 
+  #mayDefer(message: ReceivedMessage): boolean {
+    return message.receiveCount + 1 < (this.#o.deferralLimit?.() ?? 0);
+  }
+
+  /** Hands the message back to the queue, unpublished, for {@linkcode deferralSeconds}. */
+  async #defer(message: ReceivedMessage): Promise<void> {
+    const seconds = deferralSeconds(message.receiveCount);
+    this.#o.heartbeat.untrack(message.messageId);
+    if (await this.#o.source.changeVisibility(message.receiptHandle, seconds)) {
+      this.#o.metrics.messagesDeferred.inc();
+    }
+    this.#o.logger.debug("deferring {messageId} for {seconds} s: its device is over its share", {
+      messageId: message.messageId,
+      seconds,
+      receiveCount: message.receiveCount,
+    });
+  }
+
   async #release(
     message: ReceivedMessage,
     cause: "shutdown" | "publish_timeout",
@@ -223,6 +253,24 @@ export class Worker {
     });
     return false;
   }
+}
+
+/**
+ * How long a deferred message stays away: 1 s the first time it is received, then twice as
+ * long each time (its `ApproximateReceiveCount`), at most 60 s. A device far above its shard's
+ * limit has a backlog that grows in the queue; its messages come back ever more rarely instead
+ * of being received again and again.
+ *
+ * @example
+ * ```ts
+ * import { deferralSeconds } from "./worker.ts";
+ * deferralSeconds(1); // 1
+ * deferralSeconds(3); // 4
+ * deferralSeconds(20); // 60
+ * ```
+ */
+export function deferralSeconds(receiveCount: number): number {
+  return Math.min(60, 2 ** (Math.max(1, receiveCount) - 1));
 }
 
 function describe(error: unknown): string {

@@ -4,19 +4,30 @@
  * refused while the rest of its call is written), at a lower budget than the real 1 000
  * records/s so the scenario stays short. The service's shard limiter (`KINESIS_SHARD_RATE_LIMIT`)
  * keeps each shard within it; when the stream takes less than the limiter's budget (another
- * producer on the same shards), the budget shrinks. Either way every event arrives, in order,
- * without a duplicate.
+ * producer on the same shards), the budget shrinks. When one device sends far more than its
+ * shard takes, its excess waits in the queue (deferred) instead of filling the service's
+ * capacity, and the other devices go on. Every event arrives, in order, without a duplicate.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import {
+  createFleet,
+  type FleetMessage,
+  generateMessage,
+} from "../../tools/submissions/fleet/mod.ts";
+import { getQueueDepth } from "../../tools/submissions/verify.ts";
+import {
   assertReconciled,
   createLoad,
+  preload,
   printSummary,
   runInProcessUntilDrained,
   secondsSince,
   startE2eStack,
+  startInProcessService,
+  verify,
+  waitDrained,
 } from "./e2e_harness.ts";
 
 /** The stream's budget per shard in these scenarios: 30 % of Kinesis's. */
@@ -101,6 +112,70 @@ Deno.test("throttling stream shared with another producer: the budget shrinks to
     records_sent: stats.recordsReceived,
     throttled: stats.recordsThrottled,
     put_records_calls: stats.putRecordsCalls,
+    duplicates: report.duplicates,
+    seconds: secondsSince(started),
+  });
+});
+
+Deno.test("throttling stream, one device far above its shard's limit: its excess waits in the queue, the others go on; all events, in order", async () => {
+  const started = performance.now();
+  // 200 records/s per shard; a redrive policy at 4 receives, which deferring must never reach.
+  await using e2e = await startE2eStack({
+    faults: { kinesis: { throttle: true, shardRecordsPerSecond: 200 } },
+    deadLetterQueue: { maxReceiveCount: 4 },
+  });
+  // The hot device's 250 submissions (≈ 9 s of its shard) are queued before 40 light devices'
+  // 2 each: without deferring, the light ones would wait behind them for capacity.
+  const fleet = createFleet({ seed: 1_003, fleetSize: 41, clock: () => new Date(2021, 2, 28) });
+  const messages: FleetMessage[] = [
+    ...Array.from({ length: 250 }, () => generateMessage(fleet, 0)),
+    ...Array.from({ length: 80 }, (_, i) => generateMessage(fleet, 1 + (i % 40))),
+  ];
+  const manifest = messages.map((m) => m.manifestEntry);
+  await preload(e2e, messages);
+  const service = await startInProcessService(e2e, {
+    KINESIS_SHARD_RATE_LIMIT: "20",
+    KINESIS_KEY_BACKLOG_SECONDS: "1",
+    MAX_IN_FLIGHT_MESSAGES: "100",
+  });
+  let deferred: number;
+  try {
+    await waitDrained(e2e, [service]);
+    deferred = (await service.metrics()).value("edr_messages_deferred_total");
+  } finally {
+    await service.stop();
+  }
+  const stats = e2e.stack.faults.stats().kinesis;
+  e2e.stack.faults.reset();
+  const { report, records } = await verify(e2e, manifest);
+
+  assertReconciled(report);
+  assert.ok(deferred > 0, "the hot device's excess was deferred");
+  const dlq = await getQueueDepth(e2e.sqs, e2e.stack.deadLetterQueueUrl!);
+  assert.equal(dlq.visible + dlq.inFlight, 0, "nothing dead-lettered by deferring");
+  // When the last light submission was complete, most of the hot device's events were not yet
+  // in (171 of 1 789 measured; 1 486 with KINESIS_KEY_BACKLOG_SECONDS=0: the light ones waited
+  // for capacity behind the hot ones).
+  const hotId = fleet.devices[0]!.deviceId;
+  const arrivals = records.map((r) => ({
+    hot: JSON.parse(new TextDecoder().decode(r.data)).device_id === hotId,
+    at: r.arrivalTime!.getTime(),
+  }));
+  const lightDone = Math.max(...arrivals.filter((a) => !a.hot).map((a) => a.at));
+  const hot = arrivals.filter((a) => a.hot);
+  const hotBefore = hot.filter((a) => a.at <= lightDone).length;
+  assert.ok(
+    hotBefore < hot.length / 3,
+    `${hotBefore} of the hot device's ${hot.length} events were in before the light ones`,
+  );
+
+  printSummary("throttling stream, one hot device", {
+    submissions: messages.length,
+    events: report.expectedEvents,
+    hot_events: hot.length,
+    hot_events_before_the_light_ones_done: hotBefore,
+    deferred,
+    throttled: stats.recordsThrottled,
     duplicates: report.duplicates,
     seconds: secondsSince(started),
   });

@@ -181,3 +181,48 @@ Deno.test("limiter on: when ListShards fails, everything is published without it
   await publisher.idle();
   assert.equal(errors.length, 1);
 });
+
+Deno.test("limiter on: a key with more than its backlog seconds of its shard's budget waiting is overloaded; others are not", async () => {
+  // 100 records/s per shard; the hot key gets 60 submissions of 5 events (3 s of its shard).
+  const sink = new FakeSink({
+    random: prng(71),
+    latencyMs: 2,
+    shards: TWO_SHARDS,
+    throttleRecordsPerSecond: 100,
+  });
+  const publisher = new OrderedPublisher({
+    sink,
+    lingerMs: 2,
+    shardRateLimitPercent: 10,
+    keyBacklogSeconds: 2,
+  });
+  const [hot, light] = devicesOn(0, 2, "key");
+  const [elsewhere] = devicesOn(1, 1, "key");
+  assert.equal(publisher.overloaded(hot!), false, "nothing waiting yet");
+  const stop = new AbortController();
+  const done = Array.from(
+    { length: 60 },
+    (_, i) => publisher.publish(submission(`hot${i}`, 5, 0, hot), { signal: stop.signal }),
+  );
+  const lightDone = publisher.publish(submission("light", 5, 0, light));
+  // The shard's budget is known once the first listing answered: 300 records > 2 s × 100.
+  while (!publisher.overloaded(hot!)) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(publisher.overloaded(light!), false, "a light key of the same shard");
+  assert.equal(publisher.overloaded(elsewhere!), false, "a key of the other shard");
+  assert.equal((await lightDone).complete, true);
+  const without = new OrderedPublisher({ sink, shardRateLimitPercent: 10 });
+  assert.equal(without.overloaded(hot!), false, "keyBacklogSeconds 0: never");
+  // Once at most 2 s of its budget (200 records) waits, the hot key is not overloaded any more.
+  while (publisher.overloaded(hot!)) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(sink.stream.filter((r) => r.id.startsWith("hot")).length >= 100);
+  // Re-fill to above 200 records waiting, then abort: what aborted submissions had waiting is
+  // no longer counted.
+  for (let i = 0; i < 60; i++) {
+    done.push(publisher.publish(submission(`more${i}`, 5, 0, hot), { signal: stop.signal }));
+  }
+  assert.equal(publisher.overloaded(hot!), true);
+  stop.abort();
+  await Promise.all(done);
+  await publisher.idle();
+  assert.equal(publisher.overloaded(hot!), false, "nothing of the hot key waits any more");
+});
