@@ -136,7 +136,12 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
       await sendStamped(clients.sqs, stack.queueUrl, data.messages, sentAt);
       const preloadSeconds = (performance.now() - preloadStarted) / 1000;
       const before = stack.faults.stats();
-      const env: Record<string, string> = { ...stack.env(), ...settings.env };
+      // The emulator has no shard limits: without --throttle the pipeline's own ceiling is
+      // measured, with the shard limiter off (--env KINESIS_SHARD_RATE_LIMIT=100 to see it).
+      const limiterOff: Record<string, string> = settings.throttle
+        ? {}
+        : { KINESIS_SHARD_RATE_LIMIT: "0" };
+      const env: Record<string, string> = { ...stack.env(), ...limiterOff, ...settings.env };
       if (settings.workers !== undefined) env.WORKERS = String(settings.workers);
       if (settings.maxMessages !== undefined) env.SQS_MAX_MESSAGES = String(settings.maxMessages);
       await Deno.mkdir(OUT_DIR, { recursive: true });
@@ -582,7 +587,9 @@ const USAGE = `Usage: deno task bench:e2e [options]
   --error-probability P     also run with KINESIS_ERROR_PROBABILITY=P, next to the no-fault run
   --throttle                the stream throttles per shard like Kinesis (1 000 records/s,
                             1 MiB/s): ours with the shard limiter off (KINESIS_SHARD_RATE_LIMIT=0,
-                            as before it) and on (the default), side by side
+                            as before it) and on (the default), side by side. Without it
+                            the emulator has no limits and the service runs with the limiter
+                            off (its own ceiling; --env KINESIS_SHARD_RATE_LIMIT=100 to change)
   --sweep                   vary WORKERS (1,2,4,8) × SQS_MAX_MESSAGES (1,5,10); no references
   --no-references           skip the naive consumer and the emulator's ceiling
   --naive-seconds S         time budget of the naive consumer (default 20)
