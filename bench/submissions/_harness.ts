@@ -497,6 +497,21 @@ export function loadAverage(): string {
   return Deno.loadavg().map((n) => n.toFixed(2)).join(" ");
 }
 
+/**
+ * The `--env KEY=VALUE` flags of a benchmark (repeatable) as an environment for the service.
+ *
+ * @throws {Error} on a flag that is not KEY=VALUE.
+ */
+export function envFlags(pairs: readonly string[] = []): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new Error(`--env wants KEY=VALUE, got ${pair}`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
 /** One line about the machine, for the report's head. */
 export function machineLine(): string {
   const memory = `${(Deno.systemMemoryInfo().total / 2 ** 30).toFixed(1)} GiB`;

@@ -32,6 +32,7 @@ import { getQueueDepth, readStream, reconcile } from "../../tools/submissions/ve
 import {
   type BenchData,
   completionTimes,
+  envFlags,
   fixed,
   generateData,
   histogramQuantile,
@@ -649,12 +650,7 @@ async function main(): Promise<void> {
   const maxMessages = values["max-messages"] === undefined
     ? undefined
     : number("max-messages", values["max-messages"], 10);
-  const env: Record<string, string> = {};
-  for (const pair of values.env ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new Error(`--env wants KEY=VALUE, got ${pair}`);
-    env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  const env = envFlags(values.env);
 
   console.log(`# bench:e2e — ${machineLine()}`);
   const data = generateData(count, seed);

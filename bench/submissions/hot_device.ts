@@ -30,6 +30,7 @@ import {
 import { followStream } from "../../tools/submissions/tail.ts";
 import { readStream, reconcile } from "../../tools/submissions/verify.ts";
 import {
+  envFlags,
   fixed,
   generateData,
   int,
@@ -112,12 +113,7 @@ async function main(): Promise<void> {
   const normalRate = Number(values["normal-events-per-second"] ?? 500) / eventsPerSubmission;
   const hotRate = (Number(values["hot-factor"] ?? 3) * 1_000) / eventsPerSubmission;
   if (!(seconds > 0 && normalRate > 0 && hotRate > 0)) throw new Error("rates and time > 0");
-  const env: Record<string, string> = {};
-  for (const pair of values.env ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new Error(`--env wants KEY=VALUE, got ${pair}`);
-    env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  const env = envFlags(values.env);
   console.log(`# bench:hot — ${machineLine()}`);
   console.log(
     `63 devices at ${fixed(normalRate, 1)} submissions/s together (≈ ` +

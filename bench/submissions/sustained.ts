@@ -24,6 +24,7 @@ import { followStream } from "../../tools/submissions/tail.ts";
 import { getQueueDepth } from "../../tools/submissions/verify.ts";
 import { sleep } from "../../src/app/backoff.ts";
 import {
+  envFlags,
   fixed,
   generateData,
   histogramQuantile,
@@ -86,12 +87,7 @@ async function main(): Promise<void> {
     ? Number(values.rate)
     : Number(values["events-per-second"] ?? 2_000) / eventsPerMessage;
   if (!(rate > 0 && minutes > 0)) throw new Error("--rate/--events-per-second and --minutes > 0");
-  const env: Record<string, string> = {};
-  for (const pair of values.env ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new Error(`--env wants KEY=VALUE, got ${pair}`);
-    env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  const env = envFlags(values.env);
 
   console.log(`# bench:sustained — ${machineLine()}`);
   console.log(

@@ -20,6 +20,8 @@ import { getQueueDepth } from "../../tools/submissions/verify.ts";
 import {
   assertReconciled,
   createLoad,
+  type DrainedRun,
+  type Load,
   preload,
   printSummary,
   runInProcessUntilDrained,
@@ -30,25 +32,46 @@ import {
   waitDrained,
 } from "./e2e_harness.ts";
 
-/** The stream's budget per shard in these scenarios: 30 % of Kinesis's. */
+/** The limiter's budget per shard in these scenarios: 30 % of Kinesis's. */
+const LIMITER = { KINESIS_SHARD_RATE_LIMIT: "30" };
 const RECORDS_PER_SECOND = 300;
-const BYTES_PER_SECOND = 300 * 1024;
 
-Deno.test("throttling stream: the limiter keeps every shard within its budget; all events, in order, no duplicates", async () => {
-  const started = performance.now();
+/**
+ * Drains `load` through an in-process service with the limiter at 300 records/s per shard,
+ * against a stream that takes `streamRecordsPerSecond` per shard (bytes: 300 KiB/s).
+ */
+async function drainThrottled(load: Load, streamRecordsPerSecond: number): Promise<DrainedRun> {
   await using e2e = await startE2eStack({
     faults: {
       kinesis: {
         throttle: true,
-        shardRecordsPerSecond: RECORDS_PER_SECOND,
-        shardBytesPerSecond: BYTES_PER_SECOND,
+        shardRecordsPerSecond: streamRecordsPerSecond,
+        shardBytesPerSecond: 300 * 1024,
       },
     },
   });
-  const load = createLoad({ seed: 1_001, count: 500 });
-  const { metrics, kinesisStats: stats, report } = await runInProcessUntilDrained(e2e, load, {
-    KINESIS_SHARD_RATE_LIMIT: "30",
+  return await runInProcessUntilDrained(e2e, load, LIMITER);
+}
+
+function summary(name: string, load: Load, run: DrainedRun, started: number): void {
+  const { kinesisStats: stats, report } = run;
+  printSummary(name, {
+    seed: load.seed,
+    submissions: load.messages.length,
+    events: report.expectedEvents,
+    records_sent: stats.recordsReceived,
+    throttled: stats.recordsThrottled,
+    put_records_calls: stats.putRecordsCalls,
+    duplicates: report.duplicates,
+    seconds: secondsSince(started),
   });
+}
+
+Deno.test("throttling stream: the limiter keeps every shard within its budget; all events, in order, no duplicates", async () => {
+  const started = performance.now();
+  const load = createLoad({ seed: 1_001, count: 500 });
+  const run = await drainThrottled(load, RECORDS_PER_SECOND);
+  const { metrics, kinesisStats: stats, report } = run;
 
   assertReconciled(report);
   const share = stats.recordsThrottled / stats.recordsReceived;
@@ -59,41 +82,18 @@ Deno.test("throttling stream: the limiter keeps every shard within its budget; a
   assert.deepEqual(Object.keys(budgets).sort(), ["shardId-000000000000", "shardId-000000000001"]);
   for (const value of Object.values(budgets)) assert.ok(value > 0 && value <= RECORDS_PER_SECOND);
   // Every record sent went through the limiter and said how long it waited for budget.
-  assert.equal(
-    metrics.value("edr_shard_budget_wait_seconds_count"),
-    stats.recordsReceived,
-  );
+  assert.equal(metrics.value("edr_shard_budget_wait_seconds_count"), stats.recordsReceived);
   assert.ok(metrics.value("edr_shard_budget_wait_seconds_sum") > 0, "records waited for budget");
   assert.equal(metrics.value("edr_worker_errors_total"), 0);
-
-  printSummary("throttling stream, limiter at its budget", {
-    seed: load.seed,
-    submissions: load.messages.length,
-    events: report.expectedEvents,
-    records_sent: stats.recordsReceived,
-    throttled: stats.recordsThrottled,
-    put_records_calls: stats.putRecordsCalls,
-    duplicates: report.duplicates,
-    seconds: secondsSince(started),
-  });
+  summary("throttling stream, limiter at its budget", load, run, started);
 });
 
 Deno.test("throttling stream shared with another producer: the budget shrinks to what the stream takes; all events, in order", async () => {
   const started = performance.now();
   // The stream takes two thirds of the limiter's budget: 200 of 300 records/s per shard.
-  await using e2e = await startE2eStack({
-    faults: {
-      kinesis: {
-        throttle: true,
-        shardRecordsPerSecond: (RECORDS_PER_SECOND * 2) / 3,
-        shardBytesPerSecond: BYTES_PER_SECOND,
-      },
-    },
-  });
   const load = createLoad({ seed: 1_002, count: 400 });
-  const { metrics, kinesisStats: stats, report } = await runInProcessUntilDrained(e2e, load, {
-    KINESIS_SHARD_RATE_LIMIT: "30",
-  });
+  const run = await drainThrottled(load, (RECORDS_PER_SECOND * 2) / 3);
+  const { metrics, kinesisStats: stats, report } = run;
 
   assertReconciled(report);
   // At a fixed 300 records/s into 200, a third of the records would be refused.
@@ -104,17 +104,7 @@ Deno.test("throttling stream shared with another producer: the budget shrinks to
   const byShard = metrics.byLabel("edr_records_throttled_total", "shard_id");
   assert.deepEqual(byShard, stats.throttledByShard, "throttles counted on their shard");
   assert.equal(metrics.value("edr_worker_errors_total"), 0);
-
-  printSummary("throttling stream shared with another producer", {
-    seed: load.seed,
-    submissions: load.messages.length,
-    events: report.expectedEvents,
-    records_sent: stats.recordsReceived,
-    throttled: stats.recordsThrottled,
-    put_records_calls: stats.putRecordsCalls,
-    duplicates: report.duplicates,
-    seconds: secondsSince(started),
-  });
+  summary("throttling stream shared with another producer", load, run, started);
 });
 
 Deno.test("throttling stream, one device far above its shard's limit: its excess waits in the queue, the others go on; all events, in order", async () => {
