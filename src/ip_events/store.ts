@@ -1,7 +1,7 @@
 /**
  * The collector's state behind one interface: record a batch of decoded events, answer one app,
- * reset, stats. {@linkcode MemoryStore} (memory_store.ts) is the implementation today; a shared
- * store (Redis, issue 12) implements the same interface and runs the same tests
+ * reset, stats. {@linkcode MemoryStore} (memory_store.ts) holds it in this process; the Redis
+ * store (redis_store.ts) shares it between instances; both run the same tests
  * (tests/ip_events/store_contract.ts).
  *
  * @module
@@ -58,6 +58,32 @@ export interface IpEventStore {
   reset(): Promise<void>;
   /** The size of the state. */
   stats(): StoreStats;
-  /** Releases what the store holds open (connections, timers); the store is unusable after. */
-  close(): Promise<void>;
+  /**
+   * Releases what the store holds open (connections, timers), handing on first what it still
+   * holds for a shared store, by `deadline` (`performance.now()` ms); unusable after.
+   */
+  close(deadline?: number): Promise<void>;
+  /**
+   * Resolves when the store can answer (its server reachable); rejects when not. A store with
+   * no server (memory) has none. `/readyz` lists it as the component's `store` check.
+   */
+  check?(signal: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * A shared store cannot reach its server: `answer` and `reset` reject with it, and the API
+ * answers 503 (the events themselves keep being counted locally meanwhile).
+ *
+ * @example
+ * ```ts
+ * import { StoreUnavailableError } from "./store.ts";
+ * new StoreUnavailableError("Redis is not reachable").message; // "Redis is not reachable"
+ * ```
+ */
+export class StoreUnavailableError extends Error {
+  /** Says what cannot be reached. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
 }
