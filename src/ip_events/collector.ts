@@ -9,12 +9,13 @@
 import type { Component, ComponentContext } from "../app/component.ts";
 import type { Logger } from "../app/logging.ts";
 import { Ingest } from "./ingest.ts";
-import { MemoryStore } from "./memory_store.ts";
 import { createIpEventsMetrics, type IpEventsMetrics } from "./metrics.ts";
 import { openReceiver } from "./open_receiver.ts";
+import { openStore } from "./open_store.ts";
 import { openProcNet, type ProcNet } from "./proc_net.ts";
 import { eventsRoutes } from "./routes.ts";
 import type { IpEventsConfig } from "./settings.ts";
+import { describeStore } from "./store_settings.ts";
 import type { IpEventStore } from "./store.ts";
 import type { UdpReceiver } from "./udp_receiver.ts";
 
@@ -48,10 +49,10 @@ export class Collector implements Component {
   constructor(config: IpEventsConfig, context: ComponentContext) {
     this.#config = config;
     this.#logger = context.logger;
-    this.#store = new MemoryStore({
+    this.#store = openStore(config.store, {
       maxApps: config.maxApps,
       maxIpsPerApp: config.maxIpsPerApp,
-    });
+    }, context);
     this.#proc = openProcNet();
     this.#metrics = createIpEventsMetrics(context.registry, {
       stats: () => this.#store.stats(),
@@ -66,11 +67,13 @@ export class Collector implements Component {
       drain: () => this.#receiver?.drain() ?? Promise.resolve(),
       apiToken: config.apiToken,
     });
+    const store = this.#store;
     this.checks = {
       udp: () =>
         this.#receiver
           ? Promise.resolve(this.#receiver.port)
           : Promise.reject(new Error("the UDP socket is not bound")),
+      ...(store.check ? { store: (signal: AbortSignal) => store.check!(signal) } : {}),
     };
   }
 
@@ -85,7 +88,7 @@ export class Collector implements Component {
     const where = `UDP ${this.#config.udpHost}:${r?.port ?? this.#config.udpPort}`;
     const path = r ? `${r.path}, receive buffer ${bufferText(r)}` : "not bound";
     return `${where} (${path}), at most ${this.#config.maxApps} apps × ` +
-      `${this.#config.maxIpsPerApp} IPs`;
+      `${this.#config.maxIpsPerApp} IPs, ${describeStore(this.#config.store)}`;
   }
 
   /** Binds the UDP socket and starts receiving. */
@@ -133,7 +136,7 @@ export class Collector implements Component {
     }
   }
 
-  /** Closes the socket (by the deadline), then the store. */
+  /** Closes the socket (by the deadline), then the store (a shared one flushes first). */
   async stop(deadline: number): Promise<void> {
     const receiver = this.#receiver;
     this.#receiver = undefined;
@@ -145,7 +148,7 @@ export class Collector implements Component {
       clearTimeout(timer);
       if (outcome === "late") this.#logger.warn("the UDP socket did not close by the deadline");
     }
-    await this.#store.close();
+    await this.#store.close(deadline);
     this.#proc?.close();
   }
 }

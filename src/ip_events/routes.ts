@@ -9,7 +9,7 @@ import { timingSafeEqual } from "node:crypto";
 import { jsonError, readBody, type Route } from "../app/routes.ts";
 import type { Ingest } from "./ingest.ts";
 import type { IpEventsMetrics } from "./metrics.ts";
-import type { IpEventStore } from "./store.ts";
+import { type IpEventStore, StoreUnavailableError } from "./store.ts";
 
 /** Largest POST body read (an IpEvent is at most ~72 bytes; unknown fields may add some). */
 export const MAX_POST_BYTES = 1024;
@@ -53,7 +53,12 @@ export function eventsRoutes(options: EventsRoutesOptions): Route[] {
           return jsonError(400, "app_sha256 must be 64 hex characters");
         }
         await drain();
-        const answer = await store.answer(sha.toLowerCase());
+        let answer;
+        try {
+          answer = await store.answer(sha.toLowerCase());
+        } catch (error) {
+          return unavailable(error);
+        }
         metrics.getSeconds.observe((performance.now() - started) / 1000);
         return Response.json(answer);
       },
@@ -67,7 +72,11 @@ export function eventsRoutes(options: EventsRoutesOptions): Route[] {
         await request.body?.cancel();
         // What arrived before the DELETE must not be counted after it.
         await drain();
-        await store.reset();
+        try {
+          await store.reset();
+        } catch (error) {
+          return unavailable(error);
+        }
         return new Response(null, { status: 204 });
       },
     },
@@ -96,6 +105,12 @@ export function eventsRoutes(options: EventsRoutesOptions): Route[] {
       },
     },
   ];
+}
+
+/** 503 for a store that cannot reach its server (the events keep being counted locally). */
+function unavailable(error: unknown): Response {
+  if (!(error instanceof StoreUnavailableError)) throw error;
+  return jsonError(503, error.message, {}, { "retry-after": "1" });
 }
 
 /**

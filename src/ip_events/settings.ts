@@ -8,6 +8,7 @@ import { z } from "zod";
 import { integer, type SettingsTable, type SettingValues } from "../app/settings.ts";
 import { RECEIVE_PATHS } from "./udp_receiver.ts";
 import type { ReceiverChoice } from "./open_receiver.ts";
+import { configureStore, STORE_SETTINGS, type StoreConfig } from "./store_settings.ts";
 
 /** The table of settings. */
 export const IP_EVENTS_SETTINGS = {
@@ -56,6 +57,7 @@ export const IP_EVENTS_SETTINGS = {
     allowed: "printable ASCII without spaces, or empty (no token)",
     help: "when set, DELETE and POST /events need `Authorization: Bearer <token>`",
   },
+  ...STORE_SETTINGS,
 } as const satisfies SettingsTable;
 
 /** The component's configuration. */
@@ -68,6 +70,8 @@ export interface IpEventsConfig {
   readonly maxIpsPerApp: number;
   /** `undefined`: DELETE and POST need no token. */
   readonly apiToken: string | undefined;
+  /** Where the state is kept (memory, or Redis shared by every instance). */
+  readonly store: StoreConfig;
 }
 
 /**
@@ -91,5 +95,6 @@ export function configureIpEvents(
     maxApps: values.IP_EVENTS_MAX_APPS,
     maxIpsPerApp: values.IP_EVENTS_MAX_IPS_PER_APP,
     apiToken: values.IP_EVENTS_API_TOKEN === "" ? undefined : values.IP_EVENTS_API_TOKEN,
+    store: configureStore(values),
   };
 }

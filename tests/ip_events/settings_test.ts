@@ -4,7 +4,7 @@ import { ConfigError, readSettings } from "../../src/app/settings.ts";
 import { COMPONENTS } from "../../src/components.ts";
 import { configureIpEvents, IP_EVENTS_SETTINGS } from "../../src/ip_events/settings.ts";
 
-Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, no token", () => {
+Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, no token, memory", () => {
   assert.deepEqual(configureIpEvents(readSettings(IP_EVENTS_SETTINGS, {})), {
     udpHost: "0.0.0.0",
     udpPort: 3001,
@@ -13,6 +13,7 @@ Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, no token",
     maxApps: 100_000,
     maxIpsPerApp: 64,
     apiToken: undefined,
+    store: { kind: "memory" },
   });
 });
 
