@@ -103,7 +103,10 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
     disableOfflineQueue: true,
     socket: {
       connectTimeout: 2_000,
-      reconnectStrategy: (retries) => Math.max(20, backoffDelay(retries + 1, { baseMs: 100 })),
+      // Capped at 2 s: a Redis back from an outage is found within ~2 s, jittered across
+      // instances.
+      reconnectStrategy: (retries) =>
+        Math.max(20, backoffDelay(retries + 1, { baseMs: 100, capMs: 2_000 })),
     },
   }) as RedisClientType;
   // "down": an error since the last ready. A call made while down fails at once; a call made
@@ -179,9 +182,14 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
       if (closed) return;
       closed = true;
       for (const wake of readyWaiters) wake();
-      try {
-        await client.close();
-      } catch {
+      // Connected: QUIT after the pending replies; reconnecting: nothing to wait for.
+      if (client.isReady) {
+        try {
+          await client.close();
+        } catch {
+          client.destroy();
+        }
+      } else {
         client.destroy();
       }
       await connecting;

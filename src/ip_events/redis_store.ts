@@ -247,9 +247,10 @@ export class RedisStore implements IpEventStore {
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
-      const wait = this.#failures === 0
-        ? this.#o.flushMs
-        : Math.max(this.#o.flushMs, backoffDelay(this.#failures, { baseMs: 2 * this.#o.flushMs }));
+      const wait = this.#failures === 0 ? this.#o.flushMs : Math.max(
+        this.#o.flushMs,
+        backoffDelay(this.#failures, { baseMs: 2 * this.#o.flushMs, capMs: 2_000 }),
+      );
       if (!await sleep(wait, signal)) break;
       await this.#serially(() => this.#flushOnce(this.#o.flushTimeoutMs ?? 2_000));
     }
