@@ -1,8 +1,9 @@
 /**
  * The one connection to Redis of a collector instance, made here and passed to the store:
- * npm:redis (node-redis) 6, chosen over npm:ioredis 5 by bench/ip_events/redis_client_bench.ts
- * (BENCHMARKS.md: +23 % pipelined `HINCRBY`/s at about half the client CPU, and level on the
- * `EVALSHA` flushes the store sends, at ~15 % less client CPU).
+ * npm:redis (node-redis) 6, chosen over npm:ioredis 5 by measurement
+ * (bench/ip_events/redis_client_bench.ts, BENCHMARKS.md): pipelined `HINCRBY` +13–23 %/s at
+ * 35–45 % less client CPU; the `EVALSHA` flushes the store sends level (+1–2 %/s) at 10–17 %
+ * less client CPU.
  *
  * What the store needs from a client, and no more: scripts run by `EVALSHA` in one pipelined
  * write, each settling on its own (`NOSCRIPT` after a Redis restart: the script is loaded and
