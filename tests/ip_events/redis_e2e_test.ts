@@ -104,7 +104,7 @@ async function spread(
 ): Promise<SpreadSender> {
   const sender = await SpreadSender.open("127.0.0.1", ports);
   try {
-    await sender.send(draw, { events, rate });
+    await sender.send({ events, rate }, () => [draw.next()]);
   } finally {
     await sender.close();
   }
@@ -188,7 +188,7 @@ Deno.test("a collector killed with SIGKILL and restarted: counts within what the
   const sender = await SpreadSender.open("127.0.0.1", [port, b.udpPort]);
   let restarted: CollectorProcess | undefined;
   try {
-    const sending = sender.send(draw, { events: 60_000, rate: 30_000 });
+    const sending = sender.send({ events: 60_000, rate: 30_000 }, () => [draw.next()]);
     await new Promise((resolve) => setTimeout(resolve, 600));
     const unflushed = await metric(first, "edr_ip_events_store_pending_events");
     const atKill = sender.counts.sent[0]!;

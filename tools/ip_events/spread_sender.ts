@@ -7,7 +7,6 @@
  *
  * @module
  */
-import type { EventDraw } from "./scenario.ts";
 import { openUdpSender, type UdpSender } from "./udp_sender.ts";
 
 /** What was sent to each port. */
@@ -20,7 +19,7 @@ export interface SpreadCounts {
 
 /** Options of {@linkcode SpreadSender.send}. */
 export interface SpreadOptions {
-  /** Events to send in all. */
+  /** Events to send in all (each one or more datagrams: see `next`). */
   readonly events: number;
   /** Events per second in all; 0 as fast as possible. */
   readonly rate: number;
@@ -34,7 +33,7 @@ export interface SpreadOptions {
  * @example
  * ```ts ignore
  * const spread = await SpreadSender.open("127.0.0.1", [udpA, udpB]);
- * await spread.send(draw, { events: 40_000, rate: 33_000 });
+ * await spread.send({ events: 40_000, rate: 33_000 }, () => [draw.next()]);
  * spread.counts; // { sent: [20000, 20000], refused: [0, 0] }
  * await spread.close();
  * ```
@@ -43,6 +42,7 @@ export class SpreadSender {
   readonly #senders: UdpSender[];
   readonly #sent: number[];
   readonly #refused: number[];
+  #turn = 0;
 
   private constructor(senders: UdpSender[]) {
     this.#senders = senders;
@@ -62,8 +62,16 @@ export class SpreadSender {
     return { sent: [...this.#sent], refused: [...this.#refused] };
   }
 
-  /** Sends `options.events` events drawn from `draw`, spread over the ports. */
-  async send(draw: EventDraw, options: SpreadOptions): Promise<void> {
+  /** The kind of socket (`sendmmsg` or `dgram`). */
+  get kind(): string {
+    return this.#senders[0]?.kind ?? "none";
+  }
+
+  /**
+   * Sends `options.events` events, spread over the ports by datagram; `next()` gives the
+   * datagrams of one event (the event, and any malformed ones mixed in with it).
+   */
+  async send(options: SpreadOptions, next: () => readonly Uint8Array[]): Promise<void> {
     const n = this.#senders.length;
     const started = performance.now();
     let sent = 0;
@@ -74,7 +82,9 @@ export class SpreadSender {
       const count = Math.min(options.events, due, sent + 16_384) - sent;
       if (count > 0) {
         const batches: Uint8Array[][] = this.#senders.map(() => []);
-        for (let i = 0; i < count; i++) batches[(sent + i) % n]!.push(draw.next());
+        for (let i = 0; i < count; i++) {
+          for (const datagram of next()) batches[this.#turn++ % n]!.push(datagram);
+        }
         await Promise.all(batches.map((batch, port) => this.#sendTo(port, batch)));
         sent += count;
       }
