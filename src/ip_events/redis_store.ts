@@ -5,9 +5,9 @@
  *   and events per IP, under the caps), flushed every `flushMs` as chunks of the flush script
  *   in one pipelined round trip (well under one Redis command per datagram: one per chunk of
  *   up to `chunkPairs` (app, IP) pairs).
- * - Each chunk is idempotent (redis_scripts.ts): a chunk Redis applied but whose reply was lost
- *   is recognised when it is sent again, so nothing is counted twice across a reconnect. A
- *   chunk not acknowledged is kept and sent again, with the same number, until it is; events
+ * - Each chunk is idempotent (flush_queue.ts, redis_scripts.ts): a chunk Redis applied but whose
+ *   reply was lost is recognised when it is sent again, so nothing is counted twice across a
+ *   reconnect. A chunk not acknowledged is kept and sent again, with the same number; events
  *   arriving meanwhile gather in the tally (bounded by the caps), so an outage loses nothing
  *   this process holds. Failed flushes back off (src/app/backoff.ts) and make `check` reject.
  * - `answer` reads the app's hash and this instance's applied sequence in one script, then
@@ -15,10 +15,12 @@
  *   an instance reads its own events at once; other instances' unflushed events (at most one
  *   flush window) show once they flush.
  * - `reset` drops this instance's unflushed events and starts a new generation for every
- *   instance; the old generation's keys are swept in the background. An event another
- *   instance received before the DELETE but had not flushed lands in the new generation: a
- *   DELETE may miss up to one flush window of the other instances' events, never an event
- *   sent after it.
+ *   instance; the old generation's keys are swept in the background (sweep_generations.ts).
+ *   An event another instance received before the DELETE but had not flushed lands in the new
+ *   generation: a DELETE may miss up to one flush window of the other instances' events, never
+ *   an event sent after it. (Dropping batches of an older generation at flush instead would
+ *   lose, for up to a flush window, events another instance received after the DELETE: the
+ *   client's own order, DELETE then send, would then miss events.)
  * - `close` flushes what is pending, retrying until its deadline (SIGTERM loses nothing when
  *   Redis answers).
  *
@@ -27,16 +29,12 @@
 import { backoffDelay, sleep } from "../app/backoff.ts";
 import { answerFor, type AppAnswer, NO_EVENTS } from "./netblock.ts";
 import type { IpEvent } from "./decode_ip_event.ts";
+import { asError, FlushQueue } from "./flush_queue.ts";
 import { LocalTally } from "./local_tally.ts";
-import { type RedisLink, script, type ScriptCall } from "./redis_link.ts";
+import { type RedisLink, script } from "./redis_link.ts";
 import {
   type AppDelta,
-  appKeyPattern,
-  chunkArguments,
-  FLUSH_SCRIPT,
   generationKey,
-  generationOfKey,
-  parseFlushReply,
   parseReadReply,
   READ_SCRIPT,
   RESET_SCRIPT,
@@ -49,13 +47,12 @@ import {
   type StoreStats,
   StoreUnavailableError,
 } from "./store.ts";
+import { sweepGenerations } from "./sweep_generations.ts";
 
-const FLUSH = script(FLUSH_SCRIPT);
 const READ = script(READ_SCRIPT);
 const RESET = script(RESET_SCRIPT);
 /** How long Redis remembers an instance's applied sequence after its last flush. */
 const SEQUENCE_TTL_SECONDS = 7 * 24 * 3600;
-const CHUNKS_PER_TRIP = 64;
 
 /** What the store reports (metrics, logs). */
 export interface RedisStoreObserver {
@@ -89,12 +86,6 @@ export interface RedisStoreOptions {
   readonly observer?: RedisStoreObserver;
 }
 
-interface Chunk {
-  readonly seq: number;
-  readonly apps: Map<string, AppDelta>;
-  readonly events: number;
-}
-
 /**
  * The Redis store; flushing starts at construction.
  *
@@ -113,10 +104,7 @@ export class RedisStore implements IpEventStore {
   readonly #prefix: string;
   readonly #keys: readonly [string, string];
   readonly #stop = new AbortController();
-  #unacked: Chunk[] = [];
-  #nextSeq = 1;
-  /** Every sequence number up to it is applied or dropped. */
-  #settled = 0;
+  readonly #queue: FlushQueue;
   #generation: number | undefined;
   #failures = 0;
   #lastError: Error | undefined;
@@ -135,6 +123,13 @@ export class RedisStore implements IpEventStore {
       generationKey(this.#prefix),
       sequenceKey(this.#prefix, options.instanceId ?? crypto.randomUUID()),
     ];
+    this.#queue = new FlushQueue({
+      link: this.#link,
+      prefix: this.#prefix,
+      keys: this.#keys,
+      chunkPairs: options.chunkPairs ?? 2_000,
+      sequenceTtlSeconds: SEQUENCE_TTL_SECONDS,
+    });
     this.#loop = this.#run();
   }
 
@@ -157,7 +152,7 @@ export class RedisStore implements IpEventStore {
       count += delta.count;
       for (const [ip, n] of delta.ips) ips.set(ip, (ips.get(ip) ?? 0) + n);
     };
-    for (const chunk of this.#unacked) {
+    for (const chunk of this.#queue.chunks) {
       if (chunk.seq > reply.applied) add(chunk.apps.get(appSha256));
     }
     add(this.#tally.pending(appSha256));
@@ -172,12 +167,11 @@ export class RedisStore implements IpEventStore {
     return this.#serially(async () => {
       if (this.#link.isDown) throw this.#unavailable("reset", new Error("Redis is not connected"));
       this.#tally.clear();
-      this.#unacked = [];
-      this.#settled = this.#nextSeq - 1;
+      const dropped = this.#queue.dropAll();
       const call = {
         script: RESET,
         keys: this.#keys,
-        args: [String(this.#settled), String(SEQUENCE_TTL_SECONDS)],
+        args: [String(dropped), String(SEQUENCE_TTL_SECONDS)],
       };
       const [result] = await this.#link.runScripts([call], this.#requestTimeout);
       if (result!.status === "rejected") throw this.#unavailable("reset", result!.reason);
@@ -194,7 +188,7 @@ export class RedisStore implements IpEventStore {
 
   /** Events recorded here and not yet applied in Redis. */
   get pendingEvents(): number {
-    return this.#tally.pendingEvents + this.#unacked.reduce((sum, c) => sum + c.events, 0);
+    return this.#tally.pendingEvents + this.#queue.events;
   }
 
   /** Flushes now (tests, close); resolves `true` when everything taken is applied. */
@@ -265,118 +259,47 @@ export class RedisStore implements IpEventStore {
 
   /** One flush: cuts the pending tally into chunks if none is outstanding, sends them. */
   async #flushOnce(timeoutMs: number): Promise<boolean> {
-    if (this.#unacked.length === 0) this.#cut();
-    while (this.#unacked.length > 0) {
-      const trip = this.#unacked.slice(0, CHUNKS_PER_TRIP);
-      if (!await this.#send(trip, timeoutMs)) return false;
+    if (this.#queue.isEmpty) this.#queue.cut(this.#tally.take());
+    while (!this.#queue.isEmpty) {
+      const started = performance.now();
+      const trip = await this.#queue.sendTrip(timeoutMs);
+      if (trip.generation !== undefined && trip.generation !== this.#generation) {
+        // Another instance reset the shared state: admit afresh under the caps.
+        if (this.#generation !== undefined) {
+          const carried = [...trip.carried, ...this.#queue.chunks].map((chunk) => chunk.apps);
+          this.#tally.rebase(carried);
+        }
+        this.#generation = trip.generation;
+      }
+      const ok = trip.error === undefined;
+      this.#o.observer?.flushed?.({
+        ok,
+        seconds: (performance.now() - started) / 1000,
+        applied: trip.applied,
+        duplicates: trip.duplicates,
+      });
+      if (!ok) {
+        this.#failures++;
+        this.#lastError = trip.error;
+        this.#o.observer?.failed?.("flush", trip.error!);
+        return false;
+      }
+      this.#failures = 0;
+      this.#lastError = undefined;
     }
     return true;
   }
 
-  #cut(): void {
-    const limit = this.#o.chunkPairs ?? 2_000;
-    let apps = new Map<string, AppDelta>();
-    let pairs = 0;
-    let events = 0;
-    const close = () => {
-      this.#unacked.push({ seq: this.#nextSeq++, apps, events });
-      apps = new Map();
-      pairs = 0;
-      events = 0;
-    };
-    for (const [sha, delta] of this.#tally.take()) {
-      if (pairs > 0 && pairs + delta.ips.size + 1 > limit) close();
-      apps.set(sha, delta);
-      pairs += delta.ips.size + 1;
-      events += delta.count;
-    }
-    if (apps.size > 0) close();
-  }
-
-  async #send(trip: readonly Chunk[], timeoutMs: number): Promise<boolean> {
-    const started = performance.now();
-    const settled = String(this.#settled);
-    const calls: ScriptCall[] = trip.map((chunk) => ({
-      script: FLUSH,
-      keys: this.#keys,
-      args: [
-        this.#prefix,
-        String(chunk.seq),
-        settled,
-        String(SEQUENCE_TTL_SECONDS),
-        ...chunkArguments(chunk.apps),
-      ],
-    }));
-    const results = await this.#link.runScripts(calls, timeoutMs);
-    let applied = 0;
-    let duplicates = 0;
-    let error: Error | undefined;
-    let generation: number | undefined;
-    const done = new Set<Chunk>();
-    results.forEach((result, i) => {
-      if (result.status === "rejected") {
-        error ??= asError(result.reason);
-        return;
-      }
-      let reply;
-      try {
-        reply = parseFlushReply(result.value);
-      } catch (e) {
-        error ??= asError(e);
-        return;
-      }
-      generation = reply.generation;
-      if (reply.status === "gap") {
-        error ??= new Error(`chunk ${trip[i]!.seq} refused: an earlier chunk is missing`);
-        return;
-      }
-      if (reply.status === "applied") applied++;
-      else duplicates++;
-      done.add(trip[i]!);
-    });
-    this.#unacked = this.#unacked.filter((chunk) => !done.has(chunk));
-    this.#settled = this.#unacked.length > 0 ? this.#unacked[0]!.seq - 1 : this.#nextSeq - 1;
-    if (generation !== undefined && generation !== this.#generation) {
-      // Another instance reset the shared state: admit afresh under the caps.
-      if (this.#generation !== undefined) {
-        this.#tally.rebase([...trip.map((c) => c.apps), ...this.#unacked.map((c) => c.apps)]);
-      }
-      this.#generation = generation;
-    }
-    const ok = error === undefined;
-    this.#o.observer?.flushed?.({
-      ok,
-      seconds: (performance.now() - started) / 1000,
-      applied,
-      duplicates,
-    });
-    if (ok) {
-      this.#failures = 0;
-      this.#lastError = undefined;
-    } else {
-      this.#failures++;
-      this.#lastError = error;
-      this.#o.observer?.failed?.("flush", error!);
-    }
-    return ok;
-  }
-
-  /** Unlinks the app keys of generations before `current`, a SCAN page at a time. */
+  /** Unlinks the app keys of generations before `current` (errors reported, not thrown). */
   async #sweep(current: number): Promise<void> {
-    let cursor = "0";
     try {
-      do {
-        const reply = await this.#link.command(
-          ["SCAN", cursor, "MATCH", appKeyPattern(this.#prefix), "COUNT", "1000"],
-          this.#requestTimeout,
-        ) as [string, string[]];
-        cursor = String(reply[0]);
-        const old = reply[1].filter((key) => {
-          const generation = generationOfKey(this.#prefix, key);
-          return generation !== undefined && generation < current;
-        });
-        if (old.length > 0) await this.#link.command(["UNLINK", ...old], this.#requestTimeout);
-      } while (cursor !== "0" && !this.#stop.signal.aborted);
+      await sweepGenerations({
+        link: this.#link,
+        prefix: this.#prefix,
+        current,
+        timeoutMs: this.#requestTimeout,
+        signal: this.#stop.signal,
+      });
     } catch (error) {
       this.#o.observer?.failed?.("sweep", asError(error));
     }
@@ -389,8 +312,4 @@ export class RedisStore implements IpEventStore {
       cause: error,
     });
   }
-}
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }
