@@ -192,7 +192,7 @@ Deno.test("a collector killed with SIGKILL and restarted: counts within what the
     await new Promise((resolve) => setTimeout(resolve, 600));
     const unflushed = await metric(first, "edr_ip_events_store_pending_events");
     const atKill = sender.counts.sent[0]!;
-    await first.kill("SIGKILL");
+    await first.service.kill();
     restarted = await startOn(redis, { IP_EVENTS_UDP_PORT: String(port) });
     const atRestart = sender.counts.sent[0]!;
     await sending;
@@ -214,8 +214,8 @@ Deno.test("a collector killed with SIGKILL and restarted: counts within what the
     assert.ok(lost <= bound + sent * 0.001, `lost ${lost} > ${bound}`);
   } finally {
     await sender.close();
-    await restarted?.kill("SIGKILL");
-    await first.kill("SIGKILL");
+    await restarted?.[Symbol.asyncDispose]();
+    await first[Symbol.asyncDispose]();
   }
 });
 
@@ -232,11 +232,11 @@ Deno.test("SIGTERM hands what is pending to Redis before the process exits", asy
     );
     const local = await counted([slow]);
     assert.equal(await metric(slow, "edr_ip_events_store_pending_events"), local);
-    assert.equal(await slow.kill("SIGTERM"), 0);
+    assert.equal(await slow.terminate(), 0);
     await using reader = await startOn(redis);
     const { counts } = await assertExact([reader], scenario.shas, draw);
     assert.equal(counts, local);
   } finally {
-    await slow.kill("SIGKILL");
+    await slow[Symbol.asyncDispose]();
   }
 });
