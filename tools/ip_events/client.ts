@@ -3,29 +3,35 @@
  * /events`, then events sent over UDP (or, with `--udp 0`, one `POST /events` each, in turn),
  * then `GET /events/<sha>` of each app checked against the exact good and bad lists.
  *
- *   deno task client:ip-events [--host 127.0.0.1] [--tcp 8080] [--udp 3001] [--events 10000]
- *     [--rate 33000] [--apps 3] [--seed N] [--malformed R] [--check N] [--max-loss 0.001] [--json]
+ *   deno task client:ip-events [--host 127.0.0.1] [--tcp 8080] [--udp 3001[,3002…]]
+ *     [--events 10000] [--rate 33000] [--apps 3] [--seed N] [--malformed R] [--check N]
+ *     [--max-loss 0.001] [--settle MS] [--json]
  *
  * `--tcp` defaults to 8080 (our HTTP_PORT; the original client's default was 3000). `--rate 0`
  * sends as fast as it can; `--malformed R` mixes R malformed datagrams per valid one; with
  * `--apps` ≥ `--events` each event goes to an app of its own (a flood of distinct shas). Exit 0
  * when every checked app's lists are exact and the loss is within `--max-loss` (0 over HTTP),
- * else 1.
+ * else 1. Several UDP ports split every app's datagrams between collector instances sharing
+ * one store (datagram i to port i mod N, as a UDP load balancer would); `--settle MS` waits
+ * before the GETs, for the other instances' last flush.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { EventDraw, type ExpectedAnswer, makeScenario, malformedDatagrams } from "./scenario.ts";
 import { formatIpv4 } from "../../src/ip_events/netblock.ts";
-import { openUdpSender } from "./udp_sender.ts";
+import { SpreadSender } from "./spread_sender.ts";
 
 /** Options of {@linkcode runClient}. */
 export interface ClientOptions {
   readonly host: string;
   /** The collector's HTTP port. */
   readonly tcp: number;
-  /** The collector's UDP port; 0 posts every event over HTTP. */
-  readonly udp: number;
+  /**
+   * The collector's UDP port, or the ports of several instances (each app's datagrams split
+   * between them); 0 posts every event over HTTP.
+   */
+  readonly udp: number | readonly number[];
   readonly events: number;
   /** Events per second; 0 as fast as possible. */
   readonly rate: number;
@@ -37,6 +43,8 @@ export interface ClientOptions {
   readonly check: number;
   /** Largest lost share of the events sent to the checked apps that still passes. */
   readonly maxLoss: number;
+  /** Milliseconds to wait between the last datagram and the GETs. Default 0. */
+  readonly settleMs?: number;
 }
 
 /** One checked app. */
@@ -83,11 +91,17 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
   const scenario = makeScenario({ seed: options.seed, apps: options.apps });
   // As many apps as events or more: each event to its own app (a flood of distinct shas).
   const draw = new EventDraw(scenario, options.seed, options.apps >= options.events);
+  const ports = typeof options.udp === "number"
+    ? (options.udp === 0 ? [] : [options.udp])
+    : options.udp;
   const started = performance.now();
-  const sent = options.udp === 0
+  const sent = ports.length === 0
     ? await postAll(base, draw, options)
-    : await sendAll(options.host, options.udp, draw, options);
+    : await sendAll(options.host, ports, draw, options);
   const seconds = (performance.now() - started) / 1000;
+  if ((options.settleMs ?? 0) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, options.settleMs));
+  }
 
   const apps: AppReport[] = [];
   for (const [index, sha] of scenario.shas.slice(0, options.check).entries()) {
@@ -106,10 +120,10 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
   const sentChecked = apps.reduce((sum, app) => sum + app.sent, 0);
   const lost = apps.reduce((sum, app) => sum + app.sent - app.counted, 0);
   const lossRatio = sentChecked === 0 ? 0 : lost / sentChecked;
-  const maxLoss = options.udp === 0 ? 0 : options.maxLoss;
+  const maxLoss = ports.length === 0 ? 0 : options.maxLoss;
   return {
     seed: options.seed,
-    transport: options.udp === 0 ? "http" : "udp",
+    transport: ports.length === 0 ? "http" : "udp",
     sender: sent.sender,
     block: `${formatIpv4(scenario.block)}/28`,
     badIps: new Set(scenario.badIps).size,
@@ -129,30 +143,22 @@ function sameList(actual: readonly string[], expected: readonly string[]): boole
     [...actual].sort().join() === [...expected].sort().join();
 }
 
-async function sendAll(host: string, port: number, draw: EventDraw, options: ClientOptions) {
-  const sender = await openUdpSender(host, port);
+async function sendAll(
+  host: string,
+  ports: readonly number[],
+  draw: EventDraw,
+  options: ClientOptions,
+) {
+  const sender = await SpreadSender.open(host, ports);
   const bad = malformedDatagrams();
   let malformed = 0;
   let debt = 0;
   try {
-    const started = performance.now();
-    let sent = 0;
-    while (sent < options.events) {
-      const due = options.rate > 0
-        ? Math.floor((performance.now() - started) / 1000 * options.rate)
-        : sent + 4096;
-      const n = Math.min(options.events, due, sent + 16_384) - sent;
-      if (n > 0) {
-        const batch: Uint8Array[] = [];
-        for (let i = 0; i < n; i++) {
-          batch.push(draw.next());
-          for (debt += options.malformed; debt >= 1; debt--) batch.push(bad[malformed++ % 6]!);
-        }
-        await sender.send(batch);
-        sent += n;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    await sender.send({ events: options.events, rate: options.rate }, () => {
+      const datagrams = [draw.next()];
+      for (debt += options.malformed; debt >= 1; debt--) datagrams.push(bad[malformed++ % 6]!);
+      return datagrams;
+    });
   } finally {
     await sender.close();
   }
@@ -193,6 +199,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions & { json
       malformed: { type: "string", default: "0" },
       check: { type: "string" },
       "max-loss": { type: "string", default: "0.001" },
+      settle: { type: "string", default: "0" },
       json: { type: "boolean", default: false },
     },
   });
@@ -205,7 +212,9 @@ export function parseClientArgs(args: readonly string[]): ClientOptions & { json
   return {
     host: values.host,
     tcp: number("tcp", values.tcp, 1),
-    udp: number("udp", values.udp, 0),
+    udp: values.udp.includes(",")
+      ? values.udp.split(",").map((port) => number("udp", port, 1))
+      : number("udp", values.udp, 0),
     events: number("events", values.events, 0),
     rate: number("rate", values.rate, 0),
     apps,
@@ -215,6 +224,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions & { json
     malformed: number("malformed", values.malformed, 0),
     check: values.check === undefined ? Math.min(apps, 3) : number("check", values.check, 0),
     maxLoss: number("max-loss", values["max-loss"], 0),
+    settleMs: number("settle", values.settle, 0),
     json: values.json,
   };
 }
