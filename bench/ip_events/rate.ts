@@ -132,14 +132,15 @@ function usageCells(usage: ReturnType<typeof fleetUsage>): string[] {
   if (store === "redis") {
     cells.push(
       `${fixed(usage.redisCore! * 100)} %`,
-      `${fixed(usage.commandsPerDatagram!, 3)} (${fixed(usage.evalshaPerDatagram!, 4)})`,
+      fixed(usage.commandsPerDatagram!, 4),
+      int(usage.evalshaPerDatagram! * 1_000_000),
     );
   }
   return cells;
 }
 
 const USAGE_HEADERS = store === "redis"
-  ? ["CPU per collector", "redis CPU", "Redis cmds / datagram (EVALSHA)"]
+  ? ["CPU per collector", "redis CPU", "Redis cmds / datagram", "EVALSHA / 10⁶ datagrams"]
   : ["collector CPU"];
 
 function counted(report: ClientReport): number {
