@@ -52,6 +52,12 @@ function requestHandler(options: AwsClientOptions, requestTimeoutMs: number): No
  * Makes an SQS client. The endpoint is passed explicitly: with only `AWS_ENDPOINT_URL_SQS` set,
  * the SDK would send requests to the host inside the queue URL, which may not resolve.
  * The default request timeout (30 s) exceeds the longest long poll (20 s).
+ *
+ * ```ts
+ * import { createSqsClient } from "./aws_clients.ts";
+ * const sqs = createSqsClient({ region: "eu-west-1", endpoint: "http://localhost:4566" });
+ * await sqs.config.region(); // "eu-west-1"
+ * ```
  */
 export function createSqsClient(options: AwsClientOptions): SQSClient {
   return withoutLogFilter(
@@ -65,7 +71,15 @@ export function createSqsClient(options: AwsClientOptions): SQSClient {
   );
 }
 
-/** Makes a Kinesis client (HTTP/1.1; default request timeout 10 s). */
+/**
+ * Makes a Kinesis client (HTTP/1.1; default request timeout 10 s).
+ *
+ * ```ts
+ * import { createKinesisClient } from "./aws_clients.ts";
+ * const kinesis = createKinesisClient({ region: "eu-west-1", endpoint: "http://localhost:4566" });
+ * await kinesis.config.region(); // "eu-west-1"
+ * ```
+ */
 export function createKinesisClient(options: AwsClientOptions): KinesisClient {
   return withoutLogFilter(
     new KinesisClient({

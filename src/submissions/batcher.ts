@@ -21,7 +21,17 @@ interface Pending<T> {
   readonly resolve: (ok: boolean) => void;
 }
 
-/** Batches items for a batch API; each item learns its own outcome. */
+/**
+ * Batches items for a batch API; each item learns its own outcome.
+ *
+ * ```ts
+ * import { Batcher } from "./batcher.ts";
+ * const batcher = new Batcher<string>({
+ *   flush: (ids) => Promise.resolve(ids.map((id) => id !== "bad")),
+ * });
+ * await Promise.all([batcher.add("a"), batcher.add("bad")]); // [true, false]: one flush of both
+ * ```
+ */
 export class Batcher<T> {
   readonly #flush: (items: readonly T[]) => Promise<boolean[]>;
   readonly #maxItems: number;

@@ -6,7 +6,19 @@
  * @module
  */
 
-/** A counting limit with waiters. */
+/**
+ * A counting limit with waiters.
+ *
+ * ```ts
+ * import { Capacity } from "./capacity.ts";
+ * const capacity = new Capacity(10);
+ * await capacity.reserve(8); // true
+ * const waiting = capacity.reserve(5); // pending: 8 + 5 > 10
+ * capacity.release(8);
+ * await waiting; // true
+ * capacity.used; // 5
+ * ```
+ */
 export class Capacity {
   readonly #limit: number;
   #used = 0;

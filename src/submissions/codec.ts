@@ -9,7 +9,14 @@ import { validateSubmission } from "./validate_submission.ts";
 import { buildEventRecords } from "./event_record.ts";
 import { reject, type Rejection } from "./reject_reason.ts";
 
-/** The largest Kinesis record: data plus partition key, 1 MiB. */
+/**
+ * The largest Kinesis record: data plus partition key, 1 MiB.
+ *
+ * ```ts
+ * import { MAX_RECORD_BYTES } from "./codec.ts";
+ * MAX_RECORD_BYTES; // 1_048_576
+ * ```
+ */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
 /** Which record field becomes the Kinesis partition key; constant within a submission, so all
@@ -50,7 +57,22 @@ export interface DecodeMessageOptions {
 
 const encoder = new TextEncoder();
 
-/** Decodes, validates and splits one message body. Never throws on any input. */
+/**
+ * Decodes, validates and splits one message body. Never throws on any input.
+ *
+ * ```ts
+ * import { decodeMessage } from "./codec.ts";
+ * const body = JSON.stringify({
+ *   submission_id: "3d951732-72d5-49ed-b6fd-38b85afb6cfc",
+ *   device_id: "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a",
+ *   time_created: "2024-05-01T12:00:00",
+ *   events: { new_process: [{ cmdl: "calc.exe", user: "alice" }] },
+ * });
+ * const decoded = decodeMessage(body, { processedAt: new Date() });
+ * decoded.ok && decoded.records[0]?.partitionKey; // "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a"
+ * decodeMessage("{", { processedAt: new Date() }); // { ok: false, reason: "invalid_json", … }
+ * ```
+ */
 export function decodeMessage(
   body: string,
   options: DecodeMessageOptions,

@@ -23,7 +23,16 @@ import {
   type SettingValues,
 } from "../app/settings.ts";
 
-/** Every setting, by environment variable name. */
+/**
+ * Every setting, by environment variable name.
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { SETTINGS } from "./config.ts";
+ * readSettings(SETTINGS, { SQS_MAX_MESSAGES: "5" }).SQS_MAX_MESSAGES; // 5
+ * readSettings(SETTINGS, {}).KINESIS_STREAM_NAME; // "events"
+ * ```
+ */
 export const SETTINGS = {
   AWS_REGION: {
     schema: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/),
@@ -146,6 +155,14 @@ export const SETTINGS = {
 /**
  * Derives what the pipeline reads from its validated settings: endpoints, the dummy
  * credentials of a local endpoint, and every value under a readable name.
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { deriveConfig, SETTINGS } from "./config.ts";
+ * const config = deriveConfig(readSettings(SETTINGS, {}), {});
+ * config.sqsEndpoint; // "http://localhost:4566"
+ * config.credentials; // { accessKeyId: "test", secretAccessKey: "test" }: a local endpoint
+ * ```
  */
 export function deriveConfig(raw: SettingValues<typeof SETTINGS>, env: Env) {
   const sqsEndpoint = raw.AWS_ENDPOINT_URL_SQS ?? raw.AWS_ENDPOINT_URL;

@@ -22,7 +22,16 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const JSON_ERROR_POSITION = / at position (\d+)(?: \(line \d+ column \d+\))?$/;
 
-/** Decodes `body` into a JSON value, or says precisely why it cannot. Never throws. */
+/**
+ * Decodes `body` into a JSON value, or says precisely why it cannot. Never throws.
+ *
+ * ```ts
+ * import { decodeBody } from "./decode_body.ts";
+ * decodeBody(btoa('{"a":1}')); // { ok: true, value: { a: 1 }, base64: true }
+ * decodeBody(' {"a":1}'); // { ok: true, value: { a: 1 }, base64: false }
+ * decodeBody("eyJhIjox"); // { ok: false, reason: "invalid_json", … }
+ * ```
+ */
 export function decodeBody(body: string): DecodedBody | Rejection {
   const trimmed = body.trimStart();
   if (trimmed.length === 0) return reject("empty_body", "message body is empty");

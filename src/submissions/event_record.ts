@@ -17,10 +17,24 @@ import {
   type Submission,
 } from "./submission_schema.ts";
 
-/** Bumped on any incompatible change of {@linkcode EventRecordSchema}. */
+/**
+ * Bumped on any incompatible change of {@linkcode EventRecordSchema}.
+ *
+ * ```ts
+ * import { EVENT_SCHEMA_VERSION } from "./event_record.ts";
+ * EVENT_SCHEMA_VERSION; // 1
+ * ```
+ */
 export const EVENT_SCHEMA_VERSION = 1;
 
-/** The namespace of every `event_id` (a fixed random UUID; never change it). */
+/**
+ * The namespace of every `event_id` (a fixed random UUID; never change it).
+ *
+ * ```ts
+ * import { EVENT_ID_NAMESPACE } from "./event_record.ts";
+ * EVENT_ID_NAMESPACE; // "5b0c7f0e-2f4c-4d7e-9a51-6c0f2d8e3a17"
+ * ```
+ */
 export const EVENT_ID_NAMESPACE = "5b0c7f0e-2f4c-4d7e-9a51-6c0f2d8e3a17";
 
 const envelope = {
@@ -34,7 +48,15 @@ const envelope = {
   time_processed: z.iso.datetime(),
 };
 
-/** One published event, as serialized into the Kinesis record's data. */
+/**
+ * One published event, as serialized into the Kinesis record's data.
+ *
+ * ```ts
+ * import { EventRecordSchema } from "./event_record.ts";
+ * const data = '{"schema_version":2,"event_type":"new_process"}'; // a Kinesis record's data
+ * EventRecordSchema.safeParse(JSON.parse(data)).success; // false
+ * ```
+ */
 export const EventRecordSchema = z.discriminatedUnion("event_type", [
   z.object({ ...envelope, event_type: z.literal("new_process"), data: NewProcessSchema }),
   z.object({
@@ -50,7 +72,17 @@ export type EventRecord = z.infer<typeof EventRecordSchema>;
 /** {@linkcode EVENT_ID_NAMESPACE} as bytes, parsed once. */
 const NAMESPACE_BYTES = parseUuid(EVENT_ID_NAMESPACE);
 
-/** The deterministic id of the event at `sequence` of a submission. */
+/**
+ * The deterministic id of the event at `sequence` of a submission.
+ *
+ * ```ts
+ * import { eventId } from "./event_record.ts";
+ * const device = "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a";
+ * const submission = "3d951732-72d5-49ed-b6fd-38b85afb6cfc";
+ * eventId(device, submission, 0); // "978e4c54-23c2-5890-b210-d51fef484e41"
+ * eventId(device.toUpperCase(), submission, 0) === eventId(device, submission, 0); // true
+ * ```
+ */
 export function eventId(deviceId: string, submissionId: string, sequence: number): string {
   // Lower-cased so that a sensor changing the case of its ids still yields the same event ids.
   const name = `${deviceId.toLowerCase()}/${submissionId.toLowerCase()}/${sequence}`;
@@ -77,6 +109,27 @@ export interface BuildOptions {
 /**
  * Splits a validated submission into its event records, in `sequence` order: the type keys in
  * the order they appeared, each list in its own order.
+ *
+ * ```ts
+ * import { buildEventRecords } from "./event_record.ts";
+ * const submission = {
+ *   submission_id: "3d951732-72d5-49ed-b6fd-38b85afb6cfc",
+ *   device_id: "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a",
+ *   time_created: "2024-05-01T12:00:00",
+ *   events: {
+ *     new_process: [{ cmdl: "calc.exe", user: "alice" }],
+ *     network_connection: [
+ *       { source_ip: "10.0.0.2", destination_ip: "1.1.1.1", destination_port: 443 },
+ *     ],
+ *   },
+ * };
+ * const records = buildEventRecords(submission, {
+ *   typeOrder: ["network_connection", "new_process"],
+ *   processedAt: new Date("2024-05-01T12:00:05Z"),
+ * });
+ * records.map((r) => `${r.sequence} ${r.event_type} of ${r.event_count}`);
+ * // ["0 network_connection of 2", "1 new_process of 2"]
+ * ```
  */
 export function buildEventRecords(submission: Submission, options: BuildOptions): EventRecord[] {
   const { device_id, submission_id, time_created, events } = submission;

@@ -18,7 +18,17 @@
  * @module
  */
 
-/** Records waiting, per partition key. */
+/**
+ * Records waiting, per partition key.
+ *
+ * ```ts
+ * import { KeyBacklog } from "./key_backlog.ts";
+ * const backlog = new KeyBacklog();
+ * backlog.add("device-1", 3);
+ * backlog.remove("device-1", 3);
+ * backlog.keys; // 0: a key with nothing waiting is forgotten
+ * ```
+ */
 export class KeyBacklog {
   readonly #records = new Map<string, number>();
 

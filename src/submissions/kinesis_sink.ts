@@ -43,7 +43,23 @@ export interface RecordSink {
   listShards?(): Promise<readonly ListedShard[]>;
 }
 
-/** A {@linkcode RecordSink} writing to the Kinesis stream `streamName` with `client`. */
+/**
+ * A {@linkcode RecordSink} writing to the Kinesis stream `streamName` with `client`.
+ *
+ * ```ts
+ * import { createKinesisClient } from "./aws_clients.ts";
+ * import { createKinesisSink } from "./kinesis_sink.ts";
+ * const client = createKinesisClient({
+ *   region: "eu-west-1",
+ *   endpoint: "http://localhost:4566",
+ *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
+ * });
+ * const sink = createKinesisSink(client, "events");
+ * const data = new TextEncoder().encode("{}");
+ * await sink.putRecords([{ data, partitionKey: "device-1" }]);
+ * // [{ sequenceNumber: "4968…", shardId: "shardId-000000000001", … }]: written
+ * ```
+ */
 export function createKinesisSink(client: KinesisClient, streamName: string): RecordSink {
   return {
     async putRecords(records) {

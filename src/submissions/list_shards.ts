@@ -16,7 +16,21 @@
  */
 import { type KinesisClient, ListShardsCommand, type Shard } from "@aws-sdk/client-kinesis";
 
-/** Lists every shard of `streamName`, open and closed, in the order Kinesis answers them. */
+/**
+ * Lists every shard of `streamName`, open and closed, in the order Kinesis answers them.
+ *
+ * ```ts
+ * import { createKinesisClient } from "./aws_clients.ts";
+ * import { listShards } from "./list_shards.ts";
+ * const client = createKinesisClient({
+ *   region: "eu-west-1",
+ *   endpoint: "http://localhost:4566",
+ *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
+ * });
+ * (await listShards(client, "events")).map((shard) => shard.ShardId);
+ * // ["shardId-000000000000", "shardId-000000000001"]: the local stack's two shards
+ * ```
+ */
 export async function listShards(
   kinesis: KinesisClient,
   streamName: string,

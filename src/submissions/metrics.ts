@@ -49,7 +49,17 @@ export function errorLabel(code: string): string {
   return KNOWN_ERROR_CODES.has(code) ? code : "other";
 }
 
-/** Makes every metric of the pipeline on `registry`. */
+/**
+ * Makes every metric of the pipeline on `registry`.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { createMetrics } from "./metrics.ts";
+ * const { registry } = createRegistry();
+ * createMetrics(registry).eventsPublished.inc(3);
+ * (await registry.getSingleMetricAsString("edr_events_published_total")).endsWith(" 3"); // true
+ * ```
+ */
 export function createMetrics(registry: client.Registry) {
   const registers = [registry];
   return {

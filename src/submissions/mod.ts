@@ -62,7 +62,16 @@ export function createSubmissions(
   });
 }
 
-/** The component definition (`COMPONENTS=submissions`, the default). */
+/**
+ * The component definition (`COMPONENTS=submissions`, the default).
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { submissions } from "./mod.ts";
+ * const config = submissions.configure(readSettings(submissions.settings, {}), {});
+ * config.streamName; // "events"
+ * ```
+ */
 export const submissions = defineComponent({
   name: "submissions",
   summary: "SQS submissions → validated events → Kinesis",

@@ -28,9 +28,23 @@ import {
   throttledShard,
 } from "./shard_limiter.ts";
 
-/** Kinesis's limits on one `PutRecords` call. */
+/**
+ * Kinesis's limits on one `PutRecords` call.
+ *
+ * ```ts
+ * import { PUT_RECORDS_MAX_RECORDS } from "./ordered_publisher.ts";
+ * PUT_RECORDS_MAX_RECORDS; // 500
+ * ```
+ */
 export const PUT_RECORDS_MAX_RECORDS = 500;
-/** 5 MiB: the limit on one `PutRecords` call, data and partition keys included. */
+/**
+ * 5 MiB: the limit on one `PutRecords` call, data and partition keys included.
+ *
+ * ```ts
+ * import { PUT_RECORDS_MAX_BYTES } from "./ordered_publisher.ts";
+ * PUT_RECORDS_MAX_BYTES; // 5_242_880
+ * ```
+ */
 export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
 
 /** Hooks through which the publisher reports what it does (metrics live elsewhere). */
@@ -111,7 +125,21 @@ interface Chain {
   retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** Publishes submissions' records in order, batching across submissions. */
+/**
+ * Publishes submissions' records in order, batching across submissions.
+ *
+ * ```ts
+ * import type { RecordSink } from "./kinesis_sink.ts";
+ * import { OrderedPublisher } from "./ordered_publisher.ts";
+ * const sink: RecordSink = {
+ *   putRecords: (records) => Promise.resolve(records.map(() => ({ sequenceNumber: "1" }))),
+ * };
+ * const publisher = new OrderedPublisher({ sink });
+ * const record = { data: new TextEncoder().encode("{}"), partitionKey: "device-1" };
+ * await publisher.publish([record, record]);
+ * // { complete: true, published: 2 }: in two calls, the second after the first came back
+ * ```
+ */
 export class OrderedPublisher {
   readonly #sink: RecordSink;
   readonly #maxRecords: number;

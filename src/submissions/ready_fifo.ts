@@ -24,7 +24,19 @@ export interface ReadyFifoOptions<T> {
   readonly bytesOf: (item: T) => number;
 }
 
-/** A FIFO of ready items with lazy removal. */
+/**
+ * A FIFO of ready items with lazy removal.
+ *
+ * ```ts
+ * import { ReadyFifo } from "./ready_fifo.ts";
+ * const done = new Set<string>();
+ * const fifo = new ReadyFifo<string>({ live: (id) => !done.has(id), bytesOf: () => 100 });
+ * fifo.push("a");
+ * fifo.push("b");
+ * done.add("a"); // dropped lazily, when met
+ * fifo.peek(); // "b"
+ * ```
+ */
 export class ReadyFifo<T> {
   readonly #o: ReadyFifoOptions<T>;
   #items: T[] = [];

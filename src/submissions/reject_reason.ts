@@ -6,7 +6,14 @@
  * @module
  */
 
-/** Every reason a message can be rejected for, in pipeline order. */
+/**
+ * Every reason a message can be rejected for, in pipeline order.
+ *
+ * ```ts
+ * import { REJECT_REASONS } from "./reject_reason.ts";
+ * REJECT_REASONS.length; // 12
+ * ```
+ */
 export const REJECT_REASONS = [
   "empty_body",
   "not_base64",
@@ -35,7 +42,15 @@ export interface Rejection {
   readonly detail: string;
 }
 
-/** Builds a {@linkcode Rejection}. */
+/**
+ * Builds a {@linkcode Rejection}.
+ *
+ * ```ts
+ * import { reject } from "./reject_reason.ts";
+ * reject("empty_body", "message body is empty");
+ * // { ok: false, reason: "empty_body", detail: "message body is empty" }
+ * ```
+ */
 export function reject(reason: RejectReason, detail: string): Rejection {
   return { ok: false, reason, detail };
 }

@@ -64,7 +64,27 @@ export type ServiceState = "new" | "running" | "stopping" | "stopped";
 
 const logger = getLogger("submissions", "service");
 
-/** The EDR submissions pipeline: SQS submissions → validated events → Kinesis. */
+/**
+ * The EDR submissions pipeline: SQS submissions → validated events → Kinesis.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { readSettings } from "../app/settings.ts";
+ * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
+ * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { SubmissionsService } from "./service.ts";
+ *
+ * const config = deriveConfig(readSettings(SETTINGS, {}), {});
+ * const service = new SubmissionsService({
+ *   config,
+ *   sqs: createSqsClient({ region: config.region, endpoint: config.sqsEndpoint }),
+ *   kinesis: createKinesisClient({ region: config.region, endpoint: config.kinesisEndpoint }),
+ *   registry: createRegistry().registry,
+ * });
+ * service.describe(); // "8 workers, queue submissions, stream events"
+ * service.state; // "new": nothing runs before start()
+ * ```
+ */
 export class SubmissionsService implements Component {
   /** The pipeline's metrics. */
   readonly metrics: Metrics;

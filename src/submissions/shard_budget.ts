@@ -34,7 +34,14 @@
  */
 import { TokenBucket } from "./token_bucket.ts";
 
-/** The constants of the adaptive rule (see the module documentation). */
+/**
+ * The constants of the adaptive rule (see the module documentation).
+ *
+ * ```ts
+ * import { ADAPTIVE } from "./shard_budget.ts";
+ * ADAPTIVE.decrease; // 0.8: a throttle takes a fifth of the budget off
+ * ```
+ */
 export const ADAPTIVE = {
   /** The factor is multiplied by this on a throttle. */
   decrease: 0.8,
@@ -44,7 +51,14 @@ export const ADAPTIVE = {
   minFactor: 0.1,
 } as const;
 
-/** Seconds of budget each bucket holds. */
+/**
+ * Seconds of budget each bucket holds.
+ *
+ * ```ts
+ * import { BURST_SECONDS } from "./shard_budget.ts";
+ * BURST_SECONDS; // 0.5: a full 1 000 records/s budget holds 500 records
+ * ```
+ */
 export const BURST_SECONDS = 0.5;
 
 /** Options of {@linkcode ShardBudget}. */
@@ -57,7 +71,17 @@ export interface ShardBudgetOptions {
   readonly now: number;
 }
 
-/** One shard's two buckets and adaptive factor. */
+/**
+ * One shard's two buckets and adaptive factor.
+ *
+ * ```ts
+ * import { ShardBudget } from "./shard_budget.ts";
+ * const budget = new ShardBudget({ recordsPerSecond: 1_000, bytesPerSecond: 1_048_576, now: 0 });
+ * budget.records(0); // 500: the buckets hold half a second
+ * budget.take(400, 0); // true: one record of 400 bytes
+ * budget.msUntil(500, 400, 0); // 1: one more record's worth of refill
+ * ```
+ */
 export class ShardBudget {
   readonly #fullRecords: number;
   readonly #fullBytes: number;

@@ -46,7 +46,24 @@ const MIN_LISTING_INTERVAL_MS = 1_000;
 /** After a failed listing, the next one waits this long (ms). */
 const LISTING_RETRY_MS = 10_000;
 
-/** The current shard map and its listings. */
+/**
+ * The current shard map and its listings.
+ *
+ * ```ts
+ * import { ShardDirectory } from "./shard_directory.ts";
+ * import { MAX_HASH_KEY } from "./shard_map.ts";
+ * const whole = { StartingHashKey: "0", EndingHashKey: `${MAX_HASH_KEY}` };
+ * const directory = new ShardDirectory({
+ *   listShards: () => Promise.resolve([{ ShardId: "shardId-000000000000", HashKeyRange: whole }]),
+ *   onMap: () => {},
+ *   onError: () => {},
+ *   onSettled: () => {},
+ * });
+ * directory.refreshIfDue(performance.now());
+ * await directory.settled();
+ * directory.map?.shardOf("device-1"); // "shardId-000000000000"
+ * ```
+ */
 export class ShardDirectory {
   readonly #o: ShardDirectoryOptions;
   readonly #refreshMs: number;

@@ -33,11 +33,32 @@ import { ShardBudget } from "./shard_budget.ts";
 import { ShardDirectory } from "./shard_directory.ts";
 import { type QueuedRecord, ShardQueue } from "./shard_queue.ts";
 
-/** Kinesis's write limit per shard: records per second. */
+/**
+ * Kinesis's write limit per shard: records per second.
+ *
+ * ```ts
+ * import { SHARD_RECORDS_PER_SECOND } from "./shard_limiter.ts";
+ * SHARD_RECORDS_PER_SECOND; // 1_000
+ * ```
+ */
 export const SHARD_RECORDS_PER_SECOND = 1_000;
-/** Kinesis's write limit per shard: 1 MiB per second, data plus partition keys. */
+/**
+ * Kinesis's write limit per shard: 1 MiB per second, data plus partition keys.
+ *
+ * ```ts
+ * import { SHARD_BYTES_PER_SECOND } from "./shard_limiter.ts";
+ * SHARD_BYTES_PER_SECOND; // 1_048_576
+ * ```
+ */
 export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
-/** The error code of a throttled record. */
+/**
+ * The error code of a throttled record.
+ *
+ * ```ts
+ * import { THROTTLED } from "./shard_limiter.ts";
+ * THROTTLED; // "ProvisionedThroughputExceededException"
+ * ```
+ */
 export const THROTTLED = "ProvisionedThroughputExceededException";
 
 /** What the limiter reports (for metrics). */
@@ -95,7 +116,29 @@ export type Poll<T> =
   | { readonly batch: Taken<T>[]; readonly bytes: number; readonly wakeAt?: undefined }
   | { readonly batch?: undefined; readonly bytes?: undefined; readonly wakeAt: number | undefined };
 
-/** Per-shard queues and budgets over the stream's shard map. */
+/**
+ * Per-shard queues and budgets over the stream's shard map.
+ *
+ * ```ts
+ * import { ShardLimiter } from "./shard_limiter.ts";
+ * import { MAX_HASH_KEY } from "./shard_map.ts";
+ * const whole = { StartingHashKey: "0", EndingHashKey: `${MAX_HASH_KEY}` };
+ * let now = 0; // a fake clock (ms)
+ * const limiter = new ShardLimiter<number>({
+ *   listShards: () => Promise.resolve([{ ShardId: "shardId-000000000000", HashKeyRange: whole }]),
+ *   ratePercent: 100,
+ *   lingerMs: 10,
+ *   live: () => true,
+ *   onChange: () => {},
+ *   now: () => now,
+ * });
+ * const record = { data: new Uint8Array(100), partitionKey: "device-1" };
+ * for (let i = 0; i < 600; i++) limiter.add(i, record); // the first one lists the shards
+ * await limiter.settled();
+ * limiter.poll(500, 5_242_880).batch?.length; // 500: the shard's half second of budget
+ * limiter.poll(500, 5_242_880); // { wakeAt: 50 }: when a quantum (50 records) has refilled
+ * ```
+ */
 export class ShardLimiter<T> {
   readonly #o: ShardLimiterOptions<T>;
   readonly #now: () => number;
@@ -340,12 +383,28 @@ export class ShardLimiter<T> {
   }
 }
 
-/** The shard a throttle message names ("Rate exceeded for shard shardId-… in stream …"). */
+/**
+ * The shard a throttle message names ("Rate exceeded for shard shardId-… in stream …").
+ *
+ * ```ts
+ * import { throttledShard } from "./shard_limiter.ts";
+ * throttledShard("Rate exceeded for shard shardId-000000000001 in stream events under account 1.");
+ * // "shardId-000000000001"
+ * throttledShard("Rate exceeded"); // undefined
+ * ```
+ */
 export function throttledShard(message: string | undefined): string | undefined {
   return /^Rate exceeded for shard (shardId-\d{1,20}) /.exec(message ?? "")?.[1];
 }
 
-/** A record's size for the budgets: data plus partition key. */
+/**
+ * A record's size for the budgets: data plus partition key.
+ *
+ * ```ts
+ * import { recordBytes } from "./shard_limiter.ts";
+ * recordBytes({ data: new Uint8Array(100), partitionKey: "device-1" }); // 108
+ * ```
+ */
 export function recordBytes(record: SinkRecord): number {
   return record.data.byteLength + record.partitionKey.length;
 }

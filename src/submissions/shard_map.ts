@@ -23,7 +23,14 @@
  */
 import { createHash } from "node:crypto";
 
-/** The largest hash key: 2^128 − 1. */
+/**
+ * The largest hash key: 2^128 − 1.
+ *
+ * ```ts
+ * import { MAX_HASH_KEY } from "./shard_map.ts";
+ * MAX_HASH_KEY; // 340282366920938463463374607431768211455n
+ * ```
+ */
 export const MAX_HASH_KEY: bigint = (1n << 128n) - 1n;
 
 /** One open shard and the hash keys it takes, both ends included. */
@@ -64,7 +71,20 @@ export function hashKeyOf(partitionKey: string): bigint {
   return BigInt(`0x${createHash("md5").update(partitionKey, "utf8").digest("hex")}`);
 }
 
-/** An immutable, sorted map of hash-key ranges to shard ids. */
+/**
+ * An immutable, sorted map of hash-key ranges to shard ids.
+ *
+ * ```ts
+ * import { MAX_HASH_KEY, ShardMap } from "./shard_map.ts";
+ * const half = MAX_HASH_KEY / 2n;
+ * const map = new ShardMap([
+ *   { shardId: "shardId-000000000001", startingHashKey: half + 1n, endingHashKey: MAX_HASH_KEY },
+ *   { shardId: "shardId-000000000000", startingHashKey: 0n, endingHashKey: half },
+ * ]);
+ * map.shardOf("device-1"); // "shardId-000000000001"
+ * map.shardOfHashKey(0n); // "shardId-000000000000"
+ * ```
+ */
 export class ShardMap {
   readonly #ranges: readonly ShardRange[];
   readonly #starts: readonly bigint[];

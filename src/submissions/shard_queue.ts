@@ -24,7 +24,14 @@
  * @module
  */
 
-/** A key with at most this many records waiting is light. */
+/**
+ * A key with at most this many records waiting is light.
+ *
+ * ```ts
+ * import { LIGHT_KEY_RECORDS } from "./shard_queue.ts";
+ * LIGHT_KEY_RECORDS; // 2
+ * ```
+ */
 export const LIGHT_KEY_RECORDS = 2;
 
 /** A record in a {@linkcode ShardQueue}. */
@@ -103,7 +110,21 @@ class Fifo<T> {
   }
 }
 
-/** One shard's waiting records. */
+/**
+ * One shard's waiting records.
+ *
+ * ```ts
+ * import { ShardQueue } from "./shard_queue.ts";
+ * const queue = new ShardQueue<string>();
+ * queue.push("a1", "device-a", 100, 0);
+ * queue.push("a2", "device-a", 100, 0);
+ * queue.push("b1", "device-b", 100, 0);
+ * let tokens = 2; // the shard's budget: two records
+ * queue.take({ maxRecords: 10, maxBytes: 1_000, live: () => true, fits: () => tokens-- > 0 })
+ *   .map((r) => r.item); // ["a1", "b1"]: one key after the other, until the budget ran out
+ * queue.budgetBound; // true: "a2" is left waiting for budget
+ * ```
+ */
 export class ShardQueue<T> {
   readonly #keys = new Map<string, Fifo<QueuedRecord<T>>>();
   /** Keys with records, in turn order. */

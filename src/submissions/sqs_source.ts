@@ -65,7 +65,28 @@ const REFUSED_CODES = new Set([
   "InvalidMessageContents",
 ]);
 
-/** The SQS side of the service. */
+/**
+ * The SQS side of the service.
+ *
+ * ```ts
+ * import { createSqsClient } from "./aws_clients.ts";
+ * import { resolveQueueUrl, SqsSource } from "./sqs_source.ts";
+ * const client = createSqsClient({
+ *   region: "eu-west-1",
+ *   endpoint: "http://localhost:4566",
+ *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
+ * });
+ * const source = new SqsSource({
+ *   client,
+ *   queueUrl: await resolveQueueUrl(client, "submissions"),
+ *   maxMessages: 10,
+ *   visibilityTimeoutSeconds: 30,
+ *   waitTimeSeconds: 1,
+ * });
+ * const messages = await source.receive(); // at most 10, after a long poll of at most 1 s
+ * await Promise.all(messages.map((m) => source.delete(m.receiptHandle))); // [true, …]: deleted
+ * ```
+ */
 export class SqsSource {
   readonly #options: SqsSourceOptions;
   readonly #deletes: Batcher<string>;
@@ -230,7 +251,21 @@ export class SqsSource {
   }
 }
 
-/** Resolves a queue name to its URL. */
+/**
+ * Resolves a queue name to its URL.
+ *
+ * ```ts
+ * import { createSqsClient } from "./aws_clients.ts";
+ * import { resolveQueueUrl } from "./sqs_source.ts";
+ * const client = createSqsClient({
+ *   region: "eu-west-1",
+ *   endpoint: "http://localhost:4566",
+ *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
+ * });
+ * const url = await resolveQueueUrl(client, "submissions");
+ * url.endsWith("/000000000000/submissions"); // true: LocalStack's account id
+ * ```
+ */
 export async function resolveQueueUrl(
   client: SQSClient,
   queueName: string,

@@ -33,7 +33,17 @@ export interface TokenBucketOptions {
   readonly tokens?: number;
 }
 
-/** A continuously refilled token bucket. */
+/**
+ * A continuously refilled token bucket.
+ *
+ * ```ts
+ * import { TokenBucket } from "./token_bucket.ts";
+ * const bucket = new TokenBucket({ ratePerSecond: 10, capacity: 5, now: 0 });
+ * bucket.take(5, 0); // true
+ * bucket.available(100); // 1: 100 ms at 10 per second
+ * bucket.msUntil(5, 100); // 400
+ * ```
+ */
 export class TokenBucket {
   #rate: number;
   #capacity: number;

@@ -28,7 +28,21 @@ export interface ValidSubmission {
 /** How many zod issues a detail lists before summarising the rest. */
 const MAX_ISSUES = 3;
 
-/** Validates `value` as a submission. Never throws. */
+/**
+ * Validates `value` as a submission. Never throws.
+ *
+ * ```ts
+ * import { validateSubmission } from "./validate_submission.ts";
+ * const valid = validateSubmission({
+ *   submission_id: "3d951732-72d5-49ed-b6fd-38b85afb6cfc",
+ *   device_id: "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a",
+ *   time_created: "2024-05-01T12:00:00",
+ *   events: { usb: [], new_process: [] },
+ * });
+ * valid.ok && valid.unknownEventTypes; // ["usb"]
+ * validateSubmission([]); // { ok: false, reason: "not_an_object", … }
+ * ```
+ */
 export function validateSubmission(value: unknown): ValidSubmission | Rejection {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return reject("not_an_object", `submission must be a JSON object, got ${describe(value)}`);

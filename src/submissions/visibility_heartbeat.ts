@@ -29,6 +29,21 @@ interface Tracked {
  * Tracks messages in progress and extends each one once less than half its timeout is left.
  * Ticks four times per timeout, so an extension is attempted at least once before expiry even
  * if one call fails.
+ *
+ * ```ts
+ * import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
+ * let now = 0;
+ * const extended: string[] = [];
+ * const heartbeat = new VisibilityHeartbeat({
+ *   visibilityTimeoutSeconds: 30,
+ *   changeVisibility: (handle) => Promise.resolve(extended.push(handle) > 0),
+ *   now: () => now,
+ * });
+ * heartbeat.track("message-1", "handle-1");
+ * now = 16_000; // 14 s left: less than half the timeout
+ * await heartbeat.tick();
+ * extended; // ["handle-1"]: extended by 30 s from now
+ * ```
  */
 export class VisibilityHeartbeat {
   readonly #options: VisibilityHeartbeatOptions;

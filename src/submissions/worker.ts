@@ -53,7 +53,56 @@ export interface WorkerOptions {
   readonly onReceive?: (ok: boolean) => void;
 }
 
-/** One receive loop and the tasks of the messages it received. */
+/**
+ * One receive loop and the tasks of the messages it received.
+ *
+ * ```ts
+ * import { getLogger } from "../app/logging.ts";
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
+ * import { Capacity } from "./capacity.ts";
+ * import { createKinesisSink } from "./kinesis_sink.ts";
+ * import { createMetrics } from "./metrics.ts";
+ * import { OrderedPublisher } from "./ordered_publisher.ts";
+ * import { SqsSource } from "./sqs_source.ts";
+ * import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
+ * import { Worker } from "./worker.ts";
+ *
+ * const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+ * const aws = { region: "eu-west-1", endpoint: "http://localhost:4566", credentials };
+ * const source = new SqsSource({
+ *   client: createSqsClient(aws),
+ *   queueUrl: "http://localhost:4566/000000000000/submissions",
+ *   maxMessages: 10,
+ *   visibilityTimeoutSeconds: 30,
+ *   waitTimeSeconds: 20,
+ * });
+ * const sink = createKinesisSink(createKinesisClient(aws), "events");
+ * const stop = new AbortController();
+ * const worker = new Worker({
+ *   id: 1,
+ *   source,
+ *   publisher: new OrderedPublisher({ sink }),
+ *   heartbeat: new VisibilityHeartbeat({
+ *     visibilityTimeoutSeconds: 30,
+ *     changeVisibility: (handle, seconds) => source.changeVisibility(handle, seconds),
+ *   }),
+ *   capacity: new Capacity(1_000),
+ *   metrics: createMetrics(createRegistry().registry),
+ *   logger: getLogger("submissions", "worker"),
+ *   partitionKey: "device_id",
+ *   maxMessages: 10,
+ *   publishTimeoutMs: 900_000,
+ *   deleteRetryMs: 30_000,
+ *   stopReceiving: stop.signal,
+ *   giveUp: new AbortController().signal,
+ * });
+ * const running = worker.run(); // receive, publish, delete, until `stop` aborts
+ * stop.abort(); // on SIGTERM: the long poll ends at once
+ * await running;
+ * await worker.settled(); // every message it received has ended
+ * ```
+ */
 export class Worker {
   readonly #o: WorkerOptions;
   readonly #tasks = new Set<Promise<void>>();
