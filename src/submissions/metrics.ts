@@ -218,7 +218,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * import { createRegistry } from "../app/metrics.ts";
  * import { createMetrics, publisherObserver } from "./metrics.ts";
  * const observer = publisherObserver(createMetrics(createRegistry().registry));
- * observer.onRecordRetry("InternalFailure");
+ * observer.onRecordRetry?.("InternalFailure", 50);
  * ```
  */
 export function publisherObserver(metrics: Metrics): PublisherObserver {

@@ -16,7 +16,8 @@
  * import { ShardQueue } from "./shard_queue.ts";
  *
  * const queue = new ShardQueue<string>();
- * for (const [item, key] of [["a1", "a"], ["a2", "a"], ["b1", "b"]]) queue.push(item, key, 10, 0);
+ * const items = [["a1", "a"], ["a2", "a"], ["b1", "b"]] as const;
+ * for (const [item, key] of items) queue.push(item, key, 10, 0);
  * queue.take({ maxRecords: 3, maxBytes: 100, live: () => true, fits: () => true })
  *   .map((r) => r.item); // ["a1", "b1", "a2"]
  * ```
