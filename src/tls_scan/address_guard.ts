@@ -92,12 +92,27 @@ export function describeRange(range: string): string {
   return RANGE_WORDS[range] ?? range;
 }
 
-/** `true` when `address` may be scanned without `allowPrivate`. */
+/**
+ * `true` when `address` may be scanned without `allowPrivate`.
+ *
+ * ```ts
+ * import { isPublicAddress } from "./address_guard.ts";
+ * isPublicAddress("1.1.1.1"); // true
+ * isPublicAddress("::ffff:192.168.1.10"); // false: a private IPv4 address, mapped
+ * ```
+ */
 export function isPublicAddress(address: string): boolean {
   return addressRange(address) === "unicast";
 }
 
-/** The system resolver: `getaddrinfo` through `node:dns`, every address, IPv4 first. */
+/**
+ * The system resolver: `getaddrinfo` through `node:dns`, every address, IPv4 first.
+ *
+ * ```ts
+ * import { systemResolver } from "./address_guard.ts";
+ * await systemResolver("localhost"); // ["127.0.0.1", …]: IPv4 first
+ * ```
+ */
 export const systemResolver: Resolver = async (host) => {
   const found = await lookup(host, { all: true, order: "ipv4first" });
   return found.map((entry) => entry.address);

@@ -43,7 +43,17 @@ const CURVE_BITS: Readonly<Record<string, number>> = {
   brainpoolP512r1: 512,
 };
 
-/** Reads the leaf `pem` of `target`. Throws when it is not a certificate. */
+/**
+ * Reads the leaf `pem` of `target`. Throws when it is not a certificate.
+ *
+ * ```ts
+ * import { readLeaf } from "./certificate.ts";
+ * // openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj /CN=localhost
+ * const leaf = readLeaf(Deno.readTextFileSync("cert.pem"), { host: "localhost", kind: "name" });
+ * [leaf.subject, leaf.keyAlgorithm, leaf.keySize]; // ["CN=localhost", "RSA", 2048]
+ * [leaf.signatureHash, leaf.selfSigned, leaf.nameMatch]; // ["sha256", true, true]
+ * ```
+ */
 export function readLeaf(
   pem: string,
   target: { readonly host: string; readonly kind: HostKind },
@@ -77,7 +87,14 @@ export function readLeaf(
   };
 }
 
-/** node's `C=US\nO=Org\nCN=name` as `CN=name, O=Org, C=US`. */
+/**
+ * node's `C=US\nO=Org\nCN=name` as `CN=name, O=Org, C=US`.
+ *
+ * ```ts
+ * import { distinguishedName } from "./certificate.ts";
+ * distinguishedName("C=US\nO=Let's Encrypt\nCN=R11"); // "CN=R11, O=Let's Encrypt, C=US"
+ * ```
+ */
 export function distinguishedName(lines: string): string {
   return lines.split("\n").filter((l) => l.length > 0).reverse().join(", ");
 }
@@ -85,6 +102,12 @@ export function distinguishedName(lines: string): string {
 /**
  * The hash of a signature algorithm name (`sha1WithRSAEncryption` → `sha1`,
  * `ecdsa-with-SHA384` → `sha384`, `SHA256withRSA` → `sha256`).
+ *
+ * ```ts
+ * import { signatureHash } from "./certificate.ts";
+ * signatureHash("ecdsa-with-SHA384"); // "sha384"
+ * signatureHash("ED25519"); // "other"
+ * ```
  */
 export function signatureHash(algorithm: string): string {
   const lower = algorithm.toLowerCase();

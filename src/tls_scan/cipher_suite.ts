@@ -21,7 +21,15 @@ export interface SuiteFacts {
   readonly aead: boolean;
 }
 
-/** Reads a suite's facts from its name. */
+/**
+ * Reads a suite's facts from its name.
+ *
+ * ```ts
+ * import { suiteFacts } from "./cipher_suite.ts";
+ * suiteFacts("ECDHE-RSA-AES128-SHA256"); // { bits: 128, forwardSecrecy: true, aead: false }
+ * suiteFacts("TLS_AES_256_GCM_SHA384"); // { bits: 256, forwardSecrecy: true, aead: true }
+ * ```
+ */
 export function suiteFacts(name: string): SuiteFacts {
   const upper = name.toUpperCase();
   const tls13 = /^TLS_(AES|CHACHA20|SM4)_/.test(upper);

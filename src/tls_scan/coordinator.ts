@@ -68,7 +68,36 @@ interface Job {
   readonly fromRequest: boolean;
 }
 
-/** The coordinator. */
+/**
+ * The coordinator.
+ *
+ * ```ts
+ * import { getLogger } from "../app/logging.ts";
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { ScanCoordinator } from "./coordinator.ts";
+ * import { createTlsScanMetrics } from "./metrics.ts";
+ * import { createProbeEngine } from "./probe_engine.ts";
+ * import { ReportStore } from "./store.ts";
+ *
+ * const coordinator = new ScanCoordinator({
+ *   engine: createProbeEngine({ timeoutMs: 8_000, concurrency: 4 }),
+ *   store: ReportStore.open(":memory:"),
+ *   metrics: createTlsScanMetrics(createRegistry().registry),
+ *   logger: getLogger("tls-scan", "scan"),
+ *   maxAgeMs: 86_400_000,
+ *   waitMs: 90_000,
+ *   maxPending: 100,
+ *   allowPrivate: true, // 127.0.0.1 is loopback: refused without it
+ * });
+ * const target = { host: "127.0.0.1", port: 9, kind: "ipv4" as const }; // nothing listens on 9
+ * const first = coordinator.request(target, { fresh: true });
+ * const second = coordinator.request(target, { fresh: true });
+ * coordinator.inFlight; // 1: the second request joined the first one's scan
+ * await Promise.all([first, second]); // both { kind: "report", report: { status: "ERROR", … } }
+ * const again = await coordinator.request(target, { fresh: false });
+ * again.kind === "report" && again.report.from_cache; // true: from the store, no scan
+ * ```
+ */
 export class ScanCoordinator {
   readonly #o: CoordinatorOptions;
   readonly #jobs = new Map<string, Job>();

@@ -72,7 +72,14 @@ export interface Grading {
   readonly rules: readonly AppliedRule[];
 }
 
-/** HSTS max-age that earns A+ (SSL Labs' `LONG_MAX_AGE`, 180 days). */
+/**
+ * HSTS max-age that earns A+ (SSL Labs' `LONG_MAX_AGE`, 180 days).
+ *
+ * ```ts
+ * import { LONG_HSTS_MAX_AGE } from "./grading.ts";
+ * LONG_HSTS_MAX_AGE; // 15_552_000
+ * ```
+ */
 export const LONG_HSTS_MAX_AGE = 15_552_000;
 
 const PROTOCOL_SCORES: Readonly<Record<ProtocolName, number>> = {
@@ -84,14 +91,29 @@ const PROTOCOL_SCORES: Readonly<Record<ProtocolName, number>> = {
   "TLS 1.3": 100,
 };
 
-/** Protocol support score: the mean of the best and the worst protocol's scores. */
+/**
+ * Protocol support score: the mean of the best and the worst protocol's scores.
+ *
+ * ```ts
+ * import { protocolScore } from "./grading.ts";
+ * protocolScore(["TLS 1.0", "TLS 1.2", "TLS 1.3"]); // 95: (100 + 90) / 2
+ * ```
+ */
 export function protocolScore(protocols: readonly ProtocolName[]): number {
   if (protocols.length === 0) return 0;
   const scores = protocols.map((p) => PROTOCOL_SCORES[p]);
   return (Math.max(...scores) + Math.min(...scores)) / 2;
 }
 
-/** Key exchange score from the key size (RSA/DH bits, or EC bits). */
+/**
+ * Key exchange score from the key size (RSA/DH bits, or EC bits).
+ *
+ * ```ts
+ * import { keyExchangeScore } from "./grading.ts";
+ * keyExchangeScore({ algorithm: "RSA", bits: 2048 }); // 90
+ * keyExchangeScore({ algorithm: "EC", bits: 256 }); // 100
+ * ```
+ */
 export function keyExchangeScore(key: Posture["key"]): number {
   const steps = key.algorithm === "EC" ? [110, 123, 163, 225] : [512, 1024, 2048, 4096];
   const scores = [20, 40, 80, 90];
@@ -99,7 +121,15 @@ export function keyExchangeScore(key: Posture["key"]): number {
   return 100;
 }
 
-/** Cipher strength score of one suite's bits (best = worst). */
+/**
+ * Cipher strength score of one suite's bits (best = worst).
+ *
+ * ```ts
+ * import { cipherScore } from "./grading.ts";
+ * cipherScore(128); // 80
+ * cipherScore(256); // 100
+ * ```
+ */
 export function cipherScore(bits: number): number {
   if (bits <= 0) return 0;
   if (bits < 128) return 20;
@@ -107,7 +137,15 @@ export function cipherScore(bits: number): number {
   return 100;
 }
 
-/** The letter of a combined score. */
+/**
+ * The letter of a combined score.
+ *
+ * ```ts
+ * import { scoreGrade } from "./grading.ts";
+ * scoreGrade(88); // "A"
+ * scoreGrade(64); // "C"
+ * ```
+ */
 export function scoreGrade(score: number): Grade {
   if (score >= 80) return "A";
   if (score >= 65) return "B";
@@ -117,12 +155,35 @@ export function scoreGrade(score: number): Grade {
   return "F";
 }
 
-/** `true` when the key is below the guide's minimum (RSA < 2048, EC < 224). */
+/**
+ * `true` when the key is below the guide's minimum (RSA < 2048, EC < 224).
+ *
+ * ```ts
+ * import { isWeakKey } from "./grading.ts";
+ * isWeakKey({ algorithm: "RSA", bits: 1024 }); // true
+ * isWeakKey({ algorithm: "EC", bits: 256 }); // false
+ * ```
+ */
 export function isWeakKey(key: Posture["key"]): boolean {
   return key.algorithm === "EC" ? key.bits < 224 : key.bits < 2048;
 }
 
-/** The caps that hold for `posture`, each with the grade it allows at most. */
+/**
+ * The caps that hold for `posture`, each with the grade it allows at most.
+ *
+ * ```ts
+ * import { caps, type Posture } from "./grading.ts";
+ * const posture: Posture = {
+ *   protocols: ["TLS 1.0", "TLS 1.2"],
+ *   key: { algorithm: "RSA", bits: 2048 },
+ *   cipherBits: 128, forwardSecrecy: true, aead: false,
+ *   certificate: { chainTrusted: true, expired: false, notYetValid: false, selfSigned: false,
+ *     revoked: false, nameMatch: true, signatureHash: "sha256" },
+ *   hstsMaxAge: null,
+ * };
+ * caps(posture); // [{ rule: "tls1_0_or_1_1", grade: "B" }, { rule: "no_aead", grade: "B" }]
+ * ```
+ */
 export function caps(posture: Posture): AppliedRule[] {
   const found: AppliedRule[] = [];
   const cap = (rule: string, grade: Grade) => found.push({ rule, grade });
@@ -152,7 +213,23 @@ export function caps(posture: Posture): AppliedRule[] {
   return found;
 }
 
-/** Grades one endpoint. */
+/**
+ * Grades one endpoint.
+ *
+ * ```ts
+ * import { gradeEndpoint } from "./grading.ts";
+ * const grading = gradeEndpoint({
+ *   protocols: ["TLS 1.2", "TLS 1.3"],
+ *   key: { algorithm: "EC", bits: 256 },
+ *   cipherBits: 128, forwardSecrecy: true, aead: true,
+ *   certificate: { chainTrusted: false, expired: false, notYetValid: false, selfSigned: true,
+ *     revoked: false, nameMatch: true, signatureHash: "sha256" },
+ *   hstsMaxAge: null,
+ * });
+ * grading.score; // 92: 0.3 × 100 + 0.3 × 100 + 0.4 × 80
+ * grading.grade; // "T": capped by the untrusted, self-signed certificate
+ * ```
+ */
 export function gradeEndpoint(posture: Posture): Grading {
   const scores = {
     protocol: protocolScore(posture.protocols),

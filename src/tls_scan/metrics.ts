@@ -24,7 +24,17 @@ const SCAN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600
 /** SSL Labs statuses kept as label values; anything else is `other`. */
 const KNOWN_STATUSES = new Set(["200", "400", "429", "441", "500", "503", "529", "network"]);
 
-/** Makes every tls-scan metric on `registry`. */
+/**
+ * Makes every tls-scan metric on `registry`.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { createTlsScanMetrics } from "./metrics.ts";
+ * const { registry } = createRegistry();
+ * createTlsScanMetrics(registry).cacheHits.inc();
+ * (await registry.getSingleMetricAsString("edr_tls_scan_cache_hits_total")).endsWith(" 1"); // true
+ * ```
+ */
 export function createTlsScanMetrics(registry: client.Registry) {
   const registers = [registry];
   return {
@@ -92,13 +102,34 @@ export function createTlsScanMetrics(registry: client.Registry) {
 /** The tls-scan metrics. */
 export type TlsScanMetrics = ReturnType<typeof createTlsScanMetrics>;
 
-/** A bounded label value for an SSL Labs status. */
+/**
+ * A bounded label value for an SSL Labs status.
+ *
+ * ```ts
+ * import { statusLabel } from "./metrics.ts";
+ * statusLabel(429); // "429"
+ * statusLabel(418); // "other"
+ * ```
+ */
 export function statusLabel(status: number | "network"): string {
   const label = String(status);
   return KNOWN_STATUSES.has(label) ? label : "other";
 }
 
-/** Registers the gauges read from `store` at scrape time. */
+/**
+ * Registers the gauges read from `store` at scrape time.
+ *
+ * ```ts
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { registerWatchGauges } from "./metrics.ts";
+ * import { ReportStore } from "./store.ts";
+ * const { registry } = createRegistry();
+ * const store = ReportStore.open(":memory:");
+ * store.watch([{ host: "example.com", port: 443 }], 10_000);
+ * registerWatchGauges(registry, store, { engine: "probe", warnDays: 30 });
+ * (await registry.getSingleMetricAsString("edr_tls_scan_watched_hosts")).endsWith(" 1"); // true
+ * ```
+ */
 export function registerWatchGauges(
   registry: client.Registry,
   store: ReportStore,

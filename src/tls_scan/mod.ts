@@ -46,6 +46,22 @@ export interface TlsScanOverrides {
 /**
  * Makes the component: the store (the database file, created when missing), the engine, the
  * coordinator, the scheduler and the routes. Nothing runs before `start()`.
+ *
+ * ```ts
+ * import { getLogger } from "../app/logging.ts";
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { readSettings } from "../app/settings.ts";
+ * import { createTlsScan } from "./mod.ts";
+ * import { deriveTlsScanConfig, SETTINGS } from "./settings.ts";
+ *
+ * const config = deriveTlsScanConfig(readSettings(SETTINGS, { TLS_SCAN_DB: ":memory:" }), {});
+ * const context = { registry: createRegistry().registry, logger: getLogger("tls-scan") };
+ * const component = createTlsScan(config, context);
+ * component.describe(); // "engine probe, 0 watched, db :memory:"
+ * component.routes.map((route) => `${route.method} ${route.path}`);
+ * // ["GET /scan", "POST /scans", "GET /scans", "DELETE /scans/:host"]
+ * await component.stop(performance.now() + 1_000); // closes the store
+ * ```
  */
 export function createTlsScan(
   config: TlsScanConfig,
@@ -140,7 +156,16 @@ export function createTlsScan(
   };
 }
 
-/** The component definition (`COMPONENTS=tls-scan`). */
+/**
+ * The component definition (`COMPONENTS=tls-scan`).
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { tlsScan } from "./mod.ts";
+ * tlsScan.name; // "tls-scan"
+ * tlsScan.configure(readSettings(tlsScan.settings, {}), {}).dbPath; // "data/tls-scan.db"
+ * ```
+ */
 export const tlsScan = defineComponent({
   name: "tls-scan",
   summary: "GET /scan?host=: TLS posture, grade and certificate expiry; a watched list rescanned",

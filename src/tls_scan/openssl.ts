@@ -42,7 +42,15 @@ export interface RunResult {
   readonly elapsedMs: number;
 }
 
-/** Runs `openssl args…`; resolves when the process has exited (or was killed and reaped). */
+/**
+ * Runs `openssl args…`; resolves when the process has exited (or was killed and reaped).
+ *
+ * ```ts
+ * import { runOpenssl } from "./openssl.ts";
+ * const run = await runOpenssl(["enc", "-base64"], { timeoutMs: 5_000, stdin: "hello" });
+ * [run.code, run.stdout, run.timedOut]; // [0, "aGVsbG8=\n", false]
+ * ```
+ */
 export async function runOpenssl(args: readonly string[], options: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const limit = options.maxOutputBytes ?? 256 * 1024;

@@ -91,7 +91,20 @@ const VERSION_FLAGS: Readonly<Partial<Record<ProtocolName, string>>> = {
   "TLS 1.3": "-tls1_3",
 };
 
-/** Probes one endpoint. Never throws for a property of the server. */
+/**
+ * Probes one endpoint. Never throws for a property of the server.
+ *
+ * ```ts
+ * import { probeEndpoint } from "./probe_endpoint.ts";
+ * // openssl s_server -accept 8443 -cert cert.pem -key key.pem -www (self-signed, CN=localhost)
+ * const seen = await probeEndpoint(
+ *   { host: "localhost", kind: "name", port: 8443, address: "127.0.0.1" },
+ *   { timeoutMs: 8_000, signal: AbortSignal.timeout(60_000) },
+ * );
+ * seen.ok && [seen.protocols, seen.leaf.selfSigned]; // [["TLS 1.2", "TLS 1.3"], true]
+ * seen.connections; // 4: one -showcerts run, then TLS 1.0, 1.1 and 1.2 tried one by one
+ * ```
+ */
 export async function probeEndpoint(
   target: EndpointTarget,
   options: ProbeEndpointOptions,

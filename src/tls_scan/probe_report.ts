@@ -26,7 +26,21 @@ import {
   worstGrade,
 } from "./report.ts";
 
-/** Builds the report of `target` from its endpoints' observations (in address order). */
+/**
+ * Builds the report of `target` from its endpoints' observations (in address order).
+ *
+ * ```ts
+ * import { buildProbeReport } from "./probe_report.ts";
+ * const report = buildProbeReport({ host: "a.test", port: 443 }, [{
+ *   ok: false,
+ *   address: "192.0.2.1",
+ *   failure: { kind: "timeout", message: "No TLS answer within 8 s" },
+ *   connections: 1,
+ * }], new Date());
+ * [report.status, report.status_message]; // ["ERROR", "No TLS answer within 8 s"]
+ * report.endpoints.map((e) => e.ip_address); // ["192.0.2.1"]
+ * ```
+ */
 export function buildProbeReport(
   target: { readonly host: string; readonly port: number },
   seen: readonly (EndpointSeen | EndpointFailed)[],

@@ -14,10 +14,32 @@
 import { isWeakKey, type Posture } from "./grading.ts";
 import { type ProblemCode, sortProblems } from "./report.ts";
 
-/** Days below which a valid certificate is `expiring_soon` (the contract's 30). */
+/**
+ * Days below which a valid certificate is `expiring_soon` (the contract's 30).
+ *
+ * ```ts
+ * import { EXPIRING_SOON_DAYS } from "./problems.ts";
+ * EXPIRING_SOON_DAYS; // 30
+ * ```
+ */
 export const EXPIRING_SOON_DAYS = 30;
 
-/** The problems `posture` shows, with `daysRemaining` of the leaf. */
+/**
+ * The problems `posture` shows, with `daysRemaining` of the leaf.
+ *
+ * ```ts
+ * import { postureProblems } from "./problems.ts";
+ * const problems = postureProblems({
+ *   protocols: ["TLS 1.2"],
+ *   key: { algorithm: "RSA", bits: 2048 },
+ *   cipherBits: 256, forwardSecrecy: true, aead: true,
+ *   certificate: { chainTrusted: true, expired: false, notYetValid: false, selfSigned: false,
+ *     revoked: false, nameMatch: false, signatureHash: "sha256" },
+ *   hstsMaxAge: null,
+ * }, 12);
+ * problems; // ["expiring_soon", "name_mismatch", "no_tls1_3"]
+ * ```
+ */
 export function postureProblems(posture: Posture, daysRemaining: number): ProblemCode[] {
   const found: ProblemCode[] = [];
   const c = posture.certificate;
@@ -38,7 +60,14 @@ export function postureProblems(posture: Posture, daysRemaining: number): Proble
   return sortProblems(found);
 }
 
-/** The problems of the offered protocols alone. */
+/**
+ * The problems of the offered protocols alone.
+ *
+ * ```ts
+ * import { protocolProblems } from "./problems.ts";
+ * protocolProblems(["TLS 1.0", "TLS 1.1"]); // ["tls1_0", "tls1_1", "legacy_only", "no_tls1_3"]
+ * ```
+ */
 export function protocolProblems(protocols: readonly string[]): ProblemCode[] {
   const offered = new Set(protocols);
   const found: ProblemCode[] = [];
@@ -51,7 +80,14 @@ export function protocolProblems(protocols: readonly string[]): ProblemCode[] {
   return found;
 }
 
-/** One line per problem code, for people. */
+/**
+ * One line per problem code, for people.
+ *
+ * ```ts
+ * import { PROBLEM_TEXT } from "./problems.ts";
+ * PROBLEM_TEXT.expiring_soon; // "the certificate expires within 30 days"
+ * ```
+ */
 export const PROBLEM_TEXT: Readonly<Record<ProblemCode, string>> = {
   expired: "the certificate has expired",
   not_yet_valid: "the certificate is not valid yet",

@@ -13,15 +13,37 @@
  */
 import { z } from "zod";
 
-/** Grades, best first; `T` (not trusted) and `M` (name mismatch) rank below `F`. */
+/**
+ * Grades, best first; `T` (not trusted) and `M` (name mismatch) rank below `F`.
+ *
+ * ```ts
+ * import { GRADES } from "./report.ts";
+ * GRADES.indexOf("F") < GRADES.indexOf("T"); // true: untrusted ranks below F
+ * ```
+ */
 export const GRADES = ["A+", "A", "A-", "B", "C", "D", "E", "F", "T", "M"] as const;
 
-/** A grade. */
+/**
+ * A grade.
+ *
+ * ```ts
+ * import { Grade } from "./report.ts";
+ * Grade.parse("A+"); // "A+"
+ * Grade.safeParse("A++").success; // false
+ * ```
+ */
 export const Grade = z.enum(GRADES);
 /** A grade. */
 export type Grade = z.infer<typeof Grade>;
 
-/** Every problem code, in the order reports list them. */
+/**
+ * Every problem code, in the order reports list them.
+ *
+ * ```ts
+ * import { PROBLEM_CODES } from "./report.ts";
+ * PROBLEM_CODES.slice(0, 3); // ["expired", "not_yet_valid", "expiring_soon"]
+ * ```
+ */
 export const PROBLEM_CODES = [
   "expired",
   "not_yet_valid",
@@ -42,15 +64,44 @@ export const PROBLEM_CODES = [
   "no_aead",
 ] as const;
 
-/** A problem code. */
+/**
+ * A problem code.
+ *
+ * ```ts
+ * import { ProblemCode } from "./report.ts";
+ * ProblemCode.safeParse("weak_key").success; // true
+ * ProblemCode.safeParse("heartbleed").success; // false: not a code the contract has
+ * ```
+ */
 export const ProblemCode = z.enum(PROBLEM_CODES);
 /** A problem code. */
 export type ProblemCode = z.infer<typeof ProblemCode>;
 
-/** A protocol name as SSL Labs writes it. */
+/**
+ * A protocol name as SSL Labs writes it.
+ *
+ * ```ts
+ * import { Protocol } from "./report.ts";
+ * Protocol.safeParse("TLS 1.3").success; // true
+ * Protocol.safeParse("TLSv1.3").success; // false: OpenSSL's spelling (see protocolName)
+ * ```
+ */
 export const Protocol = z.enum(["SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"]);
 
-/** One endpoint (IP address) of the host. */
+/**
+ * One endpoint (IP address) of the host.
+ *
+ * ```ts
+ * import { Endpoint } from "./report.ts";
+ * Endpoint.parse({
+ *   ip_address: "93.184.215.14",
+ *   grade: "A",
+ *   has_warnings: false,
+ *   protocols: ["TLS 1.2", "TLS 1.3"],
+ *   status_message: "Ready",
+ * }).grade; // "A"
+ * ```
+ */
 export const Endpoint = z.object({
   ip_address: z.string(),
   grade: Grade.nullable(),
@@ -62,7 +113,26 @@ export const Endpoint = z.object({
 /** One endpoint of the host. */
 export type Endpoint = z.infer<typeof Endpoint>;
 
-/** The leaf certificate. */
+/**
+ * The leaf certificate.
+ *
+ * ```ts
+ * import { Certificate } from "./report.ts";
+ * const certificate = Certificate.parse({
+ *   subject: "CN=example.com",
+ *   issuer: "CN=R11, O=Let's Encrypt, C=US",
+ *   not_before: "2026-01-01T00:00:00.000Z",
+ *   not_after: "2026-04-01T00:00:00.000Z",
+ *   days_remaining: 90,
+ *   key_algorithm: "EC",
+ *   key_size: 256,
+ *   trusted: true,
+ *   name_match: true,
+ *   revocation_status: "unknown",
+ * });
+ * certificate.key_size; // 256
+ * ```
+ */
 export const Certificate = z.object({
   subject: z.string(),
   issuer: z.string(),
@@ -80,7 +150,16 @@ export const Certificate = z.object({
 /** The leaf certificate. */
 export type Certificate = z.infer<typeof Certificate>;
 
-/** The report. */
+/**
+ * The report.
+ *
+ * ```ts
+ * import { errorReport, TlsReport } from "./report.ts";
+ * const report = errorReport({ host: "a.test", port: 443, engine: "probe", message: "Refused" });
+ * TlsReport.parse(report).status; // "ERROR"
+ * TlsReport.safeParse({ ...report, grade: "Z" }).success; // false
+ * ```
+ */
 export const TlsReport = z.object({
   host: z.string(),
   port: z.int(),
@@ -101,7 +180,15 @@ export type TlsReport = z.infer<typeof TlsReport>;
 /** The engine that made a report. */
 export type EngineName = TlsReport["engine"];
 
-/** 0 for A+ … 9 for M: a larger rank is a worse grade. */
+/**
+ * 0 for A+ … 9 for M: a larger rank is a worse grade.
+ *
+ * ```ts
+ * import { gradeRank } from "./report.ts";
+ * gradeRank("A+"); // 0
+ * gradeRank("M"); // 9
+ * ```
+ */
 export function gradeRank(grade: Grade): number {
   return GRADES.indexOf(grade);
 }
@@ -122,7 +209,14 @@ export function worstGrade(grades: readonly (Grade | null)[]): Grade | null {
   return worst;
 }
 
-/** Problem codes deduplicated and in the contract's order. */
+/**
+ * Problem codes deduplicated and in the contract's order.
+ *
+ * ```ts
+ * import { sortProblems } from "./report.ts";
+ * sortProblems(["no_aead", "expired", "no_aead"]); // ["expired", "no_aead"]
+ * ```
+ */
 export function sortProblems(codes: Iterable<ProblemCode>): ProblemCode[] {
   const set = new Set(codes);
   return PROBLEM_CODES.filter((code) => set.has(code));
@@ -151,7 +245,18 @@ export interface ErrorReportFields {
   readonly fromCache?: boolean;
 }
 
-/** A finished scan that found no TLS to grade: unreachable, not TLS, unresolvable. */
+/**
+ * A finished scan that found no TLS to grade: unreachable, not TLS, unresolvable.
+ *
+ * ```ts
+ * import { errorReport } from "./report.ts";
+ * const scannedAt = new Date("2026-01-01T00:00:00Z");
+ * errorReport({ host: "example.com", port: 443, engine: "probe", message: "Timeout", scannedAt });
+ * // { host: "example.com", port: 443, engine: "probe", status: "ERROR", status_message: "Timeout",
+ * //   grade: null, scanned_at: "2026-01-01T00:00:00.000Z", from_cache: false, endpoints: [],
+ * //   certificate: null, problems: [] }
+ * ```
+ */
 export function errorReport(fields: ErrorReportFields): TlsReport {
   return {
     host: fields.host,

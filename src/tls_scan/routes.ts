@@ -22,12 +22,41 @@ import type { ReportStore } from "./store.ts";
 import { parseHost, parsePort, type Target, targetKey } from "./target.ts";
 import { renderText } from "./text_report.ts";
 
-/** At most this many hosts per `POST /scans`. */
+/**
+ * At most this many hosts per `POST /scans`.
+ *
+ * ```ts
+ * import { MAX_HOSTS_PER_POST } from "./routes.ts";
+ * MAX_HOSTS_PER_POST; // 10_000
+ * ```
+ */
 export const MAX_HOSTS_PER_POST = 10_000;
-/** Body bound of `POST /scans`: 10 000 hosts of 253 characters with their JSON. */
+/**
+ * Body bound of `POST /scans`: 10 000 hosts of 253 characters with their JSON.
+ *
+ * ```ts
+ * import { MAX_POST_BYTES } from "./routes.ts";
+ * MAX_POST_BYTES; // 4_194_304
+ * ```
+ */
 export const MAX_POST_BYTES = 4 * 1024 * 1024;
-/** Page size of `GET /scans`: default and bound. */
+/**
+ * Page size of `GET /scans` without `limit`.
+ *
+ * ```ts
+ * import { PAGE_DEFAULT } from "./routes.ts";
+ * PAGE_DEFAULT; // 100
+ * ```
+ */
 export const PAGE_DEFAULT = 100;
+/**
+ * The largest `limit` of `GET /scans`.
+ *
+ * ```ts
+ * import { PAGE_MAX } from "./routes.ts";
+ * PAGE_MAX; // 1_000
+ * ```
+ */
 export const PAGE_MAX = 1_000;
 
 /** What the routes use. */
@@ -41,7 +70,51 @@ export interface TlsScanRoutesOptions {
   readonly now?: () => Date;
 }
 
-/** The routes. */
+/**
+ * The routes.
+ *
+ * ```ts
+ * import { getLogger } from "../app/logging.ts";
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { ScanCoordinator } from "./coordinator.ts";
+ * import { createTlsScanMetrics } from "./metrics.ts";
+ * import { createProbeEngine } from "./probe_engine.ts";
+ * import { tlsScanRoutes } from "./routes.ts";
+ * import { Scheduler } from "./scheduler.ts";
+ * import { ReportStore } from "./store.ts";
+ *
+ * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
+ * const store = ReportStore.open(":memory:");
+ * const logger = getLogger("tls-scan");
+ * const metrics = createTlsScanMetrics(createRegistry().registry);
+ * const limits = { maxAgeMs: 86_400_000, waitMs: 90_000, maxPending: 100, allowPrivate: false };
+ * const coordinator = new ScanCoordinator({ engine, store, metrics, logger, ...limits });
+ * const scheduler = new Scheduler({
+ *   coordinator,
+ *   store,
+ *   engine,
+ *   logger,
+ *   intervalMs: 60_000,
+ *   maxAgeMs: 86_400_000,
+ *   warnDays: 30,
+ * });
+ * const routes = tlsScanRoutes({
+ *   coordinator,
+ *   store,
+ *   scheduler,
+ *   engine: "probe",
+ *   maxWatched: 10_000,
+ *   allowPrivate: false,
+ * });
+ * const post = routes.find((route) => route.method === "POST")!; // POST /scans
+ * const url = new URL("http://localhost:8080/scans");
+ * const body = JSON.stringify({ hosts: ["example.com", "10.0.0.1"] });
+ * const response = await post.handle(new Request(url, { method: "POST", body }), {}, url);
+ * response.status; // 202
+ * await response.json();
+ * // { accepted: 1, added: 1, …, rejections: [{ index: 1, host: "10.0.0.1", error: … }] }
+ * ```
+ */
 export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
   const now = options.now ?? (() => new Date());
   return [

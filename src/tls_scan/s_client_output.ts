@@ -16,7 +16,14 @@
 /** A protocol as SSL Labs names it. */
 export type ProtocolName = "SSL 2.0" | "SSL 3.0" | "TLS 1.0" | "TLS 1.1" | "TLS 1.2" | "TLS 1.3";
 
-/** Every protocol, oldest first. */
+/**
+ * Every protocol, oldest first.
+ *
+ * ```ts
+ * import { PROTOCOLS } from "./s_client_output.ts";
+ * PROTOCOLS.indexOf("TLS 1.2") < PROTOCOLS.indexOf("TLS 1.3"); // true: oldest first
+ * ```
+ */
 export const PROTOCOLS: readonly ProtocolName[] = [
   "SSL 2.0",
   "SSL 3.0",
@@ -35,7 +42,15 @@ const OPENSSL_PROTOCOLS: Readonly<Record<string, ProtocolName>> = {
   "TLSv1.3": "TLS 1.3",
 };
 
-/** OpenSSL's protocol name (`TLSv1.1`) as SSL Labs names it (`TLS 1.1`). */
+/**
+ * OpenSSL's protocol name (`TLSv1.1`) as SSL Labs names it (`TLS 1.1`).
+ *
+ * ```ts
+ * import { protocolName } from "./s_client_output.ts";
+ * protocolName("TLSv1"); // "TLS 1.0"
+ * protocolName("DTLSv1.2"); // undefined
+ * ```
+ */
 export function protocolName(openssl: string): ProtocolName | undefined {
   return OPENSSL_PROTOCOLS[openssl];
 }
@@ -57,6 +72,20 @@ const PEM = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g
  * Parses a `-showcerts` run's stdout. The protocol comes from the session's `Protocol  :` line
  * when present: the `New, TLSv1.x` line shows the record version, which is `TLSv1` for a
  * TLS 1.1 session.
+ *
+ * ```ts
+ * import { parseShowcerts } from "./s_client_output.ts";
+ * const stdout = [
+ *   "CONNECTED(00000003)",
+ *   "New, TLSv1, Cipher is ECDHE-RSA-AES256-SHA",
+ *   "SSL-Session:",
+ *   "    Protocol  : TLSv1.1",
+ *   "    Verify return code: 18 (self-signed certificate)",
+ * ].join("\n");
+ * const shown = parseShowcerts(stdout);
+ * [shown.protocol, shown.cipher, shown.verifyCode]; // ["TLS 1.1", "ECDHE-RSA-AES256-SHA", 18]
+ * shown.chain; // []: no PEM in this excerpt
+ * ```
  */
 export function parseShowcerts(stdout: string): ShowcertsOutput {
   const chain = stdout.match(PEM) ?? [];
@@ -80,7 +109,16 @@ export interface BriefOutput {
   readonly cipher: string | undefined;
 }
 
-/** Parses a `-brief` run's output (s_client writes it to stderr; both streams may be given). */
+/**
+ * Parses a `-brief` run's output (s_client writes it to stderr; both streams may be given).
+ *
+ * ```ts
+ * import { parseBrief } from "./s_client_output.ts";
+ * parseBrief("Protocol version: TLSv1.3\nCiphersuite: TLS_AES_128_GCM_SHA256\n");
+ * // { protocol: "TLS 1.3", cipher: "TLS_AES_128_GCM_SHA256" }
+ * parseBrief("error:0A000102:SSL routines::unsupported protocol").protocol; // undefined
+ * ```
+ */
 export function parseBrief(text: string): BriefOutput {
   const protocol = /^Protocol version: (\S+)/m.exec(text)?.[1];
   return {

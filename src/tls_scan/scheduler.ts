@@ -42,7 +42,45 @@ export interface SchedulerOptions {
 
 const DAY = 86_400_000;
 
-/** The scheduler. */
+/**
+ * The scheduler.
+ *
+ * ```ts
+ * import { getLogger } from "../app/logging.ts";
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { ScanCoordinator } from "./coordinator.ts";
+ * import { createTlsScanMetrics } from "./metrics.ts";
+ * import { createProbeEngine } from "./probe_engine.ts";
+ * import { Scheduler } from "./scheduler.ts";
+ * import { ReportStore } from "./store.ts";
+ *
+ * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
+ * const store = ReportStore.open(":memory:");
+ * const logger = getLogger("tls-scan");
+ * const coordinator = new ScanCoordinator({
+ *   engine,
+ *   store,
+ *   logger,
+ *   metrics: createTlsScanMetrics(createRegistry().registry),
+ *   maxAgeMs: 86_400_000,
+ *   waitMs: 90_000,
+ *   maxPending: 100,
+ *   allowPrivate: true,
+ * });
+ * const scheduler = new Scheduler({
+ *   coordinator,
+ *   store,
+ *   engine,
+ *   logger,
+ *   intervalMs: 60_000,
+ *   maxAgeMs: 86_400_000,
+ *   warnDays: 30,
+ * });
+ * store.watch([{ host: "127.0.0.1", port: 9 }], 10_000);
+ * await scheduler.tick(); // 1: the new host, never scanned (its report: ERROR, refused)
+ * await scheduler.tick(); // 0: its report is fresh
+ * ```
+ */
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #stopping = new AbortController();

@@ -31,7 +31,16 @@ const scale = z.string().regex(/^\d+(\.\d+)?(e-?\d+)?$/i).transform(Number).pipe
   z.number().gt(0).max(100),
 );
 
-/** Every setting, by environment variable name. */
+/**
+ * Every setting, by environment variable name.
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { SETTINGS } from "./settings.ts";
+ * readSettings(SETTINGS, {}).TLS_SCAN_WAIT_SECONDS; // 90
+ * readSettings(SETTINGS, { TLS_SCAN_ALLOW_PRIVATE: "true" }).TLS_SCAN_ALLOW_PRIVATE; // true
+ * ```
+ */
 export const SETTINGS = {
   TLS_SCAN_ENGINE: {
     schema: z.enum(["probe", "ssllabs"]),
@@ -124,7 +133,18 @@ export const SETTINGS = {
   },
 } as const satisfies SettingsTable;
 
-/** The derived configuration. */
+/**
+ * The derived configuration.
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { deriveTlsScanConfig, SETTINGS } from "./settings.ts";
+ * const values = readSettings(SETTINGS, { TLS_SCAN_MAX_AGE_HOURS: "6" });
+ * deriveTlsScanConfig(values, {}).maxAgeHours; // 6
+ * deriveTlsScanConfig({ ...values, TLS_SCAN_ENGINE: "ssllabs" }, {});
+ * // throws ConfigError: "SSLLABS_EMAIL must be set with TLS_SCAN_ENGINE=ssllabs (the address …)"
+ * ```
+ */
 export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env: Env) {
   if (values.TLS_SCAN_ENGINE === "ssllabs" && !values.SSLLABS_EMAIL) {
     throw new ConfigError(

@@ -50,7 +50,21 @@ const USER_AGENT = "edr-preprocessor-tls-scan/1";
 /** Bodies past this are not read (a Host of a large site is ~100 KB). */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-/** The API client. */
+/**
+ * The API client.
+ *
+ * ```ts
+ * import { SslLabsClient } from "./ssllabs_client.ts";
+ * const client = new SslLabsClient({
+ *   baseUrl: "https://api.ssllabs.com/api/v4/",
+ *   email: "sec@example.com",
+ *   // a stand-in for the API; without `fetch` the global one calls it
+ *   fetch: () => Promise.resolve(Response.json({}, { headers: { "x-max-assessments": "25" } })),
+ * });
+ * const answer = await client.call("info", {}, AbortSignal.timeout(30_000));
+ * answer.kind === "response" && [answer.status, answer.maxAssessments]; // [200, 25]
+ * ```
+ */
 export class SslLabsClient {
   readonly #o: SslLabsClientOptions;
 

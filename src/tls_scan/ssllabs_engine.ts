@@ -59,7 +59,28 @@ type Answer =
   | { readonly kind: "host"; readonly host: SslLabsHost }
   | { readonly kind: "failed"; readonly reason: string; readonly status: 502 | 503 };
 
-/** Makes the engine. */
+/**
+ * Makes the engine.
+ *
+ * ```ts
+ * import { createSslLabsEngine } from "./ssllabs_engine.ts";
+ * const cached = {
+ *   host: "example.com",
+ *   status: "READY",
+ *   endpoints: [{ ipAddress: "93.184.215.14", statusMessage: "Ready", grade: "A" }],
+ * };
+ * const engine = createSslLabsEngine({
+ *   baseUrl: "https://api.ssllabs.com/api/v4/",
+ *   email: "sec@example.com",
+ *   maxAgeHours: 24,
+ *   timeScale: 1,
+ *   fetch: () => Promise.resolve(Response.json(cached)), // a stand-in for the API
+ * });
+ * const target = { host: "example.com", port: 443, kind: "name" as const, addresses: [] };
+ * const result = await engine.scan(target, { fresh: false, signal: AbortSignal.timeout(60_000) });
+ * result.kind === "report" && [result.report.grade, result.report.from_cache]; // ["A", true]
+ * ```
+ */
 export function createSslLabsEngine(options: SslLabsEngineOptions): ScanEngine {
   const client = new SslLabsClient({
     baseUrl: options.baseUrl,

@@ -36,7 +36,18 @@ export interface PacerOptions {
 
 const MINUTE = 60_000;
 
-/** The pacing state. */
+/**
+ * The pacing state.
+ *
+ * ```ts
+ * import { SslLabsPacer } from "./ssllabs_pacer.ts";
+ * const pacer = new SslLabsPacer({ timeScale: 1 });
+ * pacer.update({ maxAssessments: 25, currentAssessments: 3, newAssessmentCoolOff: 2_000 });
+ * pacer.startSpacingMs; // 2100: the cool-off the API asks for, plus 0.1 s
+ * const signal = AbortSignal.timeout(10_000);
+ * await pacer.startSlot(signal, () => Promise.resolve("started")); // "started", at once
+ * ```
+ */
 export class SslLabsPacer {
   readonly #o: PacerOptions;
   #max = 1;

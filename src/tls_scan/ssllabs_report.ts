@@ -46,7 +46,25 @@ export interface SslLabsReportContext {
   readonly now: Date;
 }
 
-/** Builds the report of a finished assessment. */
+/**
+ * Builds the report of a finished assessment.
+ *
+ * ```ts
+ * import { buildSslLabsReport } from "./ssllabs_report.ts";
+ * const report = buildSslLabsReport({
+ *   host: "example.com",
+ *   status: "READY",
+ *   testTime: Date.parse("2026-01-01T00:00:00Z"),
+ *   endpoints: [{
+ *     ipAddress: "93.184.215.14",
+ *     statusMessage: "Ready",
+ *     grade: "A+",
+ *     details: { protocols: [{ name: "TLS", version: "1.2" }, { name: "TLS", version: "1.3" }] },
+ *   }],
+ * }, { port: 443, fromCache: true, now: new Date("2026-01-01T00:00:05Z") });
+ * [report.grade, report.problems, report.scanned_at]; // ["A+", [], "2026-01-01T00:00:00.000Z"]
+ * ```
+ */
 export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportContext): TlsReport {
   const scannedAt = new Date(host.testTime ?? context.now.getTime());
   const base = {

@@ -13,7 +13,15 @@
  */
 import { z } from "zod";
 
-/** `GET info`. */
+/**
+ * `GET info`.
+ *
+ * ```ts
+ * import { SslLabsInfo } from "./ssllabs_schema.ts";
+ * SslLabsInfo.parse({ maxAssessments: 25, currentAssessments: 0, newAssessmentCoolOff: 1_000 })
+ *   .maxAssessments; // 25
+ * ```
+ */
 export const SslLabsInfo = z.looseObject({
   engineVersion: z.string().optional(),
   criteriaVersion: z.string().optional(),
@@ -31,7 +39,15 @@ const Protocol = z.looseObject({
   version: z.string(),
 });
 
-/** An endpoint's details (with `all=done`, once the assessment is finished). */
+/**
+ * An endpoint's details (with `all=done`, once the assessment is finished).
+ *
+ * ```ts
+ * import { SslLabsDetails } from "./ssllabs_schema.ts";
+ * SslLabsDetails.parse({ supportsAead: true, heartbleed: false });
+ * // { supportsAead: true, heartbleed: false }: fields not declared pass through
+ * ```
+ */
 export const SslLabsDetails = z.looseObject({
   certChains: z.array(z.looseObject({
     id: z.string().optional(),
@@ -48,7 +64,15 @@ export const SslLabsDetails = z.looseObject({
   supportsAead: z.boolean().optional(),
 });
 
-/** One endpoint (IP address). */
+/**
+ * One endpoint (IP address).
+ *
+ * ```ts
+ * import { SslLabsEndpoint } from "./ssllabs_schema.ts";
+ * SslLabsEndpoint.parse({ ipAddress: "93.184.215.14", grade: "A" }).grade; // "A"
+ * SslLabsEndpoint.safeParse({ grade: "A" }).success; // false: no ipAddress
+ * ```
+ */
 export const SslLabsEndpoint = z.looseObject({
   ipAddress: z.string(),
   statusMessage: z.string().optional(),
@@ -59,7 +83,20 @@ export const SslLabsEndpoint = z.looseObject({
 /** One endpoint. */
 export type SslLabsEndpoint = z.infer<typeof SslLabsEndpoint>;
 
-/** A certificate of `Host.certs`. */
+/**
+ * A certificate of `Host.certs`.
+ *
+ * ```ts
+ * import { SslLabsCert } from "./ssllabs_schema.ts";
+ * const cert = SslLabsCert.parse({
+ *   id: "4b2c…",
+ *   subject: "CN=example.com",
+ *   notBefore: 1767225600000,
+ *   notAfter: 1775001600000,
+ * });
+ * new Date(cert.notAfter).toISOString(); // "2026-04-01T00:00:00.000Z": milliseconds
+ * ```
+ */
 export const SslLabsCert = z.looseObject({
   id: z.string(),
   subject: z.string(),
@@ -75,7 +112,15 @@ export const SslLabsCert = z.looseObject({
 /** A certificate. */
 export type SslLabsCert = z.infer<typeof SslLabsCert>;
 
-/** `GET analyze`. */
+/**
+ * `GET analyze`.
+ *
+ * ```ts
+ * import { SslLabsHost } from "./ssllabs_schema.ts";
+ * SslLabsHost.parse({ host: "example.com", status: "IN_PROGRESS" }).status; // "IN_PROGRESS"
+ * SslLabsHost.safeParse({ host: "example.com", status: "PENDING" }).success; // false
+ * ```
+ */
 export const SslLabsHost = z.looseObject({
   host: z.string(),
   port: z.number().optional(),
@@ -89,7 +134,16 @@ export const SslLabsHost = z.looseObject({
 /** `GET analyze`. */
 export type SslLabsHost = z.infer<typeof SslLabsHost>;
 
-/** Bits of `Cert.issues` (API v4). */
+/**
+ * Bits of `Cert.issues` (API v4).
+ *
+ * ```ts
+ * import { CERT_ISSUES } from "./ssllabs_schema.ts";
+ * const issues = 72; // as Cert.issues says it
+ * (issues & CERT_ISSUES.selfSigned) !== 0; // true
+ * (issues & CERT_ISSUES.hostnameMismatch) !== 0; // true: 72 = 64 + 8
+ * ```
+ */
 export const CERT_ISSUES = {
   noChainOfTrust: 1,
   notBefore: 2,

@@ -59,7 +59,19 @@ CREATE TABLE IF NOT EXISTS watched (
 ) WITHOUT ROWID;
 `;
 
-/** The SQLite store. */
+/**
+ * The SQLite store.
+ *
+ * ```ts
+ * import { errorReport } from "./report.ts";
+ * import { ReportStore } from "./store.ts";
+ * const store = ReportStore.open(":memory:");
+ * const report = errorReport({ host: "a.test", port: 443, engine: "probe", message: "Refused" });
+ * store.save(report); // { previousGrade: undefined }: its first report
+ * store.latest({ host: "a.test", port: 443 }, "probe")?.report.status_message; // "Refused"
+ * store.close();
+ * ```
+ */
 export class ReportStore {
   readonly #db: DatabaseSync;
 

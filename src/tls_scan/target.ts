@@ -16,7 +16,14 @@
  */
 import ipaddr from "ipaddr.js";
 
-/** The longest DNS name (RFC 1035, without the trailing dot). */
+/**
+ * The longest DNS name (RFC 1035, without the trailing dot).
+ *
+ * ```ts
+ * import { MAX_HOST_LENGTH } from "./target.ts";
+ * MAX_HOST_LENGTH; // 253
+ * ```
+ */
 export const MAX_HOST_LENGTH = 253;
 
 /** A validated host: lower-cased, trailing dot and IPv6 brackets removed. */
@@ -120,7 +127,15 @@ export function parsePort(raw: string | null | undefined, fallback = 443): PortR
     : { ok: false, error: `port must be an integer from 1 to 65535, got ${JSON.stringify(raw)}` };
 }
 
-/** The key of a target in maps and logs: `host:port`, IPv6 in brackets. */
+/**
+ * The key of a target in maps and logs: `host:port`, IPv6 in brackets.
+ *
+ * ```ts
+ * import { targetKey } from "./target.ts";
+ * targetKey({ host: "example.com", port: 443 }); // "example.com:443"
+ * targetKey({ host: "2001:db8::1", port: 8443 }); // "[2001:db8::1]:8443"
+ * ```
+ */
 export function targetKey(target: Target): string {
   return target.host.includes(":")
     ? `[${target.host}]:${target.port}`

@@ -16,7 +16,28 @@ import { PROBLEM_TEXT } from "./problems.ts";
 import type { TlsReport } from "./report.ts";
 import { targetKey } from "./target.ts";
 
-/** Renders `report` as plain text, one fact per line, ending with a newline. */
+/**
+ * Renders `report` as plain text, one fact per line, ending with a newline.
+ *
+ * ```ts
+ * import { errorReport } from "./report.ts";
+ * import { renderText } from "./text_report.ts";
+ * const report = errorReport({
+ *   host: "a.test",
+ *   port: 443,
+ *   engine: "probe",
+ *   message: "Refused",
+ *   scannedAt: new Date("2026-01-01T12:00:00Z"),
+ * });
+ * renderText(report);
+ * // TLS report for a.test:443
+ * //
+ * // Scanned:      2026-01-01 12:00:00 UTC by probe
+ * // Status:       ERROR (Refused)
+ * // Grade:        none
+ * // Problems:     not assessed
+ * ```
+ */
 export function renderText(report: TlsReport): string {
   const lines = [`TLS report for ${targetKey(report)}`, ""];
   const scanned = `${report.scanned_at.replace("T", " ").replace(/\.\d+Z$/, " UTC")}`;
