@@ -6,6 +6,7 @@
  * @example
  * ```ts
  * import { readLeaf } from "./certificate.ts";
+ * const pem = Deno.readTextFileSync("cert.pem"); // a leaf certificate, PEM
  * const leaf = readLeaf(pem, { host: "localhost", kind: "name" });
  * leaf.nameMatch; // true when a SAN (or, without SANs, the CN) covers "localhost"
  * ```
