@@ -33,7 +33,26 @@ export function createCollector(config: IpEventsConfig, context: ComponentContex
   return new Collector(config, context);
 }
 
-/** The running collector. */
+/**
+ * The running collector.
+ *
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { getLogger } from "../app/logging.ts";
+ * import { readSettings } from "../app/settings.ts";
+ * import { Collector } from "./collector.ts";
+ * import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
+ * const env = { IP_EVENTS_UDP_HOST: "127.0.0.1", IP_EVENTS_UDP_PORT: "0" };
+ * const config = configureIpEvents(readSettings(IP_EVENTS_SETTINGS, env));
+ * const collector = new Collector(config, {
+ *   registry: new Registry(),
+ *   logger: getLogger("ip-events"),
+ * });
+ * collector.describe();
+ * // → "UDP 127.0.0.1:0 (not bound), at most 100000 apps × 64 IPs, store memory"
+ * await collector.stop(performance.now() + 1_000);
+ * ```
+ */
 export class Collector implements Component {
   readonly routes;
   readonly checks;

@@ -5,7 +5,14 @@
  * @module
  */
 
-/** Every reason a datagram or POST body is rejected by the decoder. */
+/**
+ * Every reason a datagram or POST body is rejected by the decoder.
+ *
+ * ```ts
+ * import { REJECT_REASONS } from "./drop_reason.ts";
+ * REJECT_REASONS.includes("truncated"); // → true
+ * ```
+ */
 export const REJECT_REASONS = [
   "not_protobuf",
   "truncated",
@@ -29,6 +36,11 @@ export type RejectReason = typeof REJECT_REASONS[number];
 /**
  * Every reason counted as dropped: the decoder's, and `capacity` (an event whose app or IP could
  * not be tracked because a cap was reached).
+ *
+ * ```ts
+ * import { DROP_REASONS } from "./drop_reason.ts";
+ * DROP_REASONS.at(-1); // → "capacity"
+ * ```
  */
 export const DROP_REASONS = [...REJECT_REASONS, "capacity"] as const;
 

@@ -163,7 +163,14 @@ export class FlushQueue {
   }
 }
 
-/** `value` as an Error. */
+/**
+ * `value` as an Error: itself when it is one, else an Error with its text.
+ *
+ * ```ts
+ * import { asError } from "./flush_queue.ts";
+ * asError("ECONNRESET").message; // → "ECONNRESET"
+ * ```
+ */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }

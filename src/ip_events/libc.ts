@@ -9,21 +9,155 @@
  * @module
  */
 
-/** Linux constants (asm-generic, as on x86_64 and aarch64). */
+// Linux values (asm-generic, the same on x86_64 and aarch64).
+/**
+ * The IPv4 address family (`socket` domain, `sin_family`).
+ *
+ * ```ts
+ * import { AF_INET } from "./libc.ts";
+ * AF_INET; // → 2
+ * ```
+ */
 export const AF_INET = 2;
+
+/**
+ * The datagram socket type (UDP over `AF_INET`).
+ *
+ * ```ts
+ * import { SOCK_DGRAM } from "./libc.ts";
+ * SOCK_DGRAM; // → 2
+ * ```
+ */
 export const SOCK_DGRAM = 2;
+
+/**
+ * `socket` type flag: the socket is non-blocking (`O_NONBLOCK`).
+ *
+ * ```ts
+ * import { SOCK_NONBLOCK } from "./libc.ts";
+ * SOCK_NONBLOCK; // → 2048 (0o4000)
+ * ```
+ */
 export const SOCK_NONBLOCK = 0o4000;
+
+/**
+ * `socket` type flag: the socket is closed on `exec` (`O_CLOEXEC`).
+ *
+ * ```ts
+ * import { SOCK_CLOEXEC } from "./libc.ts";
+ * SOCK_CLOEXEC; // → 524288 (0o2000000)
+ * ```
+ */
 export const SOCK_CLOEXEC = 0o2000000;
+
+/**
+ * The socket-level option level of `getsockopt` and `setsockopt`.
+ *
+ * ```ts
+ * import { SOL_SOCKET } from "./libc.ts";
+ * SOL_SOCKET; // → 1
+ * ```
+ */
 export const SOL_SOCKET = 1;
+
+/**
+ * The send buffer size option (the kernel doubles what is set).
+ *
+ * ```ts
+ * import { SO_SNDBUF } from "./libc.ts";
+ * SO_SNDBUF; // → 7
+ * ```
+ */
 export const SO_SNDBUF = 7;
+
+/**
+ * The receive buffer size option (the kernel doubles what is set).
+ *
+ * ```ts
+ * import { SO_RCVBUF } from "./libc.ts";
+ * SO_RCVBUF; // → 8
+ * ```
+ */
 export const SO_RCVBUF = 8;
+
+/**
+ * `recvmmsg`/`sendmmsg` flag: this call does not block (`EAGAIN` instead).
+ *
+ * ```ts
+ * import { MSG_DONTWAIT } from "./libc.ts";
+ * MSG_DONTWAIT; // → 64 (0x40)
+ * ```
+ */
 export const MSG_DONTWAIT = 0x40;
+
+/**
+ * Set in a received `msg_flags` when the datagram was longer than its buffer.
+ *
+ * ```ts
+ * import { MSG_TRUNC } from "./libc.ts";
+ * MSG_TRUNC; // → 32 (0x20)
+ * ```
+ */
 export const MSG_TRUNC = 0x20;
+
+/**
+ * `poll` event: there is data to read.
+ *
+ * ```ts
+ * import { POLLIN } from "./libc.ts";
+ * POLLIN; // → 1
+ * ```
+ */
 export const POLLIN = 1;
+
+/**
+ * errno: nothing to receive (or no room to send) on a non-blocking socket.
+ *
+ * ```ts
+ * import { EAGAIN } from "./libc.ts";
+ * EAGAIN; // → 11
+ * ```
+ */
 export const EAGAIN = 11;
+
+/**
+ * errno: the call was interrupted by a signal.
+ *
+ * ```ts
+ * import { EINTR } from "./libc.ts";
+ * EINTR; // → 4
+ * ```
+ */
 export const EINTR = 4;
+
+/**
+ * errno: no buffer space (a send while the interface queue is full).
+ *
+ * ```ts
+ * import { ENOBUFS } from "./libc.ts";
+ * ENOBUFS; // → 105
+ * ```
+ */
 export const ENOBUFS = 105;
+
+/**
+ * `eventfd` flag: reads and writes do not block (`O_NONBLOCK`).
+ *
+ * ```ts
+ * import { EFD_NONBLOCK } from "./libc.ts";
+ * EFD_NONBLOCK; // → 2048 (0o4000)
+ * ```
+ */
 export const EFD_NONBLOCK = 0o4000;
+
+/**
+ * `eventfd` flag: closed on `exec` (`O_CLOEXEC`).
+ *
+ * ```ts
+ * import { EFD_CLOEXEC } from "./libc.ts";
+ * EFD_CLOEXEC; // → 524288 (0o2000000)
+ * ```
+ */
 export const EFD_CLOEXEC = 0o2000000;
 
 const SYMBOLS = {
@@ -50,7 +184,15 @@ const SYMBOLS = {
 /** The bound libc functions. */
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** A failed libc call: the function, errno and its text. */
+/**
+ * A failed libc call: the function, errno and its text.
+ *
+ * ```ts
+ * import { LibcError } from "./libc.ts";
+ * new LibcError("bind", 98, "Address already in use").message;
+ * // → "bind failed: Address already in use (errno 98)"
+ * ```
+ */
 export class LibcError extends Error {
   /** The errno value. */
   readonly errno: number;
@@ -132,12 +274,30 @@ export function sockaddrIn(host: string, port: number): Uint8Array {
   return bytes;
 }
 
-/** The port of a `struct sockaddr_in`. */
+/**
+ * The port of a `struct sockaddr_in`.
+ *
+ * ```ts
+ * import { sockaddrIn, sockaddrPort } from "./libc.ts";
+ * sockaddrPort(sockaddrIn("127.0.0.1", 3001)); // → 3001
+ * ```
+ */
 export function sockaddrPort(bytes: Uint8Array): number {
   return new DataView(bytes.buffer, bytes.byteOffset).getUint16(2, false);
 }
 
-/** Reads an `int` socket option. */
+/**
+ * Reads an `int` socket option; throws {@linkcode LibcError} when `getsockopt` fails.
+ *
+ * ```ts
+ * import { AF_INET, getIntOption, openLibc, SO_RCVBUF, SOCK_DGRAM, SOL_SOCKET } from "./libc.ts";
+ * const libc = openLibc();
+ * const fd = libc.symbols.socket(AF_INET, SOCK_DGRAM, 0);
+ * getIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF); // → net.core.rmem_default, e.g. 212992
+ * libc.symbols.close(fd);
+ * libc.close();
+ * ```
+ */
 export function getIntOption(libc: OpenedLibc, fd: number, level: number, name: number): number {
   const value = new Int32Array(1);
   const length = new Uint32Array([4]);
@@ -147,7 +307,21 @@ export function getIntOption(libc: OpenedLibc, fd: number, level: number, name: 
   return value[0]!;
 }
 
-/** Sets an `int` socket option. */
+/**
+ * Sets an `int` socket option; throws {@linkcode LibcError} when `setsockopt` fails.
+ *
+ * ```ts
+ * import {
+ *   AF_INET, getIntOption, openLibc, setIntOption, SO_RCVBUF, SOCK_DGRAM, SOL_SOCKET,
+ * } from "./libc.ts";
+ * const libc = openLibc();
+ * const fd = libc.symbols.socket(AF_INET, SOCK_DGRAM, 0);
+ * setIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF, 65536);
+ * getIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF); // → 131072: the kernel doubles it
+ * libc.symbols.close(fd);
+ * libc.close();
+ * ```
+ */
 export function setIntOption(
   libc: OpenedLibc,
   fd: number,

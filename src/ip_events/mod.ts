@@ -14,7 +14,14 @@ import { defineComponent } from "../app/component.ts";
 import { createCollector } from "./collector.ts";
 import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
 
-/** The component's definition. */
+/**
+ * The component's definition.
+ *
+ * ```ts
+ * import { ipEvents } from "./mod.ts";
+ * ipEvents.name; // → "ip-events"
+ * ```
+ */
 export const ipEvents = defineComponent({
   name: "ip-events",
   summary: "UDP IP events from apps → which IPs of each app are normal (/28), over HTTP",

@@ -19,10 +19,24 @@ export interface AppAnswer {
   readonly bad_ips: readonly string[];
 }
 
-/** The answer for an app with no event. */
+/**
+ * The answer for an app with no event.
+ *
+ * ```ts
+ * import { answerFor, NO_EVENTS } from "./netblock.ts";
+ * answerFor(0, new Map()) === NO_EVENTS; // → true
+ * ```
+ */
 export const NO_EVENTS: AppAnswer = Object.freeze({ count: 0, good_ips: [], bad_ips: [] });
 
-/** The number of host addresses in a /28 (16 minus network and broadcast). */
+/**
+ * The number of host addresses in a /28 (16 minus network and broadcast).
+ *
+ * ```ts
+ * import { answerFor, HOSTS_PER_BLOCK } from "./netblock.ts";
+ * answerFor(1, new Map([[17, 1]])).good_ips.length === HOSTS_PER_BLOCK; // → true
+ * ```
+ */
 export const HOSTS_PER_BLOCK = 14;
 
 /**

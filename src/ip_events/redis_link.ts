@@ -77,7 +77,14 @@ export function script(source: string): Script {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
-/** A call that did not settle by its deadline (Redis may still run it). */
+/**
+ * A call that did not settle by its deadline (Redis may still run it).
+ *
+ * ```ts
+ * import { RedisTimeoutError } from "./redis_link.ts";
+ * new RedisTimeoutError(1000).message; // → "no reply from Redis within 1000 ms"
+ * ```
+ */
 export class RedisTimeoutError extends Error {
   /** Names the deadline. */
   constructor(timeoutMs: number) {

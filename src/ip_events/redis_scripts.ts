@@ -25,12 +25,26 @@
  * @module
  */
 
-/** The generation key. */
+/**
+ * The generation key.
+ *
+ * ```ts
+ * import { generationKey } from "./redis_scripts.ts";
+ * generationKey("edr:ip-events"); // → "{edr:ip-events}:gen"
+ * ```
+ */
 export function generationKey(prefix: string): string {
   return `{${prefix}}:gen`;
 }
 
-/** The applied-sequence key of one instance. */
+/**
+ * The applied-sequence key of one instance.
+ *
+ * ```ts
+ * import { sequenceKey } from "./redis_scripts.ts";
+ * sequenceKey("edr:ip-events", "7f3c"); // → "{edr:ip-events}:seq:7f3c"
+ * ```
+ */
 export function sequenceKey(prefix: string, instance: string): string {
   return `{${prefix}}:seq:${instance}`;
 }
@@ -69,7 +83,22 @@ export function generationOfKey(prefix: string, key: string): number | undefined
 // ARGV: prefix, seq, settled, ttl seconds, then per app: sha, count, pairs, (ip, n) × pairs.
 // The shebang makes Redis refuse the whole script up front when it is out of memory, rather
 // than fail it halfway through its writes.
-/** The flush script: applies one chunk if it is the next; replies {status, generation}. */
+/**
+ * The flush script: applies one chunk if it is the next; replies {status, generation}.
+ *
+ * ```ts
+ * import { openRedisLink, script } from "./redis_link.ts";
+ * import { chunkArguments, FLUSH_SCRIPT, generationKey, sequenceKey } from "./redis_scripts.ts";
+ * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * const keys = [generationKey("edr:ip-events"), sequenceKey("edr:ip-events", "i1")];
+ * const apps = new Map([["ab", { count: 3, ips: new Map([[1, 2], [2, 1]]) }]]);
+ * const args = ["edr:ip-events", "1", "0", "604800", ...chunkArguments(apps)];
+ * await link.runScripts([{ script: script(FLUSH_SCRIPT), keys, args }], 1000);
+ * // → [{ status: "fulfilled", value: [1, "0"] }] on an empty Redis (applied, generation 0);
+ * // the same call again → value [0, "0"] (a duplicate, not applied twice)
+ * await link.close();
+ * ```
+ */
 export const FLUSH_SCRIPT = `#!lua
 local applied = tonumber(redis.call('GET', KEYS[2]) or '0')
 local seq = tonumber(ARGV[2])
@@ -92,7 +121,20 @@ redis.call('SET', KEYS[2], seq, 'EX', ARGV[4])
 return {1, gen}`;
 
 // KEYS[1] generation, KEYS[2] this instance's applied sequence. ARGV: prefix, sha.
-/** The read script: {generation, applied sequence, the app's hash as field, value, …}. */
+/**
+ * The read script: {generation, applied sequence, the app's hash as field, value, …}.
+ *
+ * ```ts
+ * import { openRedisLink, script } from "./redis_link.ts";
+ * import { generationKey, READ_SCRIPT, sequenceKey } from "./redis_scripts.ts";
+ * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * const keys = [generationKey("edr:ip-events"), sequenceKey("edr:ip-events", "i1")];
+ * const args = ["edr:ip-events", "ab".repeat(32)];
+ * await link.runScripts([{ script: script(READ_SCRIPT), keys, args }], 1000);
+ * // → [{ status: "fulfilled", value: ["0", "0", []] }] on an empty Redis
+ * await link.close();
+ * ```
+ */
 export const READ_SCRIPT = `#!lua flags=no-writes
 local gen = redis.call('GET', KEYS[1]) or '0'
 local applied = redis.call('GET', KEYS[2]) or '0'
@@ -102,6 +144,16 @@ return {gen, applied, redis.call('HGETALL', '{' .. ARGV[1] .. '}:g' .. gen .. ':
 /**
  * The reset script: a new generation, and this instance's chunks up to `ARGV[1]` (dropped by
  * the DELETE) marked done so none can ever be applied; replies the new generation.
+ *
+ * ```ts
+ * import { openRedisLink, script } from "./redis_link.ts";
+ * import { generationKey, RESET_SCRIPT, sequenceKey } from "./redis_scripts.ts";
+ * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * const keys = [generationKey("edr:ip-events"), sequenceKey("edr:ip-events", "i1")];
+ * await link.runScripts([{ script: script(RESET_SCRIPT), keys, args: ["0", "604800"] }], 1000);
+ * // → [{ status: "fulfilled", value: 1 }] on an empty Redis: generation 1
+ * await link.close();
+ * ```
  */
 export const RESET_SCRIPT = `#!lua
 local gen = redis.call('INCR', KEYS[1])

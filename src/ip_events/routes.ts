@@ -11,7 +11,14 @@ import type { Ingest } from "./ingest.ts";
 import type { IpEventsMetrics } from "./metrics.ts";
 import { type IpEventStore, StoreUnavailableError } from "./store.ts";
 
-/** Largest POST body read (an IpEvent is at most ~72 bytes; unknown fields may add some). */
+/**
+ * Largest POST body read (an IpEvent is at most ~72 bytes; unknown fields may add some).
+ *
+ * ```ts
+ * import { MAX_POST_BYTES } from "./routes.ts";
+ * MAX_POST_BYTES; // → 1024: a longer body is answered 413
+ * ```
+ */
 export const MAX_POST_BYTES = 1024;
 
 /** What the routes work with. */

@@ -10,7 +10,15 @@ import { RECEIVE_PATHS } from "./udp_receiver.ts";
 import type { ReceiverChoice } from "./open_receiver.ts";
 import { configureStore, STORE_SETTINGS, type StoreConfig } from "./store_settings.ts";
 
-/** The table of settings. */
+/**
+ * The table of settings.
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { IP_EVENTS_SETTINGS } from "./settings.ts";
+ * readSettings(IP_EVENTS_SETTINGS, { IP_EVENTS_MAX_APPS: "500" }).IP_EVENTS_MAX_APPS; // → 500
+ * ```
+ */
 export const IP_EVENTS_SETTINGS = {
   IP_EVENTS_UDP_PORT: {
     schema: integer(0, 65535),

@@ -9,7 +9,15 @@ import { z } from "zod";
 import { ConfigError, integer, type SettingsTable, type SettingValues } from "../app/settings.ts";
 import { redactedUrl } from "./redis_link.ts";
 
-/** The store settings (part of the component's table). */
+/**
+ * The store settings (part of the component's table).
+ *
+ * ```ts
+ * import { readSettings } from "../app/settings.ts";
+ * import { STORE_SETTINGS } from "./store_settings.ts";
+ * readSettings(STORE_SETTINGS, {}).IP_EVENTS_STORE; // → "memory"
+ * ```
+ */
 export const STORE_SETTINGS = {
   IP_EVENTS_STORE: {
     schema: z.enum(["memory", "redis"]),

@@ -7,7 +7,14 @@
  * @module
  */
 
-/** The receive paths, as logged and as the `IP_EVENTS_UDP_RECEIVER` setting names them. */
+/**
+ * The receive paths, as logged and as the `IP_EVENTS_UDP_RECEIVER` setting names them.
+ *
+ * ```ts
+ * import { RECEIVE_PATHS } from "./udp_receiver.ts";
+ * RECEIVE_PATHS; // → ["recvmmsg", "dgram"]
+ * ```
+ */
 export const RECEIVE_PATHS = ["recvmmsg", "dgram"] as const;
 
 /**
@@ -21,7 +28,14 @@ export const RECEIVE_PATHS = ["recvmmsg", "dgram"] as const;
  */
 export type ReceivePath = typeof RECEIVE_PATHS[number];
 
-/** Longest datagram taken whole; longer ones are counted as truncated. */
+/**
+ * Longest datagram taken whole; longer ones are counted as truncated.
+ *
+ * ```ts
+ * import { MAX_DATAGRAM_BYTES } from "./udp_receiver.ts";
+ * MAX_DATAGRAM_BYTES; // → 1024
+ * ```
+ */
 export const MAX_DATAGRAM_BYTES = 1024;
 
 /**
