@@ -23,9 +23,18 @@ import type { UdpReceiver } from "./udp_receiver.ts";
  * Makes the collector (nothing bound or running until `start`).
  *
  * @example
- * ```ts ignore
- * const collector = createCollector(config, { registry, logger });
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { getLogger } from "../app/logging.ts";
+ * import { readSettings } from "../app/settings.ts";
+ * import { createCollector } from "./collector.ts";
+ * import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
+ * const env = { IP_EVENTS_UDP_HOST: "127.0.0.1", IP_EVENTS_UDP_PORT: "0" };
+ * const config = configureIpEvents(readSettings(IP_EVENTS_SETTINGS, env));
+ * const registry = new Registry();
+ * const collector = createCollector(config, { registry, logger: getLogger("ip-events") });
  * await collector.start();
+ * collector.udpPort; // → the free port it bound, e.g. 41234
  * await collector.stop(performance.now() + 5_000);
  * ```
  */

@@ -13,11 +13,12 @@ import { MAX_DATAGRAM_BYTES, type UdpReceiver, type UdpReceiverOptions } from ".
  * Opens the node:dgram receive path (the buffer size option is ignored: see the module doc).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openDgramReceiver } from "./dgram_receiver.ts";
  * const receiver = await openDgramReceiver({
  *   host: "127.0.0.1", port: 0, receiveBufferBytes: 0, sink: (d) => console.log(d.length),
  * });
+ * receiver.receiveBufferBytes; // → undefined: this path does not read the buffer size
  * await receiver.close();
  * ```
  */

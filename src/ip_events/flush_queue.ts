@@ -52,10 +52,24 @@ export interface TripOutcome {
  * The outstanding chunks and the sequence.
  *
  * @example
- * ```ts ignore
- * const queue = new FlushQueue({ link, prefix, keys, chunkPairs: 2000, sequenceTtlSeconds: 604800 });
- * queue.cut(tally.take());
- * while (!queue.isEmpty) if ((await queue.sendTrip(2000)).error) break;
+ * ```ts
+ * import { FlushQueue } from "./flush_queue.ts";
+ * import { openRedisLink } from "./redis_link.ts";
+ * import { generationKey, sequenceKey } from "./redis_scripts.ts";
+ * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * const queue = new FlushQueue({
+ *   link,
+ *   prefix: "edr:ip-events",
+ *   keys: [generationKey("edr:ip-events"), sequenceKey("edr:ip-events", "i1")],
+ *   chunkPairs: 2000,
+ *   sequenceTtlSeconds: 604800,
+ * });
+ * queue.cut(new Map([["ab", { count: 3, ips: new Map([[1, 2], [2, 1]]) }]]));
+ * queue.chunks.map((chunk) => chunk.seq); // → [1]
+ * await queue.sendTrip(2000);
+ * // → { applied: 1, duplicates: 0, error: undefined, generation: 0, … } on an empty Redis;
+ * // a chunk not acknowledged stays in queue.chunks for the next trip
+ * await link.close();
  * ```
  */
 export class FlushQueue {

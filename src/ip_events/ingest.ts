@@ -27,9 +27,21 @@ export interface IngestOptions {
  * Decodes and records events; its {@linkcode Ingest.datagrams} is the UDP receivers' sink.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { Ingest } from "./ingest.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { createIpEventsMetrics } from "./metrics.ts";
+ * const store = new MemoryStore({ maxApps: 10, maxIpsPerApp: 10 });
+ * const metrics = createIpEventsMetrics(new Registry(), {
+ *   stats: () => store.stats(),
+ *   udpCounters: () => undefined,
+ *   socketDrops: () => undefined,
+ * });
  * const ingest = new Ingest({ store, metrics });
- * const receiver = openRecvmmsgReceiver({ ...options, sink: ingest.datagrams });
+ * const sha = new TextEncoder().encode("ab".repeat(32));
+ * ingest.datagrams([new Uint8Array([0x0a, 0x40, ...sha, 0x10, 0x05]), new Uint8Array([0x10])], 0);
+ * store.stats(); // → { apps: 1, ips: 1 }: the second datagram is dropped (truncated)
  * ```
  */
 export class Ingest {

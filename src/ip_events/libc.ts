@@ -3,8 +3,8 @@
  * socket we own (socket, setsockopt, bind: no lookup of a Deno socket's fd through /proc),
  * `recvmmsg` to take up to hundreds of datagrams per call, and `poll` (declared `nonblocking`,
  * so it waits on Deno's thread pool, off the event loop) with an `eventfd` to wake it on stop.
- * `sendmmsg` serves the load generator. Linux (glibc) on a 64-bit CPU only; elsewhere {@linkcode openLibc} throws and the collector
- * falls back to node:dgram.
+ * `sendmmsg` serves the load generator. Linux (glibc) on a 64-bit CPU only; elsewhere
+ * {@linkcode openLibc} throws and the collector falls back to node:dgram.
  *
  * @module
  */
@@ -222,10 +222,10 @@ export interface OpenedLibc {
  * the library cannot be loaded.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openLibc } from "./libc.ts";
  * const libc = openLibc();
- * const fd = libc.symbols.eventfd(0, 0);
+ * const fd = libc.symbols.eventfd(0, 0); // → a new file descriptor, e.g. 12
  * libc.symbols.close(fd);
  * libc.close();
  * ```

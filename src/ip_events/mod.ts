@@ -3,9 +3,10 @@
  * per app which IPs are normal (its /28) and which are not, over HTTP. Enabled with
  * `COMPONENTS=ip-events`; needs no AWS at all.
  *
- * ```ts ignore
+ * ```ts
  * import { ipEvents } from "./mod.ts";
  * // src/components.ts lists it; main.ts enables it when COMPONENTS names "ip-events".
+ * ipEvents.settings.IP_EVENTS_UDP_PORT.default; // → "3001"
  * ```
  *
  * @module

@@ -23,10 +23,16 @@ export interface OpenedReceiver {
  * Opens the receive path `choice` names. A forced `recvmmsg` that cannot open throws.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openReceiver } from "./open_receiver.ts";
- * const { receiver, fallbackReason } = await openReceiver("auto", options);
- * console.log(receiver.path, receiver.receiveBufferBytes, fallbackReason);
+ * const { receiver, fallbackReason } = await openReceiver("auto", {
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   receiveBufferBytes: 4 << 20,
+ *   sink: (datagrams) => console.log(datagrams.length),
+ * });
+ * receiver.path; // → "recvmmsg" with --allow-ffi; else "dgram", and fallbackReason says why
+ * await receiver.close();
  * ```
  */
 export async function openReceiver(

@@ -24,8 +24,14 @@ export interface StoreContext {
  * Makes the store (for Redis: connecting in the background, flushing every `flushMs`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { getLogger } from "../app/logging.ts";
+ * import { openStore } from "./open_store.ts";
+ * const context = { registry: new Registry(), logger: getLogger("ip-events") };
  * const store = openStore({ kind: "memory" }, { maxApps: 10, maxIpsPerApp: 64 }, context);
+ * store.stats(); // → { apps: 0, ips: 0 }: a MemoryStore
+ * await store.close();
  * ```
  */
 export function openStore(

@@ -23,7 +23,8 @@ export interface UdpCounters {
  * @example
  * ```ts
  * import { parseSnmpUdp } from "./proc_net.ts";
- * parseSnmpUdp("Udp: InDatagrams RcvbufErrors\nUdp: 10 2\n"); // { inDatagrams: 10, rcvbufErrors: 2 }
+ * parseSnmpUdp("Udp: InDatagrams RcvbufErrors\nUdp: 10 2\n");
+ * // { inDatagrams: 10, rcvbufErrors: 2 }
  * ```
  */
 export function parseSnmpUdp(text: string): UdpCounters | undefined {
@@ -74,10 +75,10 @@ export interface ProcNet {
  * Opens the reader, or `undefined` when FFI is not permitted or libc is not there.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openProcNet } from "./proc_net.ts";
- * const proc = openProcNet();
- * console.log(proc?.udpCounters());
+ * const proc = openProcNet(); // → undefined without --allow-ffi
+ * proc?.udpCounters(); // → e.g. { inDatagrams: 81234, rcvbufErrors: 0 }
  * proc?.close();
  * ```
  */

@@ -64,12 +64,13 @@ const MSG_LEN = 56;
  * cannot be bound.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRecvmmsgReceiver } from "./recvmmsg_receiver.ts";
  * const receiver = openRecvmmsgReceiver({
  *   host: "127.0.0.1", port: 0, receiveBufferBytes: 4 << 20,
  *   sink: (datagrams) => console.log(datagrams.length),
  * });
+ * receiver.receiveBufferBytes; // → 8388608: twice what was asked (at most twice rmem_max)
  * await receiver.close();
  * ```
  */

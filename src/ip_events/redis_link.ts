@@ -98,9 +98,10 @@ export class RedisTimeoutError extends Error {
  * down at start is an outage like any other, not a failed start).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { openRedisLink } from "./redis_link.ts";
  * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
- * await link.command(["PING"], 1000); // "PONG"
+ * await link.command(["PING"], 1000); // → "PONG" (rejects when Redis is down or slower than 1 s)
  * await link.close();
  * ```
  */

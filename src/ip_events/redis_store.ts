@@ -90,11 +90,16 @@ export interface RedisStoreOptions {
  * The Redis store; flushing starts at construction.
  *
  * @example
- * ```ts ignore
- * const store = new RedisStore({ link: openRedisLink({ url }), limits, flushMs: 100 });
- * store.record(events);
- * await store.answer(sha); // this instance's events at once, the others' once flushed
- * await store.close(performance.now() + 5_000);
+ * ```ts
+ * import { openRedisLink } from "./redis_link.ts";
+ * import { RedisStore } from "./redis_store.ts";
+ * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * const store = new RedisStore({ link, limits: { maxApps: 10, maxIpsPerApp: 64 }, flushMs: 100 });
+ * const sha = "ab".repeat(32);
+ * store.record([{ appSha256: sha, ip: 17 }]);
+ * (await store.answer(sha)).count;
+ * // → 1 on an empty Redis: this instance's events count at once, other instances' once flushed
+ * await store.close(performance.now() + 5_000); // flushes what is pending, closes the link
  * ```
  */
 export class RedisStore implements IpEventStore {

@@ -38,9 +38,28 @@ const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
  * The component's routes.
  *
  * @example
- * ```ts ignore
- * const routes = eventsRoutes({ store, ingest, metrics, drain: () => receiver.drain(),
- *   apiToken: undefined });
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { Ingest } from "./ingest.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { createIpEventsMetrics } from "./metrics.ts";
+ * import { eventsRoutes } from "./routes.ts";
+ * const store = new MemoryStore({ maxApps: 10, maxIpsPerApp: 10 });
+ * const metrics = createIpEventsMetrics(new Registry(), {
+ *   stats: () => store.stats(),
+ *   udpCounters: () => undefined,
+ *   socketDrops: () => undefined,
+ * });
+ * const ingest = new Ingest({ store, metrics });
+ * const routes = eventsRoutes({
+ *   store,
+ *   ingest,
+ *   metrics,
+ *   drain: () => Promise.resolve(), // a receiver's drain()
+ *   apiToken: undefined,
+ * });
+ * routes.map((route) => `${route.method} ${route.path}`);
+ * // → ["GET /events/:app_sha256", "DELETE /events", "POST /events"]
  * ```
  */
 export function eventsRoutes(options: EventsRoutesOptions): Route[] {

@@ -46,7 +46,8 @@ export interface StoreLimits {
  * import { MemoryStore } from "./memory_store.ts";
  * const store: IpEventStore = new MemoryStore({ maxApps: 10, maxIpsPerApp: 10 });
  * store.record([{ appSha256: "ab".repeat(32), ip: 17 }]);
- * const answer = await store.answer("ab".repeat(32)); // { count: 1, good_ips: [...14], bad_ips: [] }
+ * const answer = await store.answer("ab".repeat(32));
+ * // { count: 1, good_ips: ["0.0.0.17", …, "0.0.0.30"], bad_ips: [] }
  * ```
  */
 export interface IpEventStore {

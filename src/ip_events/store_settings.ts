@@ -113,7 +113,12 @@ export function configureStore(values: SettingValues<typeof STORE_SETTINGS>): St
  * @example
  * ```ts
  * import { describeStore } from "./store_settings.ts";
- * describeStore({ kind: "redis", url: "redis://:pw@cache:6379", password: undefined, flushMs: 100 });
+ * describeStore({
+ *   kind: "redis",
+ *   url: "redis://:pw@cache:6379",
+ *   password: undefined,
+ *   flushMs: 100,
+ * });
  * // "store redis redis://:***@cache:6379, flushed every 100 ms"
  * ```
  */

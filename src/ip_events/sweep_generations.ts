@@ -24,8 +24,14 @@ export interface SweepOptions {
  * Unlinks every app key of a generation before `current`; resolves with how many.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { openRedisLink } from "./redis_link.ts";
+ * import { sweepGenerations } from "./sweep_generations.ts";
+ * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await link.command(["HSET", `{edr:ip-events}:g1:${"ab".repeat(32)}`, "n", "1"], 1000);
  * await sweepGenerations({ link, prefix: "edr:ip-events", current: 3, timeoutMs: 1000 });
+ * // → 1 on an empty Redis: the generation-1 key above
+ * await link.close();
  * ```
  */
 export async function sweepGenerations(options: SweepOptions): Promise<number> {
