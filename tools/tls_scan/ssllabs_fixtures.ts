@@ -8,7 +8,7 @@
  * ```ts
  * import { readyHost } from "./ssllabs_fixtures.ts";
  * const host = readyHost("www.example.com", { grade: "B", protocols: ["1.0", "1.2"] });
- * host.endpoints[0].grade; // "B"
+ * host.endpoints[0]?.grade; // "B"
  * ```
  *
  * @module

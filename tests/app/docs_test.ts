@@ -1,0 +1,90 @@
+/**
+ * The house rule of documentation, checked over every file under src/ and main.ts: every export
+ * has a JSDoc comment, and every exported function, class and value shows an example in it
+ * (a fenced code block, as in denoland/std). `deno task check` type-checks those examples
+ * (`deno check --doc`), so they cannot drift from the code either.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url);
+
+const EXPORT =
+  /^export (?:async )?(?:abstract )?(function\*?|class|const|let|interface|type|enum) (\w+)/;
+const NEEDS_EXAMPLE = new Set(["function", "function*", "class", "const", "let"]);
+
+/** The exports of `source` that break the rule, as `line name: what is missing`. */
+export function undocumented(source: string): string[] {
+  const lines = source.split("\n");
+  const found: string[] = [];
+  lines.forEach((line, index) => {
+    const match = EXPORT.exec(line);
+    if (match === null) return;
+    const [, kind, name] = match;
+    let end = index - 1;
+    while (end >= 0 && lines[end]!.trim() === "") end--;
+    if (end < 0 || !lines[end]!.trim().endsWith("*/")) {
+      found.push(`${index + 1} ${name}: no JSDoc`);
+      return;
+    }
+    let start = end;
+    while (start >= 0 && !lines[start]!.includes("/**")) start--;
+    const comment = lines.slice(Math.max(0, start), end + 1).join("\n");
+    if (NEEDS_EXAMPLE.has(kind!) && !comment.includes("```")) {
+      found.push(`${index + 1} ${name}: no example`);
+    }
+  });
+  return found;
+}
+
+async function sourceFiles(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith(".ts")) {
+        files.set(path, await Deno.readTextFile(new URL(path, ROOT)));
+      }
+    }
+  };
+  await walk("src");
+  files.set("main.ts", await Deno.readTextFile(new URL("main.ts", ROOT)));
+  return files;
+}
+
+Deno.test("the checker flags a missing JSDoc and a missing example, and accepts types without one", () => {
+  const source = [
+    "export const bare = 1;",
+    "/** Documented, no example. */",
+    "export function lonely(): void {}",
+    "/** A type needs no example. */",
+    "export interface Shape {}",
+    "/**",
+    " * With one.",
+    " *",
+    " * ```ts",
+    " * withExample(); // 1",
+    " * ```",
+    " */",
+    "export function withExample(): number {",
+    "  return 1;",
+    "}",
+    "export type Naked = string;",
+  ].join("\n");
+  assert.deepEqual(undocumented(source), [
+    "1 bare: no JSDoc",
+    "3 lonely: no example",
+    "16 Naked: no JSDoc",
+  ]);
+});
+
+Deno.test("every export under src/ has JSDoc, and every function, class and value an example", async () => {
+  const files = await sourceFiles();
+  assert.ok(files.size > 50, `read ${files.size} files`);
+  const broken = [...files].flatMap(([path, source]) =>
+    undocumented(source).map((finding) => `${path}:${finding}`)
+  );
+  assert.deepEqual(broken, []);
+});
