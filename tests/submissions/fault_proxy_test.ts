@@ -26,11 +26,8 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
-import {
-  type FaultSettings,
-  mergeFaultSettings,
-  startFaultProxy,
-} from "../../tools/submissions/fault_proxy.ts";
+import { startFaultProxy } from "../../tools/submissions/fault_proxy.ts";
+import { type FaultSettings, mergeFaultSettings } from "../../tools/submissions/fault_settings.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

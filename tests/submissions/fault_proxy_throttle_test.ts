@@ -17,7 +17,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
-import { mergeFaultSettings } from "../../tools/submissions/fault_proxy.ts";
+import { mergeFaultSettings } from "../../tools/submissions/fault_settings.ts";
 import { readStream } from "../../tools/submissions/verify.ts";
 
 const encoder = new TextEncoder();

@@ -44,14 +44,6 @@ import {
   type ServiceName,
 } from "./fault_settings.ts";
 
-export {
-  type FaultSettings,
-  type FaultSettingsUpdate,
-  mergeFaultSettings,
-  NO_FAULTS,
-  type ServiceName,
-} from "./fault_settings.ts";
-
 /** How often one combination of `ReceiveMessage` parameters was seen. */
 export interface ReceiveMessageParams {
   /** `MaxNumberOfMessages` as sent, or `null` when the request left it out. */

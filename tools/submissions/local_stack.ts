@@ -48,14 +48,12 @@ import {
   type KinesisClient,
 } from "@aws-sdk/client-kinesis";
 import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
+import { type FaultProxy, type FaultStats, startFaultProxy } from "./fault_proxy.ts";
 import {
-  type FaultProxy,
   type FaultSettings,
   type FaultSettingsUpdate,
-  type FaultStats,
   mergeFaultSettings,
-  startFaultProxy,
-} from "./fault_proxy.ts";
+} from "./fault_settings.ts";
 
 /** The region every resource lives in, as in the Compose environment. */
 export const REGION = "eu-west-1";
