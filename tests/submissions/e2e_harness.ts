@@ -61,7 +61,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
-import type { FaultStats } from "../../tools/submissions/fault_proxy.ts";
+import type { FaultStats } from "../../tools/submissions/fault_stats.ts";
 import {
   formatReport,
   getQueueDepth,

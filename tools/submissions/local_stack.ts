@@ -48,7 +48,8 @@ import {
   type KinesisClient,
 } from "@aws-sdk/client-kinesis";
 import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
-import { type FaultProxy, type FaultStats, startFaultProxy } from "./fault_proxy.ts";
+import { type FaultProxy, startFaultProxy } from "./fault_proxy.ts";
+import type { FaultStats } from "./fault_stats.ts";
 import {
   type FaultSettings,
   type FaultSettingsUpdate,
