@@ -9,6 +9,10 @@
  *   endpoints. The emulators themselves listen on hidden free ports.
  * - A control endpoint: `GET /faults`, `PUT /faults`, `POST /faults/reset`.
  *
+ * This file starts and stops it all; its parts: local_stack_resources.ts (the queues and the
+ * stream), fault_control.ts (the faults of both proxies and the control endpoint) and
+ * local_stack_flags.ts (the CLI's flags).
+ *
  * Deviations from LocalStack worth knowing: fauxqs binds its hidden port on 0.0.0.0 (it offers
  * no choice); queue URLs are handed out path-style on the public endpoint
  * (`http://127.0.0.1:4566/000000000000/submissions`, as LocalStack 0.14 answers them) although
@@ -37,71 +41,31 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Server } from "node:http";
 import { startFauxqs } from "fauxqs";
 import kinesalite from "kinesalite";
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-} from "@aws-sdk/client-kinesis";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
-import { type FaultProxy, startFaultProxy } from "./fault_proxy.ts";
-import type { FaultStats } from "./fault_stats.ts";
+import { startFaultProxy } from "./fault_proxy.ts";
 import {
-  type FaultSettings,
-  type FaultSettingsUpdate,
-  mergeFaultSettings,
-} from "./fault_settings.ts";
+  createFaultController,
+  type FaultController,
+  type StackFaultUpdate,
+  startControlServer,
+} from "./fault_control.ts";
+import { parseStackFlags, STACK_USAGE } from "./local_stack_flags.ts";
+import {
+  createResources,
+  type StackResourceOptions,
+  type StackResources,
+} from "./local_stack_resources.ts";
 
 /** The region every resource lives in, as in the Compose environment. */
 export const REGION = "eu-west-1";
 
-/** Fault settings of both services. */
-export interface StackFaultSettings {
-  /** Settings of the Kinesis proxy. */
-  kinesis: FaultSettings;
-  /** Settings of the SQS proxy. */
-  sqs: FaultSettings;
-}
-
-/** A partial update of the fault settings of either or both services. */
-export interface StackFaultUpdate {
-  /** Merged into the Kinesis proxy's settings. */
-  kinesis?: FaultSettingsUpdate;
-  /** Merged into the SQS proxy's settings. */
-  sqs?: FaultSettingsUpdate;
-}
-
-/** Counters of both proxies. */
-export interface StackFaultStats {
-  /** Counters of the Kinesis proxy. */
-  kinesis: FaultStats;
-  /** Counters of the SQS proxy. */
-  sqs: FaultStats;
-}
-
-/** Runtime control of the injected faults; also served over HTTP by the control endpoint. */
-export interface FaultController {
-  /**
-   * Merges the update into the current settings (both services or neither) and returns the
-   * new settings.
-   *
-   * @throws {RangeError} on an out-of-range value, an unknown key, or a Kinesis-only fault on SQS.
-   */
-  set(update: StackFaultUpdate): StackFaultSettings;
-  /** The current settings. */
-  get(): StackFaultSettings;
-  /** The counters of both proxies. */
-  stats(): StackFaultStats;
-  /** Clears every fault and every counter. */
-  reset(): void;
-}
-
 /** Options of {@linkcode startLocalStack}. */
-export interface LocalStackOptions {
+export interface LocalStackOptions extends StackResourceOptions {
   /** Public SQS port (the fault proxy). 0, the default, picks a free port. */
   sqsPort?: number;
   /** Public Kinesis port (the fault proxy). 0, the default, picks a free port. */
@@ -110,23 +74,6 @@ export interface LocalStackOptions {
   controlPort?: number;
   /** Address the public endpoints listen on. Defaults to `127.0.0.1`. */
   hostname?: string;
-  /** Name of the submissions queue. Defaults to `submissions`. */
-  queueName?: string;
-  /**
-   * Creates the queue the service sends invalid submissions to: `true` (the default) names it
-   * `<queueName>-invalid`, a string names it, `false` skips it.
-   */
-  invalidQueue?: boolean | string;
-  /**
-   * Creates a dead-letter queue and gives the submissions queue a redrive policy to it. Off by
-   * default, like the Compose environment. `true` names it `<queueName>-dlq` with
-   * `maxReceiveCount` 5.
-   */
-  deadLetterQueue?: boolean | { name?: string; maxReceiveCount?: number };
-  /** Name of the Kinesis stream. Defaults to `events`. */
-  streamName?: string;
-  /** Number of shards of the stream. Defaults to 2. */
-  shardCount?: number;
   /** Faults in force once the resources exist (creating them never sees a fault). */
   faults?: StackFaultUpdate;
   /** Source of randomness for both proxies, injectable for deterministic tests. */
@@ -180,7 +127,6 @@ const createKinesalite = kinesalite as unknown as (
 ) => KinesaliteServer;
 
 const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
-const STACK_KEYS = new Set(["kinesis", "sqs"]);
 
 /**
  * Starts fauxqs and kinesalite on hidden ports, a fault proxy in front of each, and the control
@@ -279,112 +225,9 @@ function newClients(
   };
 }
 
-/** The names and URLs of what {@linkcode createResources} made. */
-interface Resources {
-  queueUrl: string;
-  invalidQueueUrl?: string;
-  deadLetterQueueUrl?: string;
-  streamName: string;
-}
-
-/**
- * Creates the queues and the stream through the public endpoints, before any fault is set: the
- * stack must come up even when started with `errorProbability: 1` or an outage.
- */
-async function createResources(
-  clients: LocalStackClients,
-  sqsEndpoint: string,
-  options: LocalStackOptions,
-): Promise<Resources> {
-  try {
-    const queueName = options.queueName ?? "submissions";
-    const streamName = options.streamName ?? "events";
-    const deadLetter = await createDeadLetterQueue(
-      clients.sqs,
-      sqsEndpoint,
-      queueName,
-      options,
-    );
-    const queueUrl = await createQueue(
-      clients.sqs,
-      sqsEndpoint,
-      queueName,
-      deadLetter?.redrivePolicy,
-    );
-    const invalidName = options.invalidQueue === false
-      ? undefined
-      : typeof options.invalidQueue === "string"
-      ? options.invalidQueue
-      : `${queueName}-invalid`;
-    const invalidQueueUrl = invalidName
-      ? await createQueue(clients.sqs, sqsEndpoint, invalidName)
-      : undefined;
-    await createStream(clients.kinesis, streamName, options.shardCount ?? 2);
-    return {
-      queueUrl,
-      ...(invalidQueueUrl ? { invalidQueueUrl } : {}),
-      ...(deadLetter ? { deadLetterQueueUrl: deadLetter.url } : {}),
-      streamName,
-    };
-  } finally {
-    clients.sqs.destroy();
-    clients.kinesis.destroy();
-  }
-}
-
-async function createQueue(
-  sqs: SQSClient,
-  endpoint: string,
-  name: string,
-  redrivePolicy?: string,
-): Promise<string> {
-  const attributes = redrivePolicy ? { RedrivePolicy: redrivePolicy } : undefined;
-  const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-  );
-  if (!QueueUrl) throw new Error(`CreateQueue ${name}: no QueueUrl`);
-  // fauxqs answers http://sqs.<region>.localhost:<port>/..., a host that does not resolve here.
-  // LocalStack 0.14 answers path-style URLs on its edge port, which fauxqs accepts too (it finds
-  // the queue by the name in the path): hand out that form, on the public endpoint.
-  return `${endpoint}${new URL(QueueUrl).pathname}`;
-}
-
-async function createDeadLetterQueue(
-  sqs: SQSClient,
-  endpoint: string,
-  queueName: string,
-  options: LocalStackOptions,
-): Promise<{ url: string; redrivePolicy: string } | undefined> {
-  const dlq = options.deadLetterQueue;
-  if (!dlq) return undefined;
-  const settings = dlq === true ? {} : dlq;
-  const url = await createQueue(sqs, endpoint, settings.name ?? `${queueName}-dlq`);
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
-  );
-  const arn = Attributes?.QueueArn;
-  if (!arn) throw new Error(`GetQueueAttributes ${url}: no QueueArn`);
-  const redrivePolicy = JSON.stringify({
-    deadLetterTargetArn: arn,
-    maxReceiveCount: settings.maxReceiveCount ?? 5,
-  });
-  return { url, redrivePolicy };
-}
-
-async function createStream(kinesis: KinesisClient, name: string, shards: number): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE") return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`stream ${name} not ACTIVE after 10 s`);
-}
-
 function serviceEnv(
   endpoints: { sqs: string; kinesis: string },
-  resources: Resources,
+  resources: StackResources,
 ): Record<string, string> {
   return {
     AWS_REGION: REGION,
@@ -398,198 +241,10 @@ function serviceEnv(
   };
 }
 
-/** Builds the {@linkcode FaultController} over the two proxies. */
-export function createFaultController(kinesis: FaultProxy, sqs: FaultProxy): FaultController {
-  const get = (): StackFaultSettings => ({ kinesis: kinesis.get(), sqs: sqs.get() });
-  return {
-    get,
-    set(update) {
-      checkStackUpdate(update);
-      // Validate both halves before applying either, so a bad update changes nothing.
-      if (update.kinesis) mergeFaultSettings("kinesis", kinesis.get(), update.kinesis);
-      if (update.sqs) mergeFaultSettings("sqs", sqs.get(), update.sqs);
-      if (update.kinesis) kinesis.set(update.kinesis);
-      if (update.sqs) sqs.set(update.sqs);
-      return get();
-    },
-    stats: () => ({ kinesis: kinesis.stats(), sqs: sqs.stats() }),
-    reset() {
-      kinesis.reset();
-      sqs.reset();
-    },
-  };
-}
-
-function checkStackUpdate(update: unknown): asserts update is StackFaultUpdate {
-  if (typeof update !== "object" || update === null || Array.isArray(update)) {
-    throw new RangeError("fault update must be an object like { kinesis: {...}, sqs: {...} }");
-  }
-  for (const [key, value] of Object.entries(update)) {
-    if (!STACK_KEYS.has(key)) throw new RangeError(`unknown service "${key}"`);
-    if (value !== undefined && (typeof value !== "object" || value === null)) {
-      throw new RangeError(`${key} must be an object of fault settings`);
-    }
-  }
-}
-
-/**
- * Serves the fault controller over HTTP:
- * - `GET /faults` → `{ settings: {kinesis, sqs}, stats: {kinesis, sqs} }`
- * - `PUT /faults` with `{ "kinesis": {...}, "sqs": {...} }` → merges, answers like `GET`
- * - `POST /faults/reset` → clears faults and counters, answers like `GET`
- */
-function startControlServer(
-  faults: FaultController,
-  port: number,
-  hostname: string,
-): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({ port, hostname, onListen: () => {} }, async (request) => {
-    const path = new URL(request.url).pathname;
-    try {
-      if (path === "/faults" && request.method === "GET") return snapshot(faults);
-      if (path === "/faults" && request.method === "PUT") {
-        faults.set(await request.json());
-        return snapshot(faults);
-      }
-      if (path === "/faults/reset" && request.method === "POST") {
-        faults.reset();
-        return snapshot(faults);
-      }
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return Response.json({ error: message }, { status: 400 });
-    }
-    const known = path === "/faults" || path === "/faults/reset";
-    return Response.json({ error: `${request.method} ${path} not supported` }, {
-      status: known ? 405 : 404,
-    });
-  });
-}
-
-function snapshot(faults: FaultController): Response {
-  return Response.json({ settings: faults.get(), stats: faults.stats() });
-}
-
-/** Reads an optional number from a flag or an environment variable. */
-function optionalNumber(name: string, value: string | undefined): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  const number = Number(value);
-  if (!Number.isFinite(number)) throw new RangeError(`${name} must be a number, got "${value}"`);
-  return number;
-}
-
-/** Reads an optional boolean environment variable: true/1/yes or false/0/no (any case). */
-function optionalBoolean(name: string, value: string | undefined): boolean | undefined {
-  if (value === undefined || value === "") return undefined;
-  if (/^(true|1|yes)$/i.test(value)) return true;
-  if (/^(false|0|no)$/i.test(value)) return false;
-  throw new RangeError(`${name} must be true or false, got "${value}"`);
-}
-
-const HELP = `Usage: deno task stack [flags] > .env
-
-Starts fauxqs (SQS) and kinesalite (Kinesis) behind fault-injecting proxies, creates the queues
-and the stream, prints the service's environment as KEY=value lines, and runs until SIGINT/SIGTERM.
-
-Flags (environment variable in brackets):
-  --sqs-port N                       public SQS port (default 4566)
-  --kinesis-port N                   public Kinesis port (default 4567)
-  --control-port N                   control endpoint port (default 4568)
-  --host ADDR                        listen address (default 127.0.0.1; the task's
-                                     --allow-net covers 127.0.0.1 and 0.0.0.0)
-  --queue NAME                       submissions queue (default submissions)
-  --stream NAME                      Kinesis stream (default events)
-  --shards N                         shards of the stream (default 2)
-  --dlq                              add <queue>-dlq and a redrive policy (default off)
-  --max-receive-count N              redrive maxReceiveCount with --dlq (default 5)
-  --no-invalid-queue                 do not create <queue>-invalid
-  --kinesis-error-probability P      [KINESIS_ERROR_PROBABILITY] LocalStack's injected errors
-  --kinesis-partial-failure-probability P  [KINESIS_PARTIAL_FAILURE_PROBABILITY] per record
-  --kinesis-throttle                 [KINESIS_THROTTLE=true] per-shard write limits like real
-                                     Kinesis: a record over its shard's budget fails with
-                                     ProvisionedThroughputExceededException (default off)
-  --kinesis-shard-records-per-second N  [KINESIS_SHARD_RECORDS_PER_SECOND] budget of
-                                     --kinesis-throttle (default 1000; implies it)
-  --kinesis-shard-bytes-per-second N [KINESIS_SHARD_BYTES_PER_SECOND] data + partition key
-                                     (default 1048576; implies --kinesis-throttle)
-  --kinesis-latency-ms MS            [KINESIS_LATENCY_MS]
-  --sqs-latency-ms MS                [SQS_LATENCY_MS]
-
-Control: curl localhost:4568/faults
-         curl -X PUT localhost:4568/faults -d '{"kinesis":{"outageSeconds":10}}'
-         curl -X POST localhost:4568/faults/reset`;
-
-/** Turns the CLI's flags and environment into {@linkcode LocalStackOptions}. */
-function cliOptions(args: string[]): LocalStackOptions | undefined {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "help": { type: "boolean", short: "h" },
-      "sqs-port": { type: "string" },
-      "kinesis-port": { type: "string" },
-      "control-port": { type: "string" },
-      "host": { type: "string" },
-      "queue": { type: "string" },
-      "stream": { type: "string" },
-      "shards": { type: "string" },
-      "dlq": { type: "boolean" },
-      "max-receive-count": { type: "string" },
-      "no-invalid-queue": { type: "boolean" },
-      "kinesis-error-probability": { type: "string" },
-      "kinesis-partial-failure-probability": { type: "string" },
-      "kinesis-throttle": { type: "boolean" },
-      "kinesis-shard-records-per-second": { type: "string" },
-      "kinesis-shard-bytes-per-second": { type: "string" },
-      "kinesis-latency-ms": { type: "string" },
-      "sqs-latency-ms": { type: "string" },
-    },
-  });
-  if (values.help) return undefined;
-  const flagOrEnv = (flag: keyof typeof values, env: string) =>
-    optionalNumber(`--${flag}`, (values[flag] as string | undefined) ?? Deno.env.get(env));
-  const maxReceiveCount = optionalNumber("--max-receive-count", values["max-receive-count"]);
-  const shardRecordsPerSecond = flagOrEnv(
-    "kinesis-shard-records-per-second",
-    "KINESIS_SHARD_RECORDS_PER_SECOND",
-  );
-  const shardBytesPerSecond = flagOrEnv(
-    "kinesis-shard-bytes-per-second",
-    "KINESIS_SHARD_BYTES_PER_SECOND",
-  );
-  const throttle = values["kinesis-throttle"] ||
-    optionalBoolean("KINESIS_THROTTLE", Deno.env.get("KINESIS_THROTTLE")) ||
-    shardRecordsPerSecond !== undefined || shardBytesPerSecond !== undefined;
-  return {
-    sqsPort: optionalNumber("--sqs-port", values["sqs-port"]) ?? 4566,
-    kinesisPort: optionalNumber("--kinesis-port", values["kinesis-port"]) ?? 4567,
-    controlPort: optionalNumber("--control-port", values["control-port"]) ?? 4568,
-    hostname: values.host,
-    queueName: values.queue,
-    streamName: values.stream,
-    shardCount: optionalNumber("--shards", values.shards),
-    deadLetterQueue: values.dlq ? { maxReceiveCount } : false,
-    invalidQueue: !values["no-invalid-queue"],
-    faults: {
-      kinesis: {
-        errorProbability: flagOrEnv("kinesis-error-probability", "KINESIS_ERROR_PROBABILITY"),
-        partialFailureProbability: flagOrEnv(
-          "kinesis-partial-failure-probability",
-          "KINESIS_PARTIAL_FAILURE_PROBABILITY",
-        ),
-        throttle: throttle || undefined,
-        shardRecordsPerSecond,
-        shardBytesPerSecond,
-        latencyMs: flagOrEnv("kinesis-latency-ms", "KINESIS_LATENCY_MS"),
-      },
-      sqs: { latencyMs: flagOrEnv("sqs-latency-ms", "SQS_LATENCY_MS") },
-    },
-  };
-}
-
 async function main(): Promise<void> {
-  const options = cliOptions(Deno.args);
+  const options = parseStackFlags(Deno.args);
   if (!options) {
-    console.log(HELP);
+    console.log(STACK_USAGE);
     return;
   }
   const stack = await startLocalStack(options);
