@@ -20,7 +20,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
-import type { StreamRecord } from "../../tools/submissions/verify.ts";
+import type { StreamRecord } from "../../tools/submissions/reconcile.ts";
 
 /** The repository root: the service runs from here. */
 export const REPO_ROOT: string = new URL("../..", import.meta.url).pathname;

@@ -28,7 +28,7 @@ import {
   sendMessages,
 } from "../../tools/submissions/fleet/mod.ts";
 import { followStream } from "../../tools/submissions/tail.ts";
-import { readStream, reconcile } from "../../tools/submissions/verify.ts";
+import { readStream, reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   envFlags,
   fixed,

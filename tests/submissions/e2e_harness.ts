@@ -70,7 +70,7 @@ import {
   reconcile,
   type ReconcileReport,
   type StreamRecord,
-} from "../../tools/submissions/verify.ts";
+} from "../../tools/submissions/reconcile.ts";
 
 /** The repository root: subprocesses run `main.ts` from here, with this project's deno.json. */
 const ROOT = new URL("../../", import.meta.url);

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { type Message } from "@aws-sdk/client-sqs";
-import { getQueueDepth, readStream, reconcile } from "../../tools/submissions/verify.ts";
+import { getQueueDepth, readStream, reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   assertReconciled,
   createLoad,

@@ -27,7 +27,7 @@ import {
   runFleet,
   sendMessages,
 } from "../../tools/submissions/fleet/mod.ts";
-import { parseManifest } from "../../tools/submissions/verify.ts";
+import { parseManifest } from "../../tools/submissions/reconcile.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import {
   createToolClients,

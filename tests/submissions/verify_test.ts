@@ -25,7 +25,7 @@ import {
   readStream,
   reconcile,
   type StreamRecord,
-} from "../../tools/submissions/verify.ts";
+} from "../../tools/submissions/reconcile.ts";
 import {
   followStream,
   formatRecord,

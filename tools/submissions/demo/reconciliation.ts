@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { ReconcileReport } from "../verify.ts";
+import type { ReconcileReport } from "../reconcile.ts";
 
 /** The short reconciliation printed at the end. */
 export function formatReconciliation(report: ReconcileReport): string {

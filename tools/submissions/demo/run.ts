@@ -27,7 +27,7 @@ import {
   waitReady,
 } from "../../common/service_process.ts";
 import { type LocalStack, startLocalStack } from "../local_stack.ts";
-import { getQueueDepth, readStream, reconcile } from "../verify.ts";
+import { getQueueDepth, readStream, reconcile } from "../reconcile.ts";
 import type { DemoOptions } from "./options.ts";
 import { formatReconciliation } from "./reconciliation.ts";
 import { type FleetRun, startFleet, startTail, type TailRun } from "./stack.ts";

@@ -12,7 +12,7 @@
  */
 import { metricTotals } from "../../common/metrics_text.ts";
 import { serviceGet } from "../../common/service_process.ts";
-import type { QueueDepth } from "../verify.ts";
+import type { QueueDepth } from "../reconcile.ts";
 
 /** The service's counters the demo shows, read from /metrics. */
 export interface ServiceCounters {
