@@ -20,7 +20,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
-import type { StreamRecord } from "../../tools/submissions/reconcile.ts";
+import type { StreamRecord } from "../../tools/submissions/read_stream.ts";
 
 /** The repository root: the service runs from here. */
 export const REPO_ROOT: string = new URL("../..", import.meta.url).pathname;

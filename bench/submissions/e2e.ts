@@ -28,7 +28,9 @@ import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_
 import { decodeMessage, type OutgoingRecord } from "../../src/submissions/codec.ts";
 import { sendMessages } from "../../tools/submissions/fleet/mod.ts";
 import { REGION } from "../../tools/submissions/local_stack.ts";
-import { getQueueDepth, readStream, reconcile } from "../../tools/submissions/reconcile.ts";
+import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
+import { readStream } from "../../tools/submissions/read_stream.ts";
+import { reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   type BenchData,
   completionTimes,

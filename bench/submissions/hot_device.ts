@@ -28,7 +28,8 @@ import {
   sendMessages,
 } from "../../tools/submissions/fleet/mod.ts";
 import { followStream } from "../../tools/submissions/tail.ts";
-import { readStream, reconcile } from "../../tools/submissions/reconcile.ts";
+import { readStream } from "../../tools/submissions/read_stream.ts";
+import { reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   envFlags,
   fixed,

@@ -21,7 +21,7 @@ import {
   sendMessages,
 } from "../../tools/submissions/fleet/mod.ts";
 import { followStream } from "../../tools/submissions/tail.ts";
-import { getQueueDepth } from "../../tools/submissions/reconcile.ts";
+import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
 import { sleep } from "../../src/app/backoff.ts";
 import {
   envFlags,

@@ -62,15 +62,10 @@ import {
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
 import type { FaultStats } from "../../tools/submissions/fault_stats.ts";
-import {
-  formatReport,
-  getQueueDepth,
-  type QueueDepth,
-  readStream,
-  reconcile,
-  type ReconcileReport,
-  type StreamRecord,
-} from "../../tools/submissions/reconcile.ts";
+import { formatReport } from "../../tools/submissions/format_report.ts";
+import { getQueueDepth, type QueueDepth } from "../../tools/submissions/queue_depth.ts";
+import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
+import { reconcile, type ReconcileReport } from "../../tools/submissions/reconcile.ts";
 
 /** The repository root: subprocesses run `main.ts` from here, with this project's deno.json. */
 const ROOT = new URL("../../", import.meta.url);

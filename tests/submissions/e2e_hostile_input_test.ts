@@ -12,7 +12,8 @@ import fc from "fast-check";
 import { decodeMessage } from "../../src/submissions/codec.ts";
 import { REJECT_REASONS, type RejectReason } from "../../src/submissions/reject_reason.ts";
 import type { FleetMessage, ManifestEntry } from "../../tools/submissions/fleet/mod.ts";
-import { readStream, reconcile, type StreamRecord } from "../../tools/submissions/reconcile.ts";
+import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
+import { reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   assertReconciled,
   createLoad,

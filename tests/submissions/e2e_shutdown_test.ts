@@ -9,7 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { type Message } from "@aws-sdk/client-sqs";
-import { getQueueDepth, readStream, reconcile } from "../../tools/submissions/reconcile.ts";
+import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
+import { readStream } from "../../tools/submissions/read_stream.ts";
+import { reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   assertReconciled,
   createLoad,

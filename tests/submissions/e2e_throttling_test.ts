@@ -16,7 +16,7 @@ import {
   type FleetMessage,
   generateMessage,
 } from "../../tools/submissions/fleet/mod.ts";
-import { getQueueDepth } from "../../tools/submissions/reconcile.ts";
+import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
 import {
   assertReconciled,
   createLoad,

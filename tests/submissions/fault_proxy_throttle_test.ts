@@ -18,7 +18,7 @@ import {
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
 import { mergeFaultSettings } from "../../tools/submissions/fault_settings.ts";
-import { readStream } from "../../tools/submissions/reconcile.ts";
+import { readStream } from "../../tools/submissions/read_stream.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

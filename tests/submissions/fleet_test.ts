@@ -24,10 +24,10 @@ import {
   naiveLocalTime,
   nextRound,
   nextSubmission,
+  parseManifest,
   runFleet,
   sendMessages,
 } from "../../tools/submissions/fleet/mod.ts";
-import { parseManifest } from "../../tools/submissions/reconcile.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import {
   createToolClients,

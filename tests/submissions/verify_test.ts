@@ -17,15 +17,11 @@ import {
   eventId,
   type EventRecord,
 } from "../../src/submissions/event_record.ts";
-import type { ManifestEntry } from "../../tools/submissions/fleet/mod.ts";
-import {
-  formatReport,
-  getQueueDepth,
-  parseManifest,
-  readStream,
-  reconcile,
-  type StreamRecord,
-} from "../../tools/submissions/reconcile.ts";
+import { type ManifestEntry, parseManifest } from "../../tools/submissions/fleet/mod.ts";
+import { formatReport } from "../../tools/submissions/format_report.ts";
+import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
+import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
+import { reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   followStream,
   formatRecord,

@@ -1,97 +1,31 @@
 /**
- * Reconciles what the fleet sent (its manifest) with what the `events` stream holds, as a module
- * and as a CLI (`deno task verify --manifest PATH`, exit 1 when not ok).
+ * Reconciles what the fleet sent (its manifest) with what the `events` stream holds. Pure:
+ * `deno task verify` (verify.ts), the demo, the end-to-end tests and the benchmarks read the
+ * stream (read_stream.ts) and the queue's depth (queue_depth.ts) and hand them over.
  *
  * The service's promise, checked here: every event of every valid submission is published
  * (copies allowed: delivery is at-least-once), the first copies of a submission's events appear in
  * `sequence` order, nothing of an invalid submission is published, and every record is a
  * well-formed {@linkcode EventRecordSchema} whose `event_id` is the deterministic one.
  *
+ * @example
+ * ```ts ignore
+ * import { reconcile } from "./reconcile.ts";
+ *
+ * const report = reconcile(manifest, await readStream(kinesis, "events"), { queueDepth });
+ * report.ok; // true when every expected event is there, in order
+ * ```
+ *
  * @module
  */
-import { parseArgs } from "node:util";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import {
   eventId,
   type EventRecord,
   EventRecordSchema,
 } from "../../src/submissions/event_record.ts";
-import { type ManifestEntry, ManifestEntrySchema } from "./fleet/mod.ts";
-import { sleep } from "../../src/app/backoff.ts";
-import { listShardIds, readShard } from "./tail.ts";
-import { createToolClients, readToolEnv, resolveQueueUrl } from "./tool_env.ts";
-
-/** One record of the stream, where it was read. */
-export interface StreamRecord {
-  /** The shard it was read from. */
-  readonly shardId: string;
-  /** Its sequence number within the shard. */
-  readonly sequenceNumber: string;
-  /** Its data, as written. */
-  readonly data: Uint8Array;
-  /** When Kinesis accepted it (`ApproximateArrivalTimestamp`), if reported. */
-  readonly arrivalTime?: Date | undefined;
-}
-
-/** Options of {@linkcode readStream}. */
-export interface ReadStreamOptions {
-  /** Stops reading; {@linkcode readStream} then returns what it has. */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Reads every shard of the stream from TRIM_HORIZON until caught up (MillisBehindLatest 0 and an
- * empty page) or closed. Records come shard by shard, each shard in its own order, which is the
- * only order Kinesis defines.
- */
-export async function readStream(
-  kinesis: KinesisClient,
-  streamName: string,
-  options: ReadStreamOptions = {},
-): Promise<StreamRecord[]> {
-  const shardIds = await listShardIds(kinesis, streamName, options.signal);
-  const perShard = await Promise.all(shardIds.map(async (shardId) => {
-    const records: StreamRecord[] = [];
-    await readShard(kinesis, {
-      streamName,
-      shardId,
-      from: "TRIM_HORIZON",
-      untilCaughtUp: true,
-      idleMs: 200,
-      signal: options.signal,
-      onRecords(page) {
-        for (const { sequenceNumber, data, arrivalTime } of page) {
-          records.push({ shardId, sequenceNumber, data, arrivalTime });
-        }
-      },
-    });
-    return records;
-  }));
-  return perShard.flat();
-}
-
-/** Messages still in the queue. */
-export interface QueueDepth {
-  /** Waiting to be received (ApproximateNumberOfMessages). */
-  readonly visible: number;
-  /** Received, not yet deleted (ApproximateNumberOfMessagesNotVisible). */
-  readonly inFlight: number;
-}
-
-/** The queue's approximate depth. */
-export async function getQueueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
-}
+import type { ManifestEntry } from "./fleet/mod.ts";
+import type { QueueDepth } from "./queue_depth.ts";
+import type { StreamRecord } from "./read_stream.ts";
 
 /** An expected event that is not in the stream. */
 export interface MissingEvent {
@@ -198,7 +132,15 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Reconciles the manifest with the records read from the stream. Pure. `records` must keep each
- * shard's order (as {@linkcode readStream} returns them): the order check relies on it.
+ * shard's order (as `readStream` returns them): the order check relies on it.
+ *
+ * @example
+ * ```ts
+ * import { reconcile } from "./reconcile.ts";
+ *
+ * const manifest = [{ submission_id: "s", device_id: "d", valid: true, events: 1, kind: "ok" }];
+ * reconcile(manifest, []).problems; // ["1 expected events are missing"]
+ * ```
  */
 export function reconcile(
   manifest: readonly ManifestEntry[],
@@ -372,152 +314,4 @@ function parseEventRecord(data: Uint8Array): EventRecord | string {
       expected;
   }
   return record;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Manifest files and the report
-
-/** Parses a manifest file (JSON lines; blank lines ignored). Throws naming the bad line. */
-export function parseManifest(text: string): ManifestEntry[] {
-  const entries: ManifestEntry[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new Error(`manifest line ${i + 1} is not JSON`);
-    }
-    const result = ManifestEntrySchema.safeParse(value);
-    if (!result.success) {
-      throw new Error(`manifest line ${i + 1}: ${result.error.issues[0]?.message ?? "invalid"}`);
-    }
-    entries.push(result.data);
-  }
-  return entries;
-}
-
-/** The report as readable text, a few lines, samples included. */
-export function formatReport(report: ReconcileReport): string {
-  const lines = [
-    `verify: ${report.ok ? "OK" : "NOT OK"}`,
-    `  manifest: ${report.messages} messages, ${report.validSubmissions} valid submissions ` +
-    `(${report.expectedEvents} events), ${report.invalidSubmissions} invalid`,
-    `  stream:   ${report.records} records, ${report.presentEvents}/${report.expectedEvents} ` +
-    `expected events present, ${report.duplicates} duplicate copies`,
-    `  missing events:             ${report.missingEvents}`,
-    `  order violations:           ${report.orderViolations}`,
-    `  records of invalid subm.:   ${report.invalidSubmissionRecords}`,
-    `  records not in manifest:    ${report.unknownRecords}`,
-    `  malformed records:          ${report.malformedRecords}`,
-    `  event_count mismatches:     ${report.eventCountMismatches}`,
-    `  sequences beyond events:    ${report.unexpectedSequences}`,
-    `  submissions on >1 shard:    ${report.splitSubmissions}`,
-  ];
-  if (report.queueDepth !== undefined) {
-    lines.push(
-      `  queue depth:                ${report.queueDepth.visible} visible + ` +
-        `${report.queueDepth.inFlight} in flight`,
-    );
-  }
-  const more = (shown: number, total: number) =>
-    total > shown ? [`    ... and ${total - shown} more`] : [];
-  if (report.missing.length > 0) {
-    lines.push("  first missing events:");
-    for (const m of report.missing) {
-      lines.push(
-        `    ${m.device_id}/${m.submission_id} #${m.sequence} (event_id ${m.event_id})`,
-      );
-    }
-    lines.push(...more(report.missing.length, report.missingEvents));
-  }
-  if (report.orderViolationSamples.length > 0) {
-    lines.push("  first order violations:");
-    for (const v of report.orderViolationSamples) {
-      lines.push(
-        `    ${v.submission_id} #${v.sequence} after #${v.after} (${v.shardId} ${v.sequenceNumber})`,
-      );
-    }
-    lines.push(...more(report.orderViolationSamples.length, report.orderViolations));
-  }
-  if (report.malformedSamples.length > 0) {
-    lines.push("  first malformed records:");
-    for (const m of report.malformedSamples) {
-      lines.push(`    ${m.shardId} ${m.sequenceNumber}: ${m.reason}`);
-    }
-    lines.push(...more(report.malformedSamples.length, report.malformedRecords));
-  }
-  for (const problem of report.problems) lines.push(`  problem: ${problem}`);
-  return lines.join("\n");
-}
-
-// ---------------------------------------------------------------------------------------------
-// CLI
-
-const USAGE = `Usage: deno task verify --manifest PATH [options]
-
-Reads the whole stream and reconciles it with a fleet manifest; exits 1 when not ok.
-
-  --manifest PATH     the manifest written by deno task fleet --manifest
-  --wait-drain SECS   first wait up to SECS for the queue to empty (default 0)
-  --no-queue          do not look at the queue's depth
-  --allow-unknown     do not fail on records of submissions absent from the manifest
-  --max-listed N      list at most N missing events / violations / malformed records (20)
-  --json              print the report as JSON
-
-Environment: see tools/submissions/tool_env.ts (AWS_ENDPOINT_URL, SQS_QUEUE_URL, KINESIS_STREAM_NAME, ...).`;
-
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      manifest: { type: "string" },
-      "wait-drain": { type: "string" },
-      "no-queue": { type: "boolean" },
-      "allow-unknown": { type: "boolean" },
-      "max-listed": { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help || values.manifest === undefined) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const manifest = parseManifest(await Deno.readTextFile(values.manifest));
-  const env = readToolEnv();
-  const clients = createToolClients(env);
-  try {
-    let queueDepth: QueueDepth | undefined;
-    if (!values["no-queue"]) {
-      const queueUrl = await resolveQueueUrl(clients.sqs, env);
-      const deadline = Date.now() + Number(values["wait-drain"] ?? 0) * 1000;
-      queueDepth = await getQueueDepth(clients.sqs, queueUrl);
-      while (queueDepth.visible + queueDepth.inFlight > 0 && Date.now() < deadline) {
-        await sleep(1_000);
-        queueDepth = await getQueueDepth(clients.sqs, queueUrl);
-      }
-    }
-    const records = await readStream(clients.kinesis, env.streamName);
-    const report = reconcile(manifest, records, {
-      queueDepth,
-      allowUnknown: values["allow-unknown"],
-      maxListed: values["max-listed"] === undefined ? undefined : Number(values["max-listed"]),
-    });
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
-    return report.ok ? 0 : 1;
-  } finally {
-    clients.destroy();
-  }
-}
-
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(`verify: ${error instanceof Error ? error.message : String(error)}`);
-    Deno.exit(2);
-  }
 }

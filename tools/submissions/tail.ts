@@ -1,6 +1,6 @@
 /**
  * Follows every shard of the `events` stream and prints each record, as a module (the shard
- * reader is shared with verify.ts) and as a CLI (`deno task tail`).
+ * reader is shared with read_stream.ts) and as a CLI (`deno task tail`).
  *
  * ```sh
  * deno task tail                 # new records only (LATEST), one readable line each

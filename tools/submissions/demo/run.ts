@@ -27,7 +27,9 @@ import {
   waitReady,
 } from "../../common/service_process.ts";
 import { type LocalStack, startLocalStack } from "../local_stack.ts";
-import { getQueueDepth, readStream, reconcile } from "../reconcile.ts";
+import { getQueueDepth } from "../queue_depth.ts";
+import { readStream } from "../read_stream.ts";
+import { reconcile } from "../reconcile.ts";
 import type { DemoOptions } from "./options.ts";
 import { formatReconciliation } from "./reconciliation.ts";
 import { type FleetRun, startFleet, startTail, type TailRun } from "./stack.ts";

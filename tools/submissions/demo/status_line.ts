@@ -12,7 +12,7 @@
  */
 import { metricTotals } from "../../common/metrics_text.ts";
 import { serviceGet } from "../../common/service_process.ts";
-import type { QueueDepth } from "../reconcile.ts";
+import type { QueueDepth } from "../queue_depth.ts";
 
 /** The service's counters the demo shows, read from /metrics. */
 export interface ServiceCounters {

@@ -1,6 +1,7 @@
 /**
  * The fleet's manifest: one JSON line per message sent, saying whether the service must accept
- * it and how many events it must publish (what `deno task verify` reconciles the stream with).
+ * it and how many events it must publish (what `deno task verify` reconciles the stream with);
+ * its writer and its reader.
  *
  * ```ts
  * import { createManifestWriter } from "./manifest.ts";
@@ -100,4 +101,38 @@ export function createManifestWriter(
 function manifestLine(entry: ManifestEntry): ManifestEntry {
   const { submission_id, device_id, valid, events, kind } = entry;
   return { submission_id, device_id, valid, events, kind };
+}
+
+/**
+ * Parses a manifest file (JSON lines; blank lines ignored), as `deno task verify` reads it.
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from "./manifest.ts";
+ *
+ * parseManifest('{"submission_id":"s","device_id":"d","valid":true,"events":2,"kind":"ok"}\n');
+ * // [{ submission_id: "s", device_id: "d", valid: true, events: 2, kind: "ok" }]
+ * ```
+ *
+ * @throws {Error} naming the first line that is not JSON or not a manifest entry.
+ */
+export function parseManifest(text: string): ManifestEntry[] {
+  const entries: ManifestEntry[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new Error(`manifest line ${i + 1} is not JSON`);
+    }
+    const result = ManifestEntrySchema.safeParse(value);
+    if (!result.success) {
+      throw new Error(`manifest line ${i + 1}: ${result.error.issues[0]?.message ?? "invalid"}`);
+    }
+    entries.push(result.data);
+  }
+  return entries;
 }

@@ -27,6 +27,7 @@ export {
   ManifestEntrySchema,
   type ManifestWriter,
   type ManifestWriterOptions,
+  parseManifest,
 } from "./manifest.ts";
 export {
   createFleet,
