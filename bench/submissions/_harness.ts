@@ -1,6 +1,6 @@
 /**
  * What the end-to-end benchmarks share: cleanup on every exit path, fleet data with send times,
- * the service as a subprocess with its RSS and CPU sampled from /proc, its Prometheus metrics,
+ * the service as a subprocess with its RSS and CPU sampled from /proc, its metrics,
  * the stream read back with arrival times, percentiles and tables.
  *
  * Not a benchmark itself (the leading underscore keeps `deno bench` from picking it up).
@@ -21,6 +21,7 @@ import {
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
 import type { StreamRecord } from "../../tools/submissions/read_stream.ts";
+import { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
 
 /** The repository root: the service runs from here. */
 export const REPO_ROOT: string = new URL("../..", import.meta.url).pathname;
@@ -131,7 +132,7 @@ export interface ServiceProcess {
   /** The port of its /metrics, /healthz and /readyz. */
   readonly port: number;
   /** GET /metrics, parsed. */
-  metrics(): Promise<PromMetrics>;
+  metrics(): Promise<MetricsSnapshot>;
   /** Resolves once /healthz answers; the epoch ms when it did. Rejects if the process exits. */
   healthy(timeoutMs?: number): Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. Idempotent. */
@@ -200,7 +201,7 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
     port,
     async metrics() {
       const response = await fetch(`${base}/metrics`);
-      return parsePrometheus(await response.text());
+      return new MetricsSnapshot(await response.text());
     },
     async healthy(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -323,99 +324,6 @@ export class ProcSampler {
   stop(): void {
     clearInterval(this.#timer);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Prometheus text format
-
-/** One series: its labels and value. */
-export interface Series {
-  /** Label names and values. */
-  readonly labels: Readonly<Record<string, string>>;
-  /** The sample value. */
-  readonly value: number;
-}
-
-/** Parsed metrics: series by metric name (histograms keep their `_bucket`/`_sum`/`_count`). */
-export class PromMetrics {
-  readonly #series = new Map<string, Series[]>();
-
-  /** Adds one parsed sample. */
-  add(name: string, series: Series): void {
-    const list = this.#series.get(name);
-    if (list === undefined) this.#series.set(name, [series]);
-    else list.push(series);
-  }
-
-  /** The sum of every series of `name` (0 when absent). */
-  sum(name: string, filter: Record<string, string> = {}): number {
-    let total = 0;
-    for (const s of this.#series.get(name) ?? []) {
-      if (Object.entries(filter).every(([k, v]) => s.labels[k] === v)) total += s.value;
-    }
-    return total;
-  }
-
-  /** Every series of `name`. */
-  series(name: string): readonly Series[] {
-    return this.#series.get(name) ?? [];
-  }
-
-  /** A histogram's cumulative buckets (upper bound, count), its sum and count. */
-  histogram(name: string): Histogram {
-    const buckets = this.series(`${name}_bucket`)
-      .map((s) => ({ le: s.labels.le === "+Inf" ? Infinity : Number(s.labels.le), count: s.value }))
-      .sort((a, b) => a.le - b.le);
-    return { buckets, sum: this.sum(`${name}_sum`), count: this.sum(`${name}_count`) };
-  }
-}
-
-/** A Prometheus histogram. */
-export interface Histogram {
-  /** Cumulative buckets by upper bound. */
-  readonly buckets: readonly { le: number; count: number }[];
-  /** Sum of the observations. */
-  readonly sum: number;
-  /** Number of observations. */
-  readonly count: number;
-}
-
-/** Parses the Prometheus text exposition format (what prom-client writes). */
-export function parsePrometheus(text: string): PromMetrics {
-  const metrics = new PromMetrics();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (match === null) continue;
-    const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[key!] = value!;
-    }
-    metrics.add(match[1]!, { labels, value: Number(match[3]) });
-  }
-  return metrics;
-}
-
-/**
- * A quantile estimated from a histogram the way PromQL's `histogram_quantile` does: linear
- * interpolation inside the bucket; bounded by the bucket edges, so only as fine as the buckets.
- */
-export function histogramQuantile(histogram: Histogram, q: number): number {
-  const { buckets, count } = histogram;
-  if (count === 0) return NaN;
-  const rank = q * count;
-  let lower = 0;
-  let below = 0;
-  for (const { le, count: cumulative } of buckets) {
-    if (cumulative >= rank) {
-      if (le === Infinity) return lower;
-      const inBucket = cumulative - below;
-      return inBucket === 0 ? le : lower + ((le - lower) * (rank - below)) / inBucket;
-    }
-    lower = le;
-    below = cumulative;
-  }
-  return lower;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,7 +37,6 @@ import {
   envFlags,
   fixed,
   generateData,
-  histogramQuantile,
   int,
   latencies,
   loadAverage,
@@ -54,6 +53,7 @@ import {
   table,
   withStack,
 } from "./_harness.ts";
+import { histogramQuantile } from "../../tools/common/metrics_text.ts";
 
 /** Where logs and profiles go (git-ignored). */
 const OUT_DIR = `${REPO_ROOT}.bench`;
@@ -175,7 +175,7 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
             const rate = ((now.passed - lastProgress.passed) * 1000) / (now.at - lastProgress.at);
             const rss = sampler.samples.at(-1)?.rssBytes ?? NaN;
             // Diagnostics only: a scrape costs the service a few ms.
-            const inFlight = (await service.metrics()).sum("edr_messages_in_flight");
+            const inFlight = (await service.metrics()).value("edr_messages_in_flight");
             console.error(
               `    ${fixed((now.at - started) / 1000)} s: ${int(rate)} records/s, ` +
                 `${int(passed)} in, ${int(inFlight)} messages in flight, service RSS ${mb(rss)}`,
@@ -227,10 +227,10 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
       }
       if (settings.progress) {
         const heap = ["heap_size_total", "heap_size_used", "external_memory"]
-          .map((n) => `${n} ${mb(m.sum(`edr_nodejs_${n}_bytes`))}`).join(", ");
+          .map((n) => `${n} ${mb(m.value(`edr_nodejs_${n}_bytes`))}`).join(", ");
         console.error(`    service at the end: ${heap}`);
       }
-      const putRecordsCalls = m.sum("edr_put_records_calls_total");
+      const putRecordsCalls = m.value("edr_put_records_calls_total");
       const records_ = m.histogram("edr_put_records_records");
       const firstCopies = new Map<string, Set<string>>();
       for (const record of records) {
@@ -268,7 +268,7 @@ async function runOurs(data: BenchData, settings: OursSettings): Promise<OursRes
         recordsThrottled: measured.after.kinesis.recordsThrottled -
           before.kinesis.recordsThrottled,
         busiestShardEvents: Math.max(0, ...[...firstCopies.values()].map((ids) => ids.size)),
-        recordRetries: m.sum("edr_record_retries_total"),
+        recordRetries: m.value("edr_record_retries_total"),
         sqsCalls,
         sqsCallsPerMessage: Object.values(sqsCalls).reduce((a, b) => a + b, 0) /
           data.messages.length,

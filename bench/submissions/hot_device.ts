@@ -232,7 +232,7 @@ async function run(
         });
         if (Date.now() >= nextScrape) {
           const m = await service.metrics();
-          maxInFlight = Math.max(maxInFlight, m.sum("edr_messages_in_flight"));
+          maxInFlight = Math.max(maxInFlight, m.value("edr_messages_in_flight"));
           nextScrape += 1_000;
         }
         await sleep(20);
@@ -264,9 +264,9 @@ async function run(
         incomplete,
         recordsSent: stats.recordsReceived,
         recordsThrottled: stats.recordsThrottled,
-        putRecordsCalls: metrics.sum("edr_put_records_calls_total"),
+        putRecordsCalls: metrics.value("edr_put_records_calls_total"),
         maxInFlight,
-        deferred: metrics.sum("edr_messages_deferred_total"),
+        deferred: metrics.value("edr_messages_deferred_total"),
         duplicates: reconciled.duplicates,
         verified: reconciled.ok ? "ok" : `NOT OK: ${reconciled.problems.join("; ")}`,
       };

@@ -27,7 +27,6 @@ import {
   envFlags,
   fixed,
   generateData,
-  histogramQuantile,
   int,
   loadAverage,
   machineBusySeconds,
@@ -43,6 +42,7 @@ import {
   table,
   withStack,
 } from "./_harness.ts";
+import { histogramQuantile } from "../../tools/common/metrics_text.ts";
 
 const WINDOW_MS = 30_000;
 

@@ -62,6 +62,7 @@ import {
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
 import type { FaultStats } from "../../tools/submissions/fault_stats.ts";
+import { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
 import { formatReport } from "../../tools/submissions/format_report.ts";
 import { getQueueDepth, type QueueDepth } from "../../tools/submissions/queue_depth.ts";
 import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
@@ -233,47 +234,6 @@ export async function preload(
 ): Promise<void> {
   const stats = await sendMessages(e2e.sqs, queueUrl, messages, { concurrency: 4 });
   assert.equal(stats.sent, messages.length, "every message must be sent");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Metrics
-
-/** A parsed Prometheus text exposition. */
-export class MetricsSnapshot {
-  readonly #series: { name: string; labels: Record<string, string>; value: number }[] = [];
-
-  /** Parses the text format (comments skipped). */
-  constructor(text: string) {
-    for (const line of text.split("\n")) {
-      const match = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-      if (match === null) continue;
-      const labels: Record<string, string> = {};
-      for (const [, key, value] of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
-        labels[key!] = value!;
-      }
-      this.#series.push({ name: match[1]!, labels, value: Number(match[3]) });
-    }
-  }
-
-  /** The sum of the series of `name` whose labels include `labels`; 0 when there is none. */
-  value(name: string, labels: Readonly<Record<string, string>> = {}): number {
-    let sum = 0;
-    for (const series of this.#series) {
-      if (series.name !== name) continue;
-      if (Object.entries(labels).every(([k, v]) => series.labels[k] === v)) sum += series.value;
-    }
-    return sum;
-  }
-
-  /** The label values of `label` over the series of `name`, with their values. */
-  byLabel(name: string, label: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const series of this.#series) {
-      const value = series.labels[label];
-      if (series.name === name && value !== undefined) out[value] = series.value;
-    }
-    return out;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import {
   createLoad,
   type E2eStack,
   type InProcessService,
-  type MetricsSnapshot,
   preload,
   printSummary,
   receiveAll,
@@ -28,6 +27,7 @@ import {
   startInProcessService,
   waitDrained,
 } from "./e2e_harness.ts";
+import type { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
 import {
   base64Body,
   HOSTILE_BODIES,

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import {
   assertReconciled,
   createLoad,
-  type MetricsSnapshot,
   preload,
   printSummary,
   secondsSince,
@@ -18,6 +17,7 @@ import {
   verify,
   waitDrained,
 } from "./e2e_harness.ts";
+import type { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
 
 Deno.test("two instances on one queue: together nothing missing, order kept", async () => {
   const started = performance.now();
