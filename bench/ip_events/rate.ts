@@ -21,16 +21,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  fixed,
-  int,
-  machineBusySeconds,
-  machineLine,
-  mb,
-  ProcSampler,
-  readProc,
-  table,
-} from "../submissions/_harness.ts";
+import { fixed, int, mb, table } from "../common/figures.ts";
+import { machineBusySeconds, machineLine } from "../common/machine.ts";
+import { ProcSampler, readProc } from "../common/proc_sampler.ts";
 import type { ClientReport } from "../../tools/ip_events/client.ts";
 import type { CollectorProcess } from "../../tools/ip_events/collector_process.ts";
 import { metricTotals } from "../../tools/common/metrics_text.ts";

@@ -1,7 +1,9 @@
 /**
- * What the end-to-end benchmarks share: cleanup on every exit path, fleet data with send times,
- * the service as a subprocess with its RSS and CPU sampled from /proc, its metrics,
- * the stream read back with arrival times, percentiles and tables.
+ * What the submissions pipeline's end-to-end benchmarks (e2e.ts, sustained.ts, hot_device.ts)
+ * share: the local stack stopped on every exit path, fleet data with send times, the service as
+ * a subprocess with its metrics, and the stream read back with arrival times. What every
+ * component's benchmarks share (/proc readings, the machine, figures and tables, the process's
+ * lifecycle) is in bench/common/.
  *
  * Not a benchmark itself (the leading underscore keeps `deno bench` from picking it up).
  *
@@ -22,39 +24,13 @@ import {
 } from "../../tools/submissions/local_stack.ts";
 import type { StreamRecord } from "../../tools/submissions/read_stream.ts";
 import { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
+import { onInterrupt } from "../common/lifecycle.ts";
 
 /** The repository root: the service runs from here. */
 export const REPO_ROOT: string = new URL("../..", import.meta.url).pathname;
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup on every exit path
-
-const cleanups: (() => Promise<void>)[] = [];
-let signalsInstalled = false;
-
-/**
- * Registers `fn` to run if the process is interrupted (SIGINT/SIGTERM); returns the function that
- * unregisters it. Normal paths clean up with `try/finally`; this covers Ctrl-C, when `finally`
- * blocks never run because the signal ends the process.
- */
-export function onInterrupt(fn: () => Promise<void>): () => void {
-  if (!signalsInstalled) {
-    signalsInstalled = true;
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(signal, async () => {
-        console.error(`\n${signal}: cleaning up`);
-        // Last registered first: the service goes before the stack it talks to.
-        for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-        Deno.exit(130);
-      });
-    }
-  }
-  cleanups.push(fn);
-  return () => {
-    const index = cleanups.indexOf(fn);
-    if (index >= 0) cleanups.splice(index, 1);
-  };
-}
+// The stack, stopped on every exit path
 
 /** Starts the local stack and makes sure it stops on interruption too. */
 export async function withStack<T>(
@@ -229,104 +205,6 @@ export function freePort(): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// /proc sampling
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100;
-
-/** One reading of a process. */
-export interface ProcSample {
-  /** Epoch milliseconds. */
-  readonly at: number;
-  /** Resident set size in bytes (VmRSS). */
-  readonly rssBytes: number;
-  /** User plus system CPU time so far, in seconds. */
-  readonly cpuSeconds: number;
-}
-
-/**
- * Reads a process's VmRSS and utime+stime; `undefined` once it is gone. Deno lets only
- * `--allow-all` read /proc directly, so `cat` (under `--allow-run`) reads it for us: about a
- * millisecond of CPU per sample.
- */
-export async function readProc(pid: number): Promise<ProcSample | undefined> {
-  try {
-    const output = await new Deno.Command("cat", {
-      args: [`/proc/${pid}/status`, `/proc/${pid}/stat`],
-      stdin: "null",
-      stderr: "null",
-    }).output();
-    if (!output.success) return undefined;
-    const text = new TextDecoder().decode(output.stdout);
-    const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(text)?.[1] ?? NaN);
-    // /proc/<pid>/stat is the last line; the command name (2nd field) may hold spaces, so count
-    // fields after its closing parenthesis: utime and stime are the 14th and 15th fields.
-    const stat = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const utime = Number(stat[11]);
-    const stime = Number(stat[12]);
-    if (!Number.isFinite(rssKb) || !Number.isFinite(utime)) return undefined;
-    return { at: Date.now(), rssBytes: rssKb * 1024, cpuSeconds: (utime + stime) / CLOCK_TICKS };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * CPU seconds the whole machine has spent busy since boot (all cores; /proc/stat's first line
- * minus idle and iowait). Compared with our own processes' CPU over a run, it tells how much
- * other work (another engineer's test suite) shared the machine with the measurement.
- */
-export async function machineBusySeconds(): Promise<number> {
-  const output = await new Deno.Command("cat", {
-    args: ["/proc/stat"],
-    stdin: "null",
-    stderr: "null",
-  }).output();
-  const line = new TextDecoder().decode(output.stdout).split("\n")[0] ?? "";
-  const [, ...fields] = line.trim().split(/\s+/);
-  const ticks = fields.slice(0, 8).map(Number);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return (ticks.reduce((a, b) => a + b, 0) - idle) / CLOCK_TICKS;
-}
-
-/** Samples a process every `intervalMs` until stopped. */
-export class ProcSampler {
-  readonly #pid: number;
-  readonly #timer: ReturnType<typeof setInterval>;
-  #busy = false;
-  /** Every sample taken, in order. */
-  readonly samples: ProcSample[] = [];
-
-  /** Starts sampling `pid` (`Deno.pid` for this process) at once. */
-  constructor(pid: number, intervalMs = 250) {
-    this.#pid = pid;
-    this.#timer = setInterval(() => {
-      // A slow sample (busy machine) is skipped rather than queued behind.
-      if (this.#busy) return;
-      this.#busy = true;
-      this.sample().finally(() => this.#busy = false);
-    }, intervalMs);
-  }
-
-  /** Takes one sample now (also called by the timer); returns it. */
-  async sample(): Promise<ProcSample | undefined> {
-    const sample = await readProc(this.#pid);
-    if (sample !== undefined) this.samples.push(sample);
-    return sample;
-  }
-
-  /** The highest RSS seen, in bytes. */
-  get peakRssBytes(): number {
-    return this.samples.reduce((max, s) => Math.max(max, s.rssBytes), 0);
-  }
-
-  /** Stops the timer. */
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The stream, read back
 
 const utf8 = new TextDecoder();
@@ -360,51 +238,6 @@ export function latencies(
   return out.sort((a, b) => a - b);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Figures
-
-/** The `p`-th percentile (0–100) of ascending `sorted` (nearest rank); NaN when empty. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-}
-
-/** A markdown table, columns padded so it also reads well in a terminal. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)]
-    .join("\n");
-}
-
-/** `12,345`. */
-export function int(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–";
-}
-
-/** `n` with `digits` decimals, or `–`. */
-export function fixed(n: number, digits = 1): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : "–";
-}
-
-/** Milliseconds, readable: `850 ms`, `2.41 s`. */
-export function ms(n: number): string {
-  if (!Number.isFinite(n)) return "–";
-  return n < 1_000 ? `${Math.round(n)} ms` : `${(n / 1_000).toFixed(2)} s`;
-}
-
-/** Bytes as MB (10^6), one decimal. */
-export function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
-/** The load averages (1, 5, 15 min). */
-export function loadAverage(): string {
-  return Deno.loadavg().map((n) => n.toFixed(2)).join(" ");
-}
-
 /**
  * The `--env KEY=VALUE` flags of a benchmark (repeatable) as an environment for the service.
  *
@@ -418,11 +251,4 @@ export function envFlags(pairs: readonly string[] = []): Record<string, string> 
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return env;
-}
-
-/** One line about the machine, for the report's head. */
-export function machineLine(): string {
-  const memory = `${(Deno.systemMemoryInfo().total / 2 ** 30).toFixed(1)} GiB`;
-  return `${navigator.hardwareConcurrency} cores, ${memory} RAM, deno ${Deno.version.deno}, ` +
-    `load average ${loadAverage()}`;
 }

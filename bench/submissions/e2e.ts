@@ -31,26 +31,19 @@ import { REGION } from "../../tools/submissions/local_stack.ts";
 import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
 import { readStream } from "../../tools/submissions/read_stream.ts";
 import { reconcile } from "../../tools/submissions/reconcile.ts";
+import { fixed, int, mb, ms, percentile, table } from "../common/figures.ts";
+import { onInterrupt, runBench } from "../common/lifecycle.ts";
+import { loadAverage, machineBusySeconds, machineLine } from "../common/machine.ts";
+import { ProcSampler } from "../common/proc_sampler.ts";
 import {
   type BenchData,
   completionTimes,
   envFlags,
-  fixed,
   generateData,
-  int,
   latencies,
-  loadAverage,
-  machineBusySeconds,
-  machineLine,
-  mb,
-  ms,
-  onInterrupt,
-  percentile,
-  ProcSampler,
   REPO_ROOT,
   sendStamped,
   spawnService,
-  table,
   withStack,
 } from "./_harness.ts";
 import { histogramQuantile } from "../../tools/common/metrics_text.ts";
@@ -820,13 +813,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`bench:e2e: ${error instanceof Error ? error.stack : String(error)}`);
-    Deno.exit(1);
-  }
-  // Kinesis/SQS keep-alive sockets and the stack's timers must not keep the process alive.
-  Deno.exit(0);
-}
+if (import.meta.main) await runBench("bench:e2e", main);

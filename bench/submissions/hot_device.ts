@@ -30,20 +30,10 @@ import {
 import { followStream } from "../../tools/submissions/tail.ts";
 import { readStream } from "../../tools/submissions/read_stream.ts";
 import { reconcile } from "../../tools/submissions/reconcile.ts";
-import {
-  envFlags,
-  fixed,
-  generateData,
-  int,
-  loadAverage,
-  machineLine,
-  ms,
-  percentile,
-  REPO_ROOT,
-  spawnService,
-  table,
-  withStack,
-} from "./_harness.ts";
+import { runBench } from "../common/lifecycle.ts";
+import { fixed, int, ms, percentile, table } from "../common/figures.ts";
+import { loadAverage, machineLine } from "../common/machine.ts";
+import { envFlags, generateData, REPO_ROOT, spawnService, withStack } from "./_harness.ts";
 
 const DEVICES = 64;
 
@@ -345,13 +335,4 @@ function report(results: readonly RunResult[]): void {
   }
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`bench:hot: ${error instanceof Error ? error.stack : String(error)}`);
-    Deno.exit(1);
-  }
-  // Kinesis/SQS keep-alive sockets and the stack's timers must not keep the process alive.
-  Deno.exit(0);
-}
+if (import.meta.main) await runBench("bench:hot", main);

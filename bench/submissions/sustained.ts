@@ -23,25 +23,11 @@ import {
 import { followStream } from "../../tools/submissions/tail.ts";
 import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
 import { sleep } from "../../src/app/backoff.ts";
-import {
-  envFlags,
-  fixed,
-  generateData,
-  int,
-  loadAverage,
-  machineBusySeconds,
-  machineLine,
-  mb,
-  ms,
-  percentile,
-  type ProcSample,
-  ProcSampler,
-  readProc,
-  REPO_ROOT,
-  spawnService,
-  table,
-  withStack,
-} from "./_harness.ts";
+import { runBench } from "../common/lifecycle.ts";
+import { fixed, int, mb, ms, percentile, table } from "../common/figures.ts";
+import { loadAverage, machineBusySeconds, machineLine } from "../common/machine.ts";
+import { type ProcSample, ProcSampler, readProc } from "../common/proc_sampler.ts";
+import { envFlags, generateData, REPO_ROOT, spawnService, withStack } from "./_harness.ts";
 import { histogramQuantile } from "../../tools/common/metrics_text.ts";
 
 const WINDOW_MS = 30_000;
@@ -277,12 +263,4 @@ function cpuPercent(samples: readonly ProcSample[]): string {
   return fixed((100 * (last.cpuSeconds - first.cpuSeconds)) / ((last.at - first.at) / 1000), 0);
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`bench:sustained: ${error instanceof Error ? error.stack : String(error)}`);
-    Deno.exit(1);
-  }
-  Deno.exit(0);
-}
+if (import.meta.main) await runBench("bench:sustained", main);

@@ -1,0 +1,79 @@
+/**
+ * A benchmark's process from start to exit: what it started is cleaned up on Ctrl-C too (the
+ * service subprocess before the stack it talks to), and it exits when its main function is
+ * done, with 1 and the stack trace when that failed.
+ *
+ * ```ts ignore
+ * import { onInterrupt, runBench } from "./lifecycle.ts";
+ *
+ * await runBench("bench:e2e", async () => {
+ *   const forget = onInterrupt(() => stack.stop());
+ *   // ... the run ...
+ *   forget();
+ * });
+ * ```
+ *
+ * @module
+ */
+
+const cleanups: (() => Promise<void>)[] = [];
+let signalsInstalled = false;
+
+/**
+ * Registers `fn` to run if the process is interrupted (SIGINT/SIGTERM); returns the function that
+ * unregisters it. Normal paths clean up with `try/finally`; this covers Ctrl-C, when `finally`
+ * blocks never run because the signal ends the process.
+ *
+ * @example
+ * ```ts ignore
+ * import { onInterrupt } from "./lifecycle.ts";
+ *
+ * const forget = onInterrupt(() => stack.stop());
+ * try {
+ *   // ... the run ...
+ * } finally {
+ *   forget();
+ *   await stack.stop();
+ * }
+ * ```
+ */
+export function onInterrupt(fn: () => Promise<void>): () => void {
+  if (!signalsInstalled) {
+    signalsInstalled = true;
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(signal, async () => {
+        console.error(`\n${signal}: cleaning up`);
+        // Last registered first: the service goes before the stack it talks to.
+        for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+        Deno.exit(130);
+      });
+    }
+  }
+  cleanups.push(fn);
+  return () => {
+    const index = cleanups.indexOf(fn);
+    if (index >= 0) cleanups.splice(index, 1);
+  };
+}
+
+/**
+ * Runs a benchmark's `main`, then exits: 0 when it is done (the SDK clients' keep-alive sockets
+ * and the stack's timers must not keep the process alive), 1 with `name` and the stack trace
+ * when it threw.
+ *
+ * @example
+ * ```ts ignore
+ * import { runBench } from "./lifecycle.ts";
+ *
+ * if (import.meta.main) await runBench("bench:e2e", main);
+ * ```
+ */
+export async function runBench(name: string, main: () => Promise<void>): Promise<never> {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`${name}: ${error instanceof Error ? error.stack : String(error)}`);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}
