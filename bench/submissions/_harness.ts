@@ -24,6 +24,7 @@ import {
 } from "../../tools/submissions/local_stack.ts";
 import type { StreamRecord } from "../../tools/submissions/read_stream.ts";
 import { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
+import { serviceGet, startService } from "../../tools/common/service_process.ts";
 import { onInterrupt } from "../common/lifecycle.ts";
 
 /** The repository root: the service runs from here. */
@@ -102,7 +103,7 @@ export async function sendStamped(
 // The service as a subprocess
 
 /** A running service subprocess. */
-export interface ServiceProcess {
+export interface BenchService {
   /** Its process id (the deno process itself, so /proc/<pid> is the service). */
   readonly pid: number;
   /** The port of its /metrics, /healthz and /readyz. */
@@ -125,56 +126,52 @@ export interface SpawnServiceOptions {
   readonly logPath: string;
 }
 
-/** Runs `deno run --allow-net --allow-env --allow-sys=osRelease main.ts` from the repository. */
-export async function spawnService(options: SpawnServiceOptions): Promise<ServiceProcess> {
-  const port = freePort();
-  const args = ["run", "--allow-net", "--allow-env", "--allow-sys=osRelease"];
+/** Levels that still log the "listening" line (at info), which carries the port. */
+const LISTENING_LEVELS = new Set(["trace", "debug", "info"]);
+
+/**
+ * Runs `deno run --allow-net --allow-env --allow-sys=osRelease main.ts` from the repository
+ * (tools/common/service_process.ts), on a free port read back from its log, and stops it on
+ * Ctrl-C too.
+ *
+ * @example
+ * ```ts ignore
+ * const service = await spawnService({ env: stack.env(), logPath: ".bench/service.log" });
+ * const started = await service.healthy();
+ * // ... the run ...
+ * await service.stop();
+ * ```
+ */
+export async function spawnService(options: SpawnServiceOptions): Promise<BenchService> {
+  const env = { LOG_LEVEL: "info", ...options.env, HTTP_PORT: "0" };
+  if (!LISTENING_LEVELS.has(env.LOG_LEVEL.toLowerCase())) {
+    throw new Error(
+      `LOG_LEVEL=${env.LOG_LEVEL}: the benchmarks read the service's port from its ` +
+        `"listening" line, logged at info; use trace, debug or info`,
+    );
+  }
+  const command = ["deno", "run", "--allow-net", "--allow-env", "--allow-sys=osRelease"];
   if (options.cpuProfDir !== undefined) {
     await Deno.mkdir(options.cpuProfDir, { recursive: true });
-    args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
+    command.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
   }
-  args.push("main.ts");
-  const child = new Deno.Command("deno", {
-    args,
-    cwd: REPO_ROOT,
-    env: { LOG_LEVEL: "info", ...options.env, HTTP_PORT: String(port) },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const log = await Deno.open(options.logPath, { write: true, create: true, truncate: true });
-  const logged = child.stderr.pipeTo(log.writable).catch(() => {});
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  let stopping: Promise<number> | undefined;
-  const stop = (graceMs = 30_000) =>
-    stopping ??= (async () => {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* already gone */ }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* already gone */ }
-        }, graceMs);
-        await status;
-        clearTimeout(timer);
-      }
-      await logged;
-      return (await status).code;
-    })();
+  command.push("main.ts");
+  const starting = startService(env, options.logPath, 30_000, command);
+  // Registered before it listens: a Ctrl-C while it starts stops it once it has started (it
+  // runs in a process group of its own, so the terminal's SIGINT does not reach it).
   const forget = onInterrupt(async () => {
-    await stop(5_000);
+    await (await starting.catch(() => undefined))?.terminate(5_000);
   });
-  status.finally(forget);
-  const base = `http://127.0.0.1:${port}`;
+  const service = await starting.catch((error) => {
+    forget();
+    throw error;
+  });
+  service.exited.then(forget, forget);
+  let stopping: Promise<number> | undefined;
+  const base = `http://127.0.0.1:${service.port}`;
   return {
-    pid: child.pid,
-    port,
+    pid: service.pid,
+    port: service.port,
     async metrics() {
       const response = await fetch(`${base}/metrics`);
       return new MetricsSnapshot(await response.text());
@@ -182,26 +179,17 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
     async healthy(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        if (exited) throw new Error(`the service exited early; see ${options.logPath}`);
-        try {
-          const response = await fetch(`${base}/healthz`);
-          await response.body?.cancel();
-          if (response.ok) return Date.now();
-        } catch { /* not listening yet */ }
+        if (service.hasExited()) {
+          throw new Error(`the service exited early; see ${options.logPath}`);
+        }
+        if ((await serviceGet(service.port, "/healthz"))?.status === 200) return Date.now();
         await sleep(20);
       }
       throw new Error(`the service did not answer /healthz within ${timeoutMs} ms`);
     },
-    stop,
+    stop: (graceMs = 30_000) =>
+      stopping ??= service.terminate(graceMs).then((status) => status.code),
   };
-}
-
-/** A port free right now (the kernel's pick). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------
