@@ -63,6 +63,7 @@ import {
 } from "../../tools/submissions/local_stack.ts";
 import type { FaultStats } from "../../tools/submissions/fault_stats.ts";
 import { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
+import { listeningPort, scanLines } from "../../tools/common/service_process.ts";
 import { formatReport } from "../../tools/submissions/format_report.ts";
 import { getQueueDepth, type QueueDepth } from "../../tools/submissions/queue_depth.ts";
 import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
@@ -395,7 +396,14 @@ export interface ProcessExit {
   readonly elapsedMs: number;
 }
 
-/** The service as a `deno run main.ts` subprocess, its stderr (JSON log lines) collected. */
+/**
+ * The service as a `deno run main.ts` subprocess, its stderr (JSON log lines) collected.
+ *
+ * Not tools/common's `startService` (whose line scanner and "listening" parser it shares): a
+ * test's service gets a clean environment (no setting leaks in from the shell), stays in the
+ * test runner's process group (a Ctrl-C on the tests stops it too) and keeps every log line in
+ * memory for the assertions.
+ */
 export class ServiceProcess implements ServiceHandle {
   /** A name for messages. */
   readonly name: string;
@@ -524,26 +532,11 @@ export async function startServiceProcess(
   }).spawn();
   const lines: string[] = [];
   const listening = Promise.withResolvers<number>();
-  const pump = (async () => {
-    let rest = "";
-    const onLine = (line: string) => {
-      lines.push(line);
-      if (line.includes('"listening on :{port}')) {
-        try {
-          const port = JSON.parse(line).port;
-          if (typeof port === "number") listening.resolve(port);
-        } catch {
-          // Not JSON after all; keep waiting.
-        }
-      }
-    };
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      parts.forEach(onLine);
-    }
-    if (rest !== "") onLine(rest);
-  })();
+  const pump = scanLines(child.stderr, (line) => {
+    lines.push(line);
+    const port = listeningPort(line);
+    if (port !== undefined) listening.resolve(port);
+  });
   const exited = Promise.all([child.status, pump]).then(([status]) => status);
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -134,8 +134,18 @@ export async function startService(
   }
 }
 
-/** The port of the service's `listening on :{port}` JSON log line, if `line` is that line. */
-function listeningPort(line: string): number | undefined {
+/**
+ * The port of the service's `listening on :{port}` JSON log line, if `line` is that line.
+ *
+ * @example
+ * ```ts
+ * import { listeningPort } from "./service_process.ts";
+ *
+ * listeningPort('{"message_template":"listening on :{port}; ...","port":8080}'); // 8080
+ * listeningPort('{"message_template":"stopping"}'); // undefined
+ * ```
+ */
+export function listeningPort(line: string): number | undefined {
   if (!line.includes('"listening on :{port}')) return undefined;
   try {
     const port = JSON.parse(line).port;
@@ -145,8 +155,18 @@ function listeningPort(line: string): number | undefined {
   }
 }
 
-/** Feeds every line of `stream` to `onLine`; resolves when the stream ends. */
-async function scanLines(
+/**
+ * Feeds every line of `stream` (a child's stderr, say) to `onLine`; resolves when it ends.
+ *
+ * @example
+ * ```ts
+ * import { scanLines } from "./service_process.ts";
+ *
+ * const lines: string[] = [];
+ * await scanLines(new Blob(["a\nb"]).stream(), (line) => lines.push(line)); // ["a", "b"]
+ * ```
+ */
+export async function scanLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
