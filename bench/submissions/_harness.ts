@@ -10,6 +10,7 @@
  * @module
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { sleep } from "../../src/app/backoff.ts";
 import {
   createFleet,
@@ -23,6 +24,7 @@ import {
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
 import type { StreamRecord } from "../../tools/submissions/read_stream.ts";
+import { followStream } from "../../tools/submissions/tail.ts";
 import { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
 import { serviceGet, startService } from "../../tools/common/service_process.ts";
 import { onInterrupt } from "../common/lifecycle.ts";
@@ -193,24 +195,94 @@ export async function spawnService(options: SpawnServiceOptions): Promise<BenchS
 }
 
 // ---------------------------------------------------------------------------------------------
-// The stream, read back
+// The stream, read back or followed
 
 const utf8 = new TextDecoder();
+
+/** The submission id of a record of the stream, lower-cased (the key of the send times). */
+function submissionOf(record: { readonly data: Uint8Array }): string {
+  const { submission_id: id } = JSON.parse(utf8.decode(record.data)) as { submission_id: string };
+  return String(id).toLowerCase();
+}
 
 /**
  * Per submission, the epoch ms its last event arrived: a submission is done only when all its
  * events are in, so that is its end-to-end completion time.
+ *
+ * @example
+ * ```ts ignore
+ * const done = completionTimes(await readStream(kinesis, stack.streamName));
+ * ```
  */
 export function completionTimes(records: Iterable<StreamRecord>): Map<string, number> {
   const done = new Map<string, number>();
   for (const record of records) {
-    const { submission_id: id } = JSON.parse(utf8.decode(record.data)) as {
-      submission_id: string;
-    };
-    const key = id.toLowerCase();
+    const key = submissionOf(record);
     done.set(key, Math.max(done.get(key) ?? 0, record.arrivalTime?.getTime() ?? NaN));
   }
   return done;
+}
+
+/** A submission sent and not yet complete in the stream. */
+export interface PendingSubmission {
+  /** Epoch ms just before it was sent. */
+  readonly sentAt: number;
+  /** Its events not yet seen in the stream. */
+  remaining: number;
+}
+
+/** Options of {@linkcode followCompletions}. */
+export interface FollowCompletionsOptions<T extends PendingSubmission> {
+  /** The stream to follow from TRIM_HORIZON. */
+  readonly streamName: string;
+  /** The submissions waited for, by lower-cased id; each leaves it once complete. */
+  readonly pending: Map<string, T>;
+  /** Stops following. */
+  readonly signal: AbortSignal;
+  /** Called once per submission, when its last event arrives (epoch ms). */
+  readonly onComplete: (submission: T, arrivedAt: number) => void;
+  /** Called for every record, copies included. */
+  readonly onRecord?: () => void;
+}
+
+/**
+ * Follows the stream while a benchmark sends and calls `onComplete` when a pending submission's
+ * last event arrives: its end-to-end latency, live. Resolves when stopped; a failure is printed
+ * (the run goes on and its figures show what was missed).
+ *
+ * @example
+ * ```ts ignore
+ * const following = followCompletions(clients.kinesis, {
+ *   streamName: stack.streamName,
+ *   pending,
+ *   signal: stop.signal,
+ *   onComplete: (submission, at) => latencies.push(at - submission.sentAt),
+ * });
+ * ```
+ */
+export function followCompletions<T extends PendingSubmission>(
+  kinesis: KinesisClient,
+  options: FollowCompletionsOptions<T>,
+): Promise<void> {
+  return followStream(kinesis, {
+    streamName: options.streamName,
+    from: "TRIM_HORIZON",
+    idleMs: 50,
+    signal: options.signal,
+    onRecords(records) {
+      for (const record of records) {
+        options.onRecord?.();
+        const key = submissionOf(record);
+        const submission = options.pending.get(key);
+        // Copies (at-least-once) of an already complete submission are not latencies.
+        if (submission === undefined || --submission.remaining > 0) continue;
+        options.pending.delete(key);
+        options.onComplete(submission, record.arrivalTime?.getTime() ?? Date.now());
+      }
+    },
+  }).catch((error) => {
+    if (!options.signal.aborted) console.error(`following the stream failed: ${error}`);
+  });
 }
 
 /** End-to-end latencies in ms: completion minus send time, for submissions with both. */

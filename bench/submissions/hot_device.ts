@@ -27,13 +27,20 @@ import {
   type ManifestEntry,
   sendMessages,
 } from "../../tools/submissions/fleet/mod.ts";
-import { followStream } from "../../tools/submissions/tail.ts";
 import { readStream } from "../../tools/submissions/read_stream.ts";
 import { reconcile } from "../../tools/submissions/reconcile.ts";
 import { runBench } from "../common/lifecycle.ts";
 import { fixed, int, ms, percentile, table } from "../common/figures.ts";
 import { loadAverage, machineLine } from "../common/machine.ts";
-import { envFlags, generateData, REPO_ROOT, spawnService, withStack } from "./_harness.ts";
+import {
+  envFlags,
+  followCompletions,
+  generateData,
+  type PendingSubmission,
+  REPO_ROOT,
+  spawnService,
+  withStack,
+} from "./_harness.ts";
 
 const DEVICES = 64;
 
@@ -44,11 +51,9 @@ interface RunSettings {
   readonly env: Record<string, string>;
 }
 
-/** A submission sent and not yet complete in the stream. */
-interface Pending {
-  readonly sentAt: number;
+/** A submission sent and not yet complete in the stream, with the device that sent it. */
+interface Pending extends PendingSubmission {
   readonly device: number;
-  remaining: number;
 }
 
 /** What one run measured. */
@@ -165,26 +170,15 @@ async function run(
     let maxInFlight = 0;
     try {
       await service.healthy();
-      const decoder = new TextDecoder();
-      following = followStream(clients.kinesis, {
+      following = followCompletions(clients.kinesis, {
         streamName: stack.streamName,
-        from: "TRIM_HORIZON",
-        idleMs: 50,
+        pending,
         signal: stop.signal,
-        onRecords(records) {
-          for (const record of records) {
-            const { submission_id: id } = JSON.parse(decoder.decode(record.data));
-            const entry = pending.get(String(id).toLowerCase());
-            if (entry === undefined || --entry.remaining > 0) continue;
-            pending.delete(String(id).toLowerCase());
-            const at = record.arrivalTime?.getTime() ?? Date.now();
-            const list = latencies.get(entry.device) ?? [];
-            latencies.set(entry.device, list);
-            list.push(Math.max(0, at - entry.sentAt));
-          }
+        onComplete(submission, at) {
+          const list = latencies.get(submission.device) ?? [];
+          latencies.set(submission.device, list);
+          list.push(Math.max(0, at - submission.sentAt));
         },
-      }).catch((error) => {
-        if (!stop.signal.aborted) console.error(`following the stream failed: ${error}`);
       });
 
       // Device 0 is the hot one; devices 1..63 take turns at the normal rate.

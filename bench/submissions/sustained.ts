@@ -20,23 +20,24 @@ import {
   nextSubmission,
   sendMessages,
 } from "../../tools/submissions/fleet/mod.ts";
-import { followStream } from "../../tools/submissions/tail.ts";
 import { getQueueDepth } from "../../tools/submissions/queue_depth.ts";
 import { sleep } from "../../src/app/backoff.ts";
 import { runBench } from "../common/lifecycle.ts";
 import { fixed, int, mb, ms, percentile, table } from "../common/figures.ts";
 import { loadAverage, machineBusySeconds, machineLine } from "../common/machine.ts";
 import { type ProcSample, ProcSampler, readProc } from "../common/proc_sampler.ts";
-import { envFlags, generateData, REPO_ROOT, spawnService, withStack } from "./_harness.ts";
+import {
+  envFlags,
+  followCompletions,
+  generateData,
+  type PendingSubmission,
+  REPO_ROOT,
+  spawnService,
+  withStack,
+} from "./_harness.ts";
 import { histogramQuantile } from "../../tools/common/metrics_text.ts";
 
 const WINDOW_MS = 30_000;
-
-/** A submission sent and not yet complete in the stream. */
-interface Pending {
-  readonly sentAt: number;
-  remaining: number;
-}
 
 const USAGE = `Usage: deno task bench:sustained [options]
 
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
       logPath: `${REPO_ROOT}.bench/service-sustained.log`,
     });
     const sampler = new ProcSampler(service.pid, 1_000);
-    const pending = new Map<string, Pending>();
+    const pending = new Map<string, PendingSubmission>();
     /** Latencies (ms) by the window their submission was sent in. */
     const windows: number[][] = [];
     let expectedEvents = 0;
@@ -104,29 +105,15 @@ async function main(): Promise<void> {
       // Our processes' CPU against the whole machine's: what is left is other people's work.
       const busyAtStart = await machineBusySeconds();
       const oursAtStart = await ourCpuSeconds(service.pid);
-      const decoder = new TextDecoder();
-      following = followStream(clients.kinesis, {
+      following = followCompletions(clients.kinesis, {
         streamName: stack.streamName,
-        from: "TRIM_HORIZON",
-        idleMs: 50,
+        pending,
         signal: stop.signal,
-        onRecords(records) {
-          for (const record of records) {
-            arrived++;
-            const { submission_id: id } = JSON.parse(decoder.decode(record.data)) as {
-              submission_id: string;
-            };
-            const entry = pending.get(id.toLowerCase());
-            // Copies (at-least-once) of an already complete submission are not latencies.
-            if (entry === undefined || --entry.remaining > 0) continue;
-            pending.delete(id.toLowerCase());
-            const at = record.arrivalTime?.getTime() ?? Date.now();
-            const window = Math.floor((entry.sentAt - started) / WINDOW_MS);
-            (windows[window] ??= []).push(Math.max(0, at - entry.sentAt));
-          }
+        onRecord: () => arrived++,
+        onComplete(submission, at) {
+          const window = Math.floor((submission.sentAt - started) / WINDOW_MS);
+          (windows[window] ??= []).push(Math.max(0, at - submission.sentAt));
         },
-      }).catch((error) => {
-        if (!stop.signal.aborted) console.error(`following the stream failed: ${error}`);
       });
 
       // The fleet, paced: every tick sends what is due, stamping each submission just before.
