@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { runMain } from "../../tools/common/run_main.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 let signalsInstalled = false;
@@ -68,12 +69,6 @@ export function onInterrupt(fn: () => Promise<void>): () => void {
  * if (import.meta.main) await runBench("bench:e2e", main);
  * ```
  */
-export async function runBench(name: string, main: () => Promise<void>): Promise<never> {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`${name}: ${error instanceof Error ? error.stack : String(error)}`);
-    Deno.exit(1);
-  }
-  Deno.exit(0);
+export function runBench(name: string, main: () => Promise<void>): Promise<never> {
+  return runMain(name, main, { failureCode: 1, stack: true });
 }

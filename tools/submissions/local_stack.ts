@@ -55,6 +55,7 @@ import {
   startControlServer,
 } from "./fault_control.ts";
 import { parseStackFlags, STACK_USAGE } from "./local_stack_flags.ts";
+import { runMain } from "../common/run_main.ts";
 import {
   createResources,
   type StackResourceOptions,
@@ -276,11 +277,4 @@ async function main(): Promise<void> {
   console.error("# local AWS stopped");
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`local_stack: ${error instanceof Error ? error.message : String(error)}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("local_stack", main, { failureCode: 1 });

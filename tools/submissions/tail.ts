@@ -21,6 +21,7 @@ import {
 import { sleep } from "../../src/app/backoff.ts";
 import { listShards } from "../../src/submissions/list_shards.ts";
 import { createToolClients, readToolEnv } from "./tool_env.ts";
+import { runMain } from "../common/run_main.ts";
 
 /** One record read from a shard. */
 export interface ShardRecord {
@@ -378,11 +379,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(`tail: ${error instanceof Error ? error.message : String(error)}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runMain("tail", () => main(Deno.args));

@@ -18,6 +18,7 @@ import { getQueueDepth, type QueueDepth } from "./queue_depth.ts";
 import { readStream } from "./read_stream.ts";
 import { reconcile } from "./reconcile.ts";
 import { createToolClients, readToolEnv, resolveQueueUrl } from "./tool_env.ts";
+import { runMain } from "../common/run_main.ts";
 
 const USAGE = `Usage: deno task verify --manifest PATH [options]
 
@@ -76,11 +77,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(`verify: ${error instanceof Error ? error.message : String(error)}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runMain("verify", () => main(Deno.args));

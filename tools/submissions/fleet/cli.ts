@@ -14,6 +14,7 @@ import { randomSeed } from "../../common/seeded_random.ts";
 import { createToolClients, readToolEnv, resolveQueueUrl } from "../tool_env.ts";
 import { createManifestWriter } from "./manifest.ts";
 import { runFleet } from "./run.ts";
+import { runMain } from "../../common/run_main.ts";
 
 const USAGE = `Usage: deno task fleet [options]
 
@@ -122,11 +123,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(`fleet: ${error instanceof Error ? error.message : String(error)}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runMain("fleet", () => main(Deno.args));
