@@ -6,8 +6,9 @@
  * ```ts
  * import { ms, percentile, table } from "./figures.ts";
  *
- * const latencies = [120, 80, 95].sort((a, b) => a - b);
- * console.log(table(["p50", "p99"], [[ms(percentile(latencies, 50)), ms(percentile(latencies, 99))]]));
+ * const sorted = [120, 80, 95].sort((a, b) => a - b);
+ * const row = [ms(percentile(sorted, 50)), ms(percentile(sorted, 99))];
+ * console.log(table(["p50", "p99"], [row]));
  * ```
  *
  * @module

@@ -253,8 +253,7 @@ export async function runOurs(data: BenchData, settings: OursSettings): Promise<
         load: loadAverage(),
       };
     } finally {
-      clients.sqs.destroy();
-      clients.kinesis.destroy();
+      clients.destroy();
     }
   });
 }

@@ -258,8 +258,7 @@ async function run(
       stop.abort();
       await service.stop();
       await following;
-      clients.sqs.destroy();
-      clients.kinesis.destroy();
+      clients.destroy();
     }
   });
 }

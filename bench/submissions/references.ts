@@ -62,7 +62,8 @@ export async function runNaive(
 ): Promise<ReferenceResult> {
   const messages = data.messages.slice(0, count);
   return await withStack({}, async (stack): Promise<ReferenceResult> => {
-    const { sqs, kinesis } = stack.createClients();
+    const clients = stack.createClients();
+    const { sqs, kinesis } = clients;
     try {
       await sendMessages(sqs, stack.queueUrl, messages, { concurrency: 8 });
       const started = performance.now();
@@ -118,8 +119,7 @@ export async function runNaive(
         note: `${done} of ${messages.length} messages in the ${maxSeconds} s budget`,
       };
     } finally {
-      sqs.destroy();
-      kinesis.destroy();
+      clients.destroy();
     }
   });
 }

@@ -225,8 +225,7 @@ async function main(): Promise<void> {
       sampler.stop();
       await service.stop();
       await following;
-      clients.sqs.destroy();
-      clients.kinesis.destroy();
+      clients.destroy();
     }
   });
 }

@@ -24,10 +24,9 @@
  * import { startLocalStack } from "./local_stack.ts";
  *
  * await using stack = await startLocalStack({ faults: { kinesis: { errorProbability: 0.1 } } });
- * const { sqs, kinesis } = stack.createClients();
+ * const clients = stack.createClients();
  * // ... run the service against stack.env() ...
- * sqs.destroy();
- * kinesis.destroy();
+ * clients.destroy();
  * ```
  *
  * As a CLI (`deno task stack`), it listens on 4566 (SQS, like LocalStack), 4567 (Kinesis) and
@@ -89,12 +88,14 @@ export interface ClientOptions {
   maxAttempts?: number;
 }
 
-/** SDK clients configured for the local stack. The caller must `destroy()` both. */
+/** SDK clients configured for the local stack; `destroy()` them when done. */
 export interface LocalStackClients {
   /** SQS client with its endpoint set explicitly. */
   sqs: SQSClient;
   /** Kinesis client with an HTTP/1.1 handler (its default HTTP/2 one fails on plain http). */
   kinesis: KinesisClient;
+  /** Closes both clients' sockets. */
+  destroy(): void;
 }
 
 /** A running local stack; see {@linkcode startLocalStack}. */
@@ -220,9 +221,15 @@ function newClients(
   options: ClientOptions,
 ): LocalStackClients {
   const common = { region: REGION, credentials: CREDENTIALS, maxAttempts: options.maxAttempts };
+  const sqs = createSqsClient({ ...common, endpoint: endpoints.sqs });
+  const kinesis = createKinesisClient({ ...common, endpoint: endpoints.kinesis });
   return {
-    sqs: createSqsClient({ ...common, endpoint: endpoints.sqs }),
-    kinesis: createKinesisClient({ ...common, endpoint: endpoints.kinesis }),
+    sqs,
+    kinesis,
+    destroy() {
+      sqs.destroy();
+      kinesis.destroy();
+    },
   };
 }
 

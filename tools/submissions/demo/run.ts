@@ -122,11 +122,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   };
   const stack = await startLocalStack({ faults: { kinesis: kinesisFaults } });
   cleanup.defer(() => stack.stop());
-  const { sqs, kinesis } = stack.createClients();
-  cleanup.defer(() => {
-    sqs.destroy();
-    kinesis.destroy();
-  });
+  const clients = stack.createClients();
+  cleanup.defer(() => clients.destroy());
+  const { sqs, kinesis } = clients;
   screen.line(
     `local AWS in this process: SQS ${stack.endpoints.sqs}, Kinesis ${stack.endpoints.kinesis} ` +
       `(stream ${stack.streamName}, 2 shards); KINESIS_ERROR_PROBABILITY=` +
