@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readProc } from "../submissions/_harness.ts";
+import { readProc } from "../common/proc_sampler.ts";
 import {
   type CollectorProcess,
   startCollectorProcess,
