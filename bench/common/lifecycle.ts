@@ -3,14 +3,20 @@
  * service subprocess before the stack it talks to), and it exits when its main function is
  * done, with 1 and the stack trace when that failed.
  *
- * ```ts ignore
+ * ```ts
  * import { onInterrupt, runBench } from "./lifecycle.ts";
  *
- * await runBench("bench:e2e", async () => {
- *   const forget = onInterrupt(() => stack.stop());
- *   // ... the run ...
- *   forget();
- * });
+ * async function main(): Promise<void> {
+ *   const server = Deno.serve({ port: 0, onListen: () => {} }, () => new Response("ok"));
+ *   const forget = onInterrupt(() => server.shutdown()); // Ctrl-C: the server stops too
+ *   try {
+ *     // ... the run ...
+ *   } finally {
+ *     forget();
+ *     await server.shutdown();
+ *   }
+ * }
+ * if (import.meta.main) await runBench("bench:x", main);
  * ```
  *
  * @module
@@ -26,15 +32,20 @@ let signalsInstalled = false;
  * blocks never run because the signal ends the process.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { onInterrupt } from "./lifecycle.ts";
  *
- * const forget = onInterrupt(() => stack.stop());
+ * const child = new Deno.Command("sleep", { args: ["60"] }).spawn();
+ * const forget = onInterrupt(async () => {
+ *   child.kill("SIGKILL");
+ *   await child.status;
+ * });
  * try {
  *   // ... the run ...
  * } finally {
  *   forget();
- *   await stack.stop();
+ *   child.kill("SIGKILL");
+ *   await child.status;
  * }
  * ```
  */
@@ -63,10 +74,13 @@ export function onInterrupt(fn: () => Promise<void>): () => void {
  * when it threw.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { runBench } from "./lifecycle.ts";
  *
- * if (import.meta.main) await runBench("bench:e2e", main);
+ * async function main(): Promise<void> {
+ *   console.log("figures");
+ * }
+ * if (import.meta.main) await runBench("bench:x", main); // exit 0 once the figures are printed
  * ```
  */
 export function runBench(name: string, main: () => Promise<void>): Promise<never> {

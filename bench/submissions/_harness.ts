@@ -29,13 +29,33 @@ import { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
 import { serviceGet, startService } from "../../tools/common/service_process.ts";
 import { onInterrupt } from "../common/lifecycle.ts";
 
-/** The repository root: the service runs from here. */
+/**
+ * The repository root (with a trailing slash): the service runs from here, logs go to its
+ * git-ignored `.bench/`.
+ *
+ * @example
+ * ```ts
+ * import { REPO_ROOT } from "./_harness.ts";
+ *
+ * `${REPO_ROOT}.bench/service.log`; // "/…/edr-preprocessor/.bench/service.log"
+ * ```
+ */
 export const REPO_ROOT: string = new URL("../..", import.meta.url).pathname;
 
 // ---------------------------------------------------------------------------------------------
 // The stack, stopped on every exit path
 
-/** Starts the local stack and makes sure it stops on interruption too. */
+/**
+ * Starts the local stack and makes sure it stops on interruption too.
+ *
+ * @example
+ * ```ts
+ * import { withStack } from "./_harness.ts";
+ *
+ * const streamName = await withStack({ shardCount: 1 }, (stack) => Promise.resolve(stack.streamName));
+ * streamName; // "events" (the stack is stopped again)
+ * ```
+ */
 export async function withStack<T>(
   options: LocalStackOptions,
   use: (stack: LocalStack) => Promise<T>,
@@ -66,6 +86,14 @@ export interface BenchData {
 /**
  * `count` messages of a seeded fleet of `fleetSize` devices with the original simulator's 1 %
  * faults (so about 10 % of the messages are invalid, as in the original environment).
+ *
+ * @example
+ * ```ts
+ * import { generateData } from "./_harness.ts";
+ *
+ * const data = generateData(2_000, 7);
+ * [data.messages.length, data.validMessages, data.expectedEvents]; // [2000, 1803, 14346]
+ * ```
  */
 export function generateData(count: number, seed: number, fleetSize = 1_000): BenchData {
   const fleet = createFleet({ seed, fleetSize });
@@ -84,6 +112,20 @@ export function generateData(count: number, seed: number, fleetSize = 1_000): Be
  * Sends `messages` with `SendMessageBatch` (8 calls in flight) and records, per submission id,
  * the epoch milliseconds just before its batch was handed to the SDK: at most a few ms before
  * SQS's own `SentTimestamp`, so latencies measured from it err on the long side.
+ *
+ * @example
+ * ```ts
+ * import { generateData, sendStamped, withStack } from "./_harness.ts";
+ *
+ * const data = generateData(100, 7);
+ * const sentAt = new Map<string, number>();
+ * await withStack({}, async (stack) => {
+ *   const clients = stack.createClients();
+ *   await sendStamped(clients.sqs, stack.queueUrl, data.messages, sentAt);
+ *   clients.destroy();
+ * });
+ * sentAt.size; // 100: one send time per submission id
+ * ```
  */
 export async function sendStamped(
   sqs: SQSClient,
@@ -137,11 +179,17 @@ const LISTENING_LEVELS = new Set(["trace", "debug", "info"]);
  * Ctrl-C too.
  *
  * @example
- * ```ts ignore
- * const service = await spawnService({ env: stack.env(), logPath: ".bench/service.log" });
- * const started = await service.healthy();
- * // ... the run ...
- * await service.stop();
+ * ```ts
+ * import { REPO_ROOT, spawnService, withStack } from "./_harness.ts";
+ *
+ * await withStack({}, async (stack) => {
+ *   const logPath = await Deno.makeTempFile({ suffix: ".log" });
+ *   const service = await spawnService({ env: stack.env(), logPath });
+ *   const started = await service.healthy(); // epoch ms
+ *   (await service.metrics()).value("edr_messages_in_flight"); // 0: the queue is empty
+ *   await service.stop(); // 0
+ *   await Deno.remove(logPath);
+ * });
  * ```
  */
 export async function spawnService(options: SpawnServiceOptions): Promise<BenchService> {
@@ -210,8 +258,17 @@ function submissionOf(record: { readonly data: Uint8Array }): string {
  * events are in, so that is its end-to-end completion time.
  *
  * @example
- * ```ts ignore
- * const done = completionTimes(await readStream(kinesis, stack.streamName));
+ * ```ts
+ * import { completionTimes } from "./_harness.ts";
+ *
+ * const data = new TextEncoder().encode('{"submission_id":"S-1"}');
+ * const records = [1_000, 1_250].map((ms, i) => ({
+ *   shardId: "shardId-000000000000",
+ *   sequenceNumber: String(i),
+ *   data,
+ *   arrivalTime: new Date(ms),
+ * }));
+ * completionTimes(records); // Map { "s-1" => 1250 }
  * ```
  */
 export function completionTimes(records: Iterable<StreamRecord>): Map<string, number> {
@@ -251,13 +308,31 @@ export interface FollowCompletionsOptions<T extends PendingSubmission> {
  * (the run goes on and its figures show what was missed).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { PutRecordCommand } from "@aws-sdk/client-kinesis";
+ * import { startLocalStack } from "../../tools/submissions/local_stack.ts";
+ * import { followCompletions, type PendingSubmission } from "./_harness.ts";
+ *
+ * await using stack = await startLocalStack();
+ * const clients = stack.createClients();
+ * const pending = new Map<string, PendingSubmission>([["s-1", { sentAt: Date.now(), remaining: 1 }]]);
+ * const stop = new AbortController();
+ * const latencies: number[] = [];
  * const following = followCompletions(clients.kinesis, {
  *   streamName: stack.streamName,
  *   pending,
  *   signal: stop.signal,
  *   onComplete: (submission, at) => latencies.push(at - submission.sentAt),
  * });
+ * const data = new TextEncoder().encode('{"submission_id":"S-1"}');
+ * await clients.kinesis.send(
+ *   new PutRecordCommand({ StreamName: stack.streamName, Data: data, PartitionKey: "d" }),
+ * );
+ * while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+ * latencies.length; // 1: S-1's one event arrived
+ * stop.abort();
+ * await following;
+ * clients.destroy();
  * ```
  */
 export function followCompletions<T extends PendingSubmission>(
@@ -285,7 +360,17 @@ export function followCompletions<T extends PendingSubmission>(
   });
 }
 
-/** End-to-end latencies in ms: completion minus send time, for submissions with both. */
+/**
+ * End-to-end latencies in ms, ascending: completion minus send time, for submissions with both.
+ *
+ * @example
+ * ```ts
+ * import { latencies } from "./_harness.ts";
+ *
+ * const sentAt = new Map([["a", 1_000], ["b", 1_100], ["c", 1_200]]);
+ * latencies(sentAt, new Map([["a", 1_900], ["b", 1_300]])); // [200, 900]
+ * ```
+ */
 export function latencies(
   sentAt: ReadonlyMap<string, number>,
   completed: ReadonlyMap<string, number>,
@@ -300,6 +385,13 @@ export function latencies(
 
 /**
  * The `--env KEY=VALUE` flags of a benchmark (repeatable) as an environment for the service.
+ *
+ * @example
+ * ```ts
+ * import { envFlags } from "./_harness.ts";
+ *
+ * envFlags(["WORKERS=8", "PUBLISH_LINGER_MS=20"]); // { WORKERS: "8", PUBLISH_LINGER_MS: "20" }
+ * ```
  *
  * @throws {Error} on a flag that is not KEY=VALUE.
  */

@@ -5,11 +5,12 @@
  * gathered (throughput, latencies, PutRecords, SQS calls, CPU, the others' share of the machine).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { generateData } from "./_harness.ts";
  * import { runOurs } from "./e2e_run.ts";
  *
- * const result = await runOurs(data, { label: "ours", errorProbability: 0, env: {} });
- * console.log(result.eventsPerSecond, result.verified);
+ * const result = await runOurs(generateData(2_000, 7), { label: "ours", errorProbability: 0, env: {} });
+ * console.log(result.eventsPerSecond, result.verified); // e.g. 7555 true
  * ```
  *
  * @module
@@ -92,9 +93,17 @@ export interface OursResult {
  * stream back and reconciles it.
  *
  * @example
- * ```ts ignore
- * const result = await runOurs(generateData(2_000, 7), { label: "ours", errorProbability: 0, env: {} });
- * result.eventsPerSecond;
+ * ```ts
+ * import { generateData } from "./_harness.ts";
+ * import { runOurs } from "./e2e_run.ts";
+ *
+ * const result = await runOurs(generateData(2_000, 7), {
+ *   label: "ours, WORKERS=2",
+ *   workers: 2,
+ *   errorProbability: 0.1,
+ *   env: {},
+ * });
+ * result.verified; // true: every event in the stream, in order, despite the injected errors
  * ```
  */
 export async function runOurs(data: BenchData, settings: OursSettings): Promise<OursResult> {
@@ -263,9 +272,13 @@ export async function runOurs(data: BenchData, settings: OursSettings): Promise<
  * figure: on a machine shared with other work one run can be off by a third.
  *
  * @example
- * ```ts ignore
- * const median = await runRepeated(data, settings, 3);
- * median.repetitions; // the three runs' events/s
+ * ```ts
+ * import { generateData } from "./_harness.ts";
+ * import { runRepeated } from "./e2e_run.ts";
+ *
+ * const settings = { label: "ours", errorProbability: 0, env: {} };
+ * const median = await runRepeated(generateData(2_000, 7), settings, 3);
+ * median.repetitions?.length; // 3: every run's events/s, the median one's figures
  * ```
  */
 export async function runRepeated(

@@ -3,9 +3,12 @@
  * each run's SQS calls.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { generateData } from "./_harness.ts";
+ * import { runOurs } from "./e2e_run.ts";
  * import { oursRows, sqsBreakdown } from "./e2e_tables.ts";
  *
+ * const results = [await runOurs(generateData(1_000, 7), { label: "ours", errorProbability: 0, env: {} })];
  * console.log(oursRows(results));
  * for (const r of results) console.log(`SQS calls, ${r.label}: ${sqsBreakdown(r)}`);
  * ```
@@ -20,8 +23,14 @@ import type { OursResult } from "./e2e_run.ts";
  * calls, RSS, CPU and the stream's check.
  *
  * @example
- * ```ts ignore
- * console.log(oursRows(results));
+ * ```ts
+ * import { generateData } from "./_harness.ts";
+ * import { runOurs } from "./e2e_run.ts";
+ * import { oursRows } from "./e2e_tables.ts";
+ *
+ * const data = generateData(1_000, 7);
+ * const ours = await runOurs(data, { label: "ours", errorProbability: 0, env: {} });
+ * oursRows([ours]).split("\n")[2]?.startsWith("| ours "); // true: one row per run
  * ```
  */
 export function oursRows(results: readonly OursResult[]): string {
@@ -71,8 +80,16 @@ export function oursRows(results: readonly OursResult[]): string {
  * The throttled-stream comparison: what the shard limiter changes.
  *
  * @example
- * ```ts ignore
- * console.log(throttleRows([limiterOff, limiterOn]));
+ * ```ts
+ * import { generateData } from "./_harness.ts";
+ * import { runOurs } from "./e2e_run.ts";
+ * import { throttleRows } from "./e2e_tables.ts";
+ *
+ * const data = generateData(1_000, 7);
+ * const base = { errorProbability: 0, throttle: true };
+ * const off = await runOurs(data, { ...base, label: "limiter off", env: { KINESIS_SHARD_RATE_LIMIT: "0" } });
+ * const on = await runOurs(data, { ...base, label: "limiter on", env: {} });
+ * console.log(throttleRows([off, on]));
  * ```
  */
 export function throttleRows(results: readonly OursResult[]): string {
@@ -111,7 +128,12 @@ export function throttleRows(results: readonly OursResult[]): string {
  * A run's SQS calls by operation, most first, with their count per message.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { generateData } from "./_harness.ts";
+ * import { runOurs } from "./e2e_run.ts";
+ * import { sqsBreakdown } from "./e2e_tables.ts";
+ *
+ * const result = await runOurs(generateData(2_000, 7), { label: "ours", errorProbability: 0, env: {} });
  * sqsBreakdown(result); // "DeleteMessageBatch 239 (0.119/msg), ReceiveMessage 208 (0.104/msg), ..."
  * ```
  */

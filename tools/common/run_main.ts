@@ -4,10 +4,14 @@
  * error on stderr and a failure code. It exits even if a keep-alive socket or a timer is still
  * open.
  *
- * ```ts ignore
+ * ```ts
  * import { runMain } from "./run_main.ts";
  *
- * if (import.meta.main) await runMain("verify", () => main(Deno.args));
+ * async function main(args: string[]): Promise<number> {
+ *   if (args.length === 0) throw new Error("usage: tool FILE"); // "tool: usage: tool FILE", exit 2
+ *   return 0;
+ * }
+ * if (import.meta.main) await runMain("tool", () => main(Deno.args));
  * ```
  *
  * @module
@@ -26,10 +30,13 @@ export interface RunMainOptions {
  * exits with `options.failureCode`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { runMain } from "./run_main.ts";
  *
- * await runMain("tail", () => main(Deno.args)); // exit 0, 1 or 2
+ * // A benchmark: exit 1 and the stack trace when it fails.
+ * if (import.meta.main) {
+ *   await runMain("bench:x", () => Promise.resolve(), { failureCode: 1, stack: true }); // exit 0
+ * }
  * ```
  */
 export async function runMain(

@@ -6,9 +6,11 @@
  * import { startService, waitReady } from "./service_process.ts";
  *
  * const log = await Deno.makeTempFile({ suffix: ".log" });
- * const service = await startService({ HTTP_PORT: "0", COMPONENTS: "submissions" }, log);
+ * const env = { COMPONENTS: "ip-events", HTTP_PORT: "0", IP_EVENTS_UDP_PORT: "0" };
+ * const service = await startService({ ...env, IP_EVENTS_UDP_HOST: "127.0.0.1" }, log);
  * await waitReady(service);
  * await service.terminate(20_000);
+ * await Deno.remove(log);
  * ```
  *
  * @module
@@ -18,7 +20,16 @@ import { sleep } from "../../src/app/backoff.ts";
 /** The repository root: the service runs `main.ts` from here, with the project's deno.json. */
 const ROOT = new URL("../../", import.meta.url);
 
-/** Exactly the permissions of `deno task start`: the demos run the service as users do. */
+/**
+ * Exactly the permissions of `deno task start`: the demos run the service as users do.
+ *
+ * @example
+ * ```ts
+ * import { SERVICE_COMMAND } from "./service_process.ts";
+ *
+ * SERVICE_COMMAND.join(" ").endsWith("--allow-ffi main.ts"); // true
+ * ```
+ */
 export const SERVICE_COMMAND: readonly string[] = [
   "deno",
   "run",
@@ -57,6 +68,19 @@ export interface ServiceProcess {
  *
  * It runs detached (its own process group): a Ctrl-C in the terminal reaches the whole foreground
  * group, and the service must keep working while the demo drains it; the demo stops it itself.
+ *
+ * @example
+ * ```ts
+ * import { startService } from "./service_process.ts";
+ *
+ * // The IP-event collector needs nothing else running; UDP and HTTP on free ports.
+ * const env = { COMPONENTS: "ip-events", HTTP_PORT: "0", IP_EVENTS_UDP_PORT: "0" };
+ * const log = await Deno.makeTempFile({ suffix: ".log" });
+ * const service = await startService({ ...env, IP_EVENTS_UDP_HOST: "127.0.0.1" }, log);
+ * service.port > 0; // true: read from its "listening" line
+ * await service.terminate(20_000); // { success: true, code: 0, signal: null }
+ * await Deno.remove(log);
+ * ```
  */
 export async function startService(
   env: Record<string, string>,
@@ -192,7 +216,22 @@ async function raceTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
-/** GETs `path` on the service; `undefined` when it does not answer within 2 s. */
+/**
+ * GETs `path` on the service; `undefined` when it does not answer within 2 s.
+ *
+ * @example
+ * ```ts
+ * import { serviceGet, startService } from "./service_process.ts";
+ *
+ * // The IP-event collector needs nothing else running; UDP and HTTP on free ports.
+ * const env = { COMPONENTS: "ip-events", HTTP_PORT: "0", IP_EVENTS_UDP_PORT: "0" };
+ * const log = await Deno.makeTempFile({ suffix: ".log" });
+ * const service = await startService({ ...env, IP_EVENTS_UDP_HOST: "127.0.0.1" }, log);
+ * (await serviceGet(service.port, "/healthz"))?.status; // 200
+ * await service.terminate(20_000); // { success: true, code: 0, signal: null }
+ * await Deno.remove(log);
+ * ```
+ */
 export async function serviceGet(
   port: number,
   path: string,
@@ -207,7 +246,23 @@ export async function serviceGet(
   }
 }
 
-/** Waits until /readyz answers 200 (SQS and Kinesis reachable). */
+/**
+ * Waits until /readyz answers 200 (every enabled component ready: SQS and Kinesis reachable,
+ * for submissions).
+ *
+ * @example
+ * ```ts
+ * import { startService, waitReady } from "./service_process.ts";
+ *
+ * // The IP-event collector needs nothing else running; UDP and HTTP on free ports.
+ * const env = { COMPONENTS: "ip-events", HTTP_PORT: "0", IP_EVENTS_UDP_PORT: "0" };
+ * const log = await Deno.makeTempFile({ suffix: ".log" });
+ * const service = await startService({ ...env, IP_EVENTS_UDP_HOST: "127.0.0.1" }, log);
+ * await waitReady(service); // resolves: /readyz answers 200
+ * await service.terminate(20_000); // { success: true, code: 0, signal: null }
+ * await Deno.remove(log);
+ * ```
+ */
 export async function waitReady(service: ServiceProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {

@@ -4,13 +4,23 @@
  * (`GET /faults`, `PUT /faults`, `POST /faults/reset`), as `deno task stack` listens on 4568.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createFaultController, startControlServer } from "./fault_control.ts";
+ * import { startFaultProxy } from "./fault_proxy.ts";
  *
- * const faults = createFaultController(kinesisProxy, sqsProxy);
- * faults.set({ kinesis: { outageSeconds: 10 } });
+ * // Proxies connect to their emulators only when a request comes; none does here.
+ * const kinesis = await startFaultProxy({ service: "kinesis", upstream: "http://127.0.0.1:1" });
+ * const sqs = await startFaultProxy({ service: "sqs", upstream: "http://127.0.0.1:1" });
+ * const faults = createFaultController(kinesis, sqs);
  * const control = startControlServer(faults, 0, "127.0.0.1");
+ * const response = await fetch(`http://127.0.0.1:${control.addr.port}/faults`, {
+ *   method: "PUT",
+ *   body: JSON.stringify({ kinesis: { errorProbability: 0.1 } }),
+ * });
+ * (await response.json()).settings.kinesis.errorProbability; // 0.1
  * await control.shutdown();
+ * await kinesis.close();
+ * await sqs.close();
  * ```
  *
  * @module
@@ -68,10 +78,22 @@ export interface FaultController {
  * Builds the {@linkcode FaultController} over the two proxies.
  *
  * @example
- * ```ts ignore
- * const faults = createFaultController(kinesisProxy, sqsProxy);
- * faults.set({ kinesis: { errorProbability: 0.1 }, sqs: { latencyMs: 5 } });
- * faults.stats().kinesis.recordsFailed;
+ * ```ts
+ * import { createFaultController } from "./fault_control.ts";
+ * import { startFaultProxy } from "./fault_proxy.ts";
+ *
+ * const kinesis = await startFaultProxy({ service: "kinesis", upstream: "http://127.0.0.1:1" });
+ * const sqs = await startFaultProxy({ service: "sqs", upstream: "http://127.0.0.1:1" });
+ * const faults = createFaultController(kinesis, sqs);
+ * faults.set({ kinesis: { errorProbability: 0.1 }, sqs: { latencyMs: 5 } }).sqs.latencyMs; // 5
+ * try {
+ *   faults.set({ kinesis: { latencyMs: 1 }, sqs: { errorProbability: 0.5 } });
+ * } catch (error) {
+ *   (error as RangeError).message; // "errorProbability applies to Kinesis only, not to SQS"
+ * }
+ * faults.get().kinesis.latencyMs; // 0: a bad update changes neither service
+ * await kinesis.close();
+ * await sqs.close();
  * ```
  */
 export function createFaultController(kinesis: FaultProxy, sqs: FaultProxy): FaultController {
@@ -118,10 +140,21 @@ function checkStackUpdate(update: unknown): asserts update is StackFaultUpdate {
  * A bad update is a 400 with `{ error }` and changes nothing.
  *
  * @example
- * ```ts ignore
- * const control = startControlServer(faults, 4568, "127.0.0.1");
- * // curl -X PUT localhost:4568/faults -d '{"kinesis":{"outageSeconds":10}}'
+ * ```ts
+ * import { createFaultController, startControlServer } from "./fault_control.ts";
+ * import { startFaultProxy } from "./fault_proxy.ts";
+ *
+ * const kinesis = await startFaultProxy({ service: "kinesis", upstream: "http://127.0.0.1:1" });
+ * const sqs = await startFaultProxy({ service: "sqs", upstream: "http://127.0.0.1:1" });
+ * const control = startControlServer(createFaultController(kinesis, sqs), 0, "127.0.0.1");
+ * const bad = await fetch(`http://127.0.0.1:${control.addr.port}/faults`, {
+ *   method: "PUT",
+ *   body: JSON.stringify({ lambda: {} }),
+ * });
+ * [bad.status, (await bad.json()).error]; // [400, 'unknown service "lambda"']
  * await control.shutdown();
+ * await kinesis.close();
+ * await sqs.close();
  * ```
  */
 export function startControlServer(

@@ -3,10 +3,13 @@
  * failed end-to-end assertion shows.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { formatReport } from "./format_report.ts";
+ * import { reconcile } from "./reconcile.ts";
  *
- * console.log(formatReport(reconcile(manifest, records)));
+ * const manifest = [{ submission_id: "s", device_id: "d", valid: true, events: 1, kind: "ok" }];
+ * formatReport(reconcile(manifest, [])).split("\n").at(-1);
+ * // "  problem: 1 expected events are missing"
  * ```
  *
  * @module

@@ -61,7 +61,16 @@ import {
   type StackResources,
 } from "./local_stack_resources.ts";
 
-/** The region every resource lives in, as in the Compose environment. */
+/**
+ * The region every resource lives in, as in the Compose environment.
+ *
+ * @example
+ * ```ts
+ * import { REGION } from "./local_stack.ts";
+ *
+ * REGION; // "eu-west-1"
+ * ```
+ */
 export const REGION = "eu-west-1";
 
 /** Options of {@linkcode startLocalStack}. */

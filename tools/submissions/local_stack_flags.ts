@@ -16,7 +16,16 @@
 import { parseArgs } from "node:util";
 import type { LocalStackOptions } from "./local_stack.ts";
 
-/** The `--help` text of `deno task stack`. */
+/**
+ * The `--help` text of `deno task stack`.
+ *
+ * @example
+ * ```ts
+ * import { STACK_USAGE } from "./local_stack_flags.ts";
+ *
+ * STACK_USAGE.split("\n")[0]; // "Usage: deno task stack [flags] > .env"
+ * ```
+ */
 export const STACK_USAGE = `Usage: deno task stack [flags] > .env
 
 Starts fauxqs (SQS) and kinesalite (Kinesis) behind fault-injecting proxies, creates the queues

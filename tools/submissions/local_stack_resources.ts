@@ -5,10 +5,15 @@
  * LocalStack 0.14 answers them.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { startLocalStack } from "./local_stack.ts";
  * import { createResources } from "./local_stack_resources.ts";
  *
- * const { queueUrl, streamName } = await createResources(clients, sqsEndpoint, {});
+ * // A stack makes its own; a second set, on the same emulators, for another run:
+ * await using stack = await startLocalStack();
+ * const other = { queueName: "other", invalidQueue: false, streamName: "other", shardCount: 1 };
+ * const made = await createResources(stack.createClients(), stack.endpoints.sqs, other);
+ * made.streamName; // "other"
  * ```
  *
  * @module
@@ -59,9 +64,18 @@ export interface StackResources {
  * `clients` when done.
  *
  * @example
- * ```ts ignore
- * const resources = await createResources(clients, "http://127.0.0.1:4566", { shardCount: 4 });
- * resources.queueUrl; // "http://127.0.0.1:4566/000000000000/submissions"
+ * ```ts
+ * import { startLocalStack } from "./local_stack.ts";
+ * import { createResources } from "./local_stack_resources.ts";
+ *
+ * await using stack = await startLocalStack();
+ * const made = await createResources(stack.createClients(), stack.endpoints.sqs, {
+ *   queueName: "jobs",
+ *   deadLetterQueue: true,
+ *   streamName: "jobs",
+ * });
+ * made.queueUrl === `${stack.endpoints.sqs}/000000000000/jobs`; // true: path-style, public
+ * made.deadLetterQueueUrl === `${stack.endpoints.sqs}/000000000000/jobs-dlq`; // true
  * ```
  */
 export async function createResources(

@@ -6,12 +6,38 @@
  * answer merged back into the original order.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import http from "node:http";
+ * import { NO_FAULTS } from "./fault_settings.ts";
+ * import { emptyStats } from "./fault_stats.ts";
  * import { PutRecordsFaults } from "./put_records_faults.ts";
+ * import { readBody, UpstreamRelay } from "./upstream_relay.ts";
  *
- * const puts = new PutRecordsFaults({ settings, stats, random: Math.random, now, upstream, relay });
- * await puts.handle("PutRecords", req, res, body); // answered or forwarded
+ * // Every call answered as LocalStack's KINESIS_ERROR_PROBABILITY=1 does: nothing goes upstream.
+ * const upstream = new URL("http://127.0.0.1:1");
+ * const stats = emptyStats("kinesis");
+ * const relay = new UpstreamRelay({ service: "kinesis", upstream, onUpstreamError: () => {} });
+ * const puts = new PutRecordsFaults({
+ *   settings: () => ({ ...NO_FAULTS, errorProbability: 1 }),
+ *   stats: () => stats,
+ *   random: Math.random,
+ *   now: () => performance.now(),
+ *   upstream,
+ *   relay,
+ * });
+ * const server = http.createServer((req, res) => {
+ *   readBody(req, (body) => puts.handle("PutRecords", req, res, body));
+ * });
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as { port: number };
+ * const records = [{ Data: "eA==", PartitionKey: "a" }, { Data: "eQ==", PartitionKey: "b" }];
+ * const body = JSON.stringify({ StreamName: "events", Records: records });
+ * const answer = await (await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body })).json();
+ * answer.FailedRecordCount; // 1 (LocalStack's count, whatever the number of records)
+ * stats.recordsFailed; // 2
  * puts.close();
+ * relay.close();
+ * await new Promise((resolve) => server.close(resolve));
  * ```
  *
  * @module
@@ -62,10 +88,30 @@ export interface PutRecordsFaultsOptions {
  * `throttle`, with its own client straight to the emulator).
  *
  * @example
- * ```ts ignore
- * const puts = new PutRecordsFaults(options);
- * puts.configure(); // after the settings changed: the throttle's budgets count from now
- * puts.invalidateShards(); // after a resharding call
+ * ```ts
+ * import { NO_FAULTS } from "./fault_settings.ts";
+ * import { emptyStats } from "./fault_stats.ts";
+ * import { PutRecordsFaults } from "./put_records_faults.ts";
+ * import { UpstreamRelay } from "./upstream_relay.ts";
+ *
+ * const upstream = new URL("http://127.0.0.1:4567");
+ * const relay = new UpstreamRelay({ service: "kinesis", upstream, onUpstreamError: () => {} });
+ * let settings = { ...NO_FAULTS, throttle: true };
+ * const stats = emptyStats("kinesis");
+ * const puts = new PutRecordsFaults({
+ *   settings: () => settings,
+ *   stats: () => stats,
+ *   random: Math.random,
+ *   now: () => performance.now(),
+ *   upstream,
+ *   relay,
+ * });
+ * settings = { ...settings, shardRecordsPerSecond: 500 };
+ * puts.configure(); // the throttle's budgets: 500 records/s per shard from now
+ * puts.invalidateShards(); // after a resharding call: the shards are listed again
+ * puts.reset(); // full budgets at Kinesis's limits
+ * puts.close();
+ * relay.close();
  * ```
  */
 export class PutRecordsFaults {

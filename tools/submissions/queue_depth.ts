@@ -2,11 +2,15 @@
  * How many messages a queue still holds, visible and in flight: drained means both are 0.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { startLocalStack } from "./local_stack.ts";
  * import { getQueueDepth } from "./queue_depth.ts";
  *
- * const depth = await getQueueDepth(sqs, queueUrl);
- * const drained = depth.visible + depth.inFlight === 0;
+ * await using stack = await startLocalStack();
+ * const clients = stack.createClients();
+ * const depth = await getQueueDepth(clients.sqs, stack.queueUrl);
+ * depth.visible + depth.inFlight === 0; // true: drained
+ * clients.destroy();
  * ```
  *
  * @module
@@ -25,8 +29,16 @@ export interface QueueDepth {
  * The queue's approximate depth.
  *
  * @example
- * ```ts ignore
- * const { visible, inFlight } = await getQueueDepth(sqs, queueUrl);
+ * ```ts
+ * import { SendMessageCommand } from "@aws-sdk/client-sqs";
+ * import { startLocalStack } from "./local_stack.ts";
+ * import { getQueueDepth } from "./queue_depth.ts";
+ *
+ * await using stack = await startLocalStack();
+ * const clients = stack.createClients();
+ * await clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: "x" }));
+ * await getQueueDepth(clients.sqs, stack.queueUrl); // { visible: 1, inFlight: 0 }
+ * clients.destroy();
  * ```
  */
 export async function getQueueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {

@@ -3,10 +3,15 @@
  * (reconcile.ts) checks. The page-by-page reader is tail.ts's.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { startLocalStack } from "./local_stack.ts";
  * import { readStream } from "./read_stream.ts";
  *
- * const records = await readStream(kinesis, "events", { signal: AbortSignal.timeout(60_000) });
+ * await using stack = await startLocalStack();
+ * const clients = stack.createClients();
+ * const signal = AbortSignal.timeout(60_000);
+ * await readStream(clients.kinesis, stack.streamName, { signal }); // [] (nothing written yet)
+ * clients.destroy();
  * ```
  *
  * @module
@@ -38,9 +43,20 @@ export interface ReadStreamOptions {
  * only order Kinesis defines.
  *
  * @example
- * ```ts ignore
- * const records = await readStream(kinesis, "events");
- * records[0]?.shardId; // "shardId-000000000000"
+ * ```ts
+ * import { PutRecordCommand } from "@aws-sdk/client-kinesis";
+ * import { startLocalStack } from "./local_stack.ts";
+ * import { readStream } from "./read_stream.ts";
+ *
+ * await using stack = await startLocalStack({ shardCount: 1 });
+ * const clients = stack.createClients();
+ * const data = new TextEncoder().encode("{}");
+ * await clients.kinesis.send(
+ *   new PutRecordCommand({ StreamName: stack.streamName, Data: data, PartitionKey: "d" }),
+ * );
+ * const records = await readStream(clients.kinesis, stack.streamName);
+ * records.map((r) => r.shardId); // ["shardId-000000000000"]
+ * clients.destroy();
  * ```
  */
 export async function readStream(

@@ -9,11 +9,12 @@
  * well-formed {@linkcode EventRecordSchema} whose `event_id` is the deterministic one.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { reconcile } from "./reconcile.ts";
  *
- * const report = reconcile(manifest, await readStream(kinesis, "events"), { queueDepth });
- * report.ok; // true when every expected event is there, in order
+ * const manifest = [{ submission_id: "s", device_id: "d", valid: false, events: 0, kind: "bad" }];
+ * const report = reconcile(manifest, [], { queueDepth: { visible: 0, inFlight: 0 } });
+ * report.ok; // true: nothing expected, nothing published, the queue empty
  * ```
  *
  * @module

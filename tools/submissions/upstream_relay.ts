@@ -194,8 +194,19 @@ export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.Outgoin
  * Answers with an AWS JSON body, as the emulators do.
  *
  * @example
- * ```ts ignore
- * sendJson(res, 400, { __type: "ProvisionedThroughputExceededException", message: "Rate exceeded" });
+ * ```ts
+ * import http from "node:http";
+ * import { sendJson } from "./upstream_relay.ts";
+ *
+ * const server = http.createServer((_req, res) => {
+ *   sendJson(res, 400, { __type: "ProvisionedThroughputExceededException", message: "Rate exceeded" });
+ * });
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as { port: number };
+ * const response = await fetch(`http://127.0.0.1:${port}/`);
+ * response.headers.get("content-type"); // "application/x-amz-json-1.1"
+ * (await response.json()).__type; // "ProvisionedThroughputExceededException"
+ * await new Promise((resolve) => server.close(resolve));
  * ```
  */
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -212,8 +223,16 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
  * Reads a request's or a response's whole body, then calls `done` with it.
  *
  * @example
- * ```ts ignore
- * readBody(req, (body) => console.log(body.length));
+ * ```ts
+ * import http from "node:http";
+ * import { readBody } from "./upstream_relay.ts";
+ *
+ * const server = http.createServer((req, res) => readBody(req, (body) => res.end(`${body.length}`)));
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as { port: number };
+ * const response = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "hello" });
+ * await response.text(); // "5"
+ * await new Promise((resolve) => server.close(resolve));
  * ```
  */
 export function readBody(req: http.IncomingMessage, done: (body: Buffer) => void): void {
