@@ -24,12 +24,22 @@
 import { runMain } from "../../tools/common/run_main.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
-let signalsInstalled = false;
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+const handlers = SIGNALS.map((signal) => ({
+  signal,
+  async handler() {
+    console.error(`\n${signal}: cleaning up`);
+    // Last registered first: the service goes before the stack it talks to.
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+    Deno.exit(130);
+  },
+}));
 
 /**
  * Registers `fn` to run if the process is interrupted (SIGINT/SIGTERM); returns the function that
  * unregisters it. Normal paths clean up with `try/finally`; this covers Ctrl-C, when `finally`
- * blocks never run because the signal ends the process.
+ * blocks never run because the signal ends the process. The signals are listened to only while
+ * something is registered (nothing else keeps a listener, and a test's sanitizers find none).
  *
  * @example
  * ```ts
@@ -50,21 +60,17 @@ let signalsInstalled = false;
  * ```
  */
 export function onInterrupt(fn: () => Promise<void>): () => void {
-  if (!signalsInstalled) {
-    signalsInstalled = true;
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(signal, async () => {
-        console.error(`\n${signal}: cleaning up`);
-        // Last registered first: the service goes before the stack it talks to.
-        for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-        Deno.exit(130);
-      });
-    }
+  if (cleanups.length === 0) {
+    for (const { signal, handler } of handlers) Deno.addSignalListener(signal, handler);
   }
   cleanups.push(fn);
   return () => {
     const index = cleanups.indexOf(fn);
-    if (index >= 0) cleanups.splice(index, 1);
+    // Gone already: the interruption is running it.
+    if (index < 0) return;
+    cleanups.splice(index, 1);
+    if (cleanups.length > 0) return;
+    for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   };
 }
 
