@@ -22,15 +22,8 @@ import { histogramQuantile } from "../../tools/common/metrics_text.ts";
 import { fixed, int, mb, percentile } from "../common/figures.ts";
 import { loadAverage, machineBusySeconds } from "../common/machine.ts";
 import { ProcSampler } from "../common/proc_sampler.ts";
-import {
-  type BenchData,
-  completionTimes,
-  latencies,
-  REPO_ROOT,
-  sendStamped,
-  spawnService,
-  withStack,
-} from "./_harness.ts";
+import { type BenchData, REPO_ROOT, sendStamped, spawnService, withStack } from "./_harness.ts";
+import { completionTimes, latencies } from "./completions.ts";
 
 /** Where logs and profiles go (git-ignored). */
 const OUT_DIR = `${REPO_ROOT}.bench`;

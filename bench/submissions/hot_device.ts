@@ -32,15 +32,8 @@ import { reconcile } from "../../tools/submissions/reconcile.ts";
 import { runBench } from "../common/lifecycle.ts";
 import { fixed, int, ms, percentile, table } from "../common/figures.ts";
 import { loadAverage, machineLine } from "../common/machine.ts";
-import {
-  envFlags,
-  followCompletions,
-  generateData,
-  type PendingSubmission,
-  REPO_ROOT,
-  spawnService,
-  withStack,
-} from "./_harness.ts";
+import { envFlags, generateData, REPO_ROOT, spawnService, withStack } from "./_harness.ts";
+import { followCompletions, type PendingSubmission } from "./completions.ts";
 
 const DEVICES = 64;
 

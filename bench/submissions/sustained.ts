@@ -26,15 +26,8 @@ import { runBench } from "../common/lifecycle.ts";
 import { fixed, int, mb, ms, percentile, table } from "../common/figures.ts";
 import { loadAverage, machineBusySeconds, machineLine } from "../common/machine.ts";
 import { type ProcSample, ProcSampler, readProc } from "../common/proc_sampler.ts";
-import {
-  envFlags,
-  followCompletions,
-  generateData,
-  type PendingSubmission,
-  REPO_ROOT,
-  spawnService,
-  withStack,
-} from "./_harness.ts";
+import { envFlags, generateData, REPO_ROOT, spawnService, withStack } from "./_harness.ts";
+import { followCompletions, type PendingSubmission } from "./completions.ts";
 import { histogramQuantile } from "../../tools/common/metrics_text.ts";
 
 const WINDOW_MS = 30_000;

@@ -594,7 +594,7 @@ export async function waitDrained(
   }
 }
 
-/** The stream and the queue's depth, reconciled with `manifest` by verify's `reconcile`. */
+/** The stream and the queue's depth, reconciled with `manifest` (tools/submissions/reconcile.ts). */
 export async function verify(
   e2e: E2eStack,
   manifest: readonly ManifestEntry[],
