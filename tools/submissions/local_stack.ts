@@ -43,8 +43,6 @@
 import type { Server } from "node:http";
 import { startFauxqs } from "fauxqs";
 import kinesalite from "kinesalite";
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
 import { startFaultProxy } from "./fault_proxy.ts";
 import {
@@ -55,6 +53,7 @@ import {
 } from "./fault_control.ts";
 import { parseStackFlags, STACK_USAGE } from "./local_stack_flags.ts";
 import { runMain } from "../common/run_main.ts";
+import { type ToolClients, toolClients } from "./tool_env.ts";
 import {
   createResources,
   type StackResourceOptions,
@@ -97,15 +96,12 @@ export interface ClientOptions {
   maxAttempts?: number;
 }
 
-/** SDK clients configured for the local stack; `destroy()` them when done. */
-export interface LocalStackClients {
-  /** SQS client with its endpoint set explicitly. */
-  sqs: SQSClient;
-  /** Kinesis client with an HTTP/1.1 handler (its default HTTP/2 one fails on plain http). */
-  kinesis: KinesisClient;
-  /** Closes both clients' sockets. */
-  destroy(): void;
-}
+/**
+ * SDK clients configured for the local stack, shaped as the tools' own (tool_env.ts): SQS with its
+ * endpoint set explicitly, Kinesis with an HTTP/1.1 handler (its default HTTP/2 one fails on
+ * plain http). `destroy()` them when done.
+ */
+export type LocalStackClients = ToolClients;
 
 /** A running local stack; see {@linkcode startLocalStack}. */
 export interface LocalStack extends AsyncDisposable {
@@ -230,16 +226,10 @@ function newClients(
   options: ClientOptions,
 ): LocalStackClients {
   const common = { region: REGION, credentials: CREDENTIALS, maxAttempts: options.maxAttempts };
-  const sqs = createSqsClient({ ...common, endpoint: endpoints.sqs });
-  const kinesis = createKinesisClient({ ...common, endpoint: endpoints.kinesis });
-  return {
-    sqs,
-    kinesis,
-    destroy() {
-      sqs.destroy();
-      kinesis.destroy();
-    },
-  };
+  return toolClients(
+    createSqsClient({ ...common, endpoint: endpoints.sqs }),
+    createKinesisClient({ ...common, endpoint: endpoints.kinesis }),
+  );
 }
 
 function serviceEnv(

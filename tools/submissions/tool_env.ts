@@ -92,6 +92,23 @@ export function createToolClients(env: ToolEnv): ToolClients {
     endpoint: env.kinesisEndpoint,
     credentials: env.credentials,
   });
+  return toolClients(sqs, kinesis);
+}
+
+/**
+ * Two clients as {@linkcode ToolClients}: `destroy()` closes both.
+ *
+ * @example
+ * ```ts
+ * import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
+ * import { toolClients } from "./tool_env.ts";
+ *
+ * const common = { region: "eu-west-1", endpoint: "http://127.0.0.1:4566" };
+ * const clients = toolClients(createSqsClient(common), createKinesisClient(common));
+ * clients.destroy(); // both clients' sockets closed
+ * ```
+ */
+export function toolClients(sqs: SQSClient, kinesis: KinesisClient): ToolClients {
   return {
     sqs,
     kinesis,
