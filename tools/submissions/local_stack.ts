@@ -11,7 +11,7 @@
  *
  * This file starts and stops it all; its parts: local_stack_resources.ts (the queues and the
  * stream), fault_control.ts (the faults of both proxies and the control endpoint) and
- * local_stack_flags.ts (the CLI's flags).
+ * local_stack_cli.ts (the CLI's flags).
  *
  * Deviations from LocalStack worth knowing: fauxqs binds its hidden port on 0.0.0.0 (it offers
  * no choice); queue URLs are handed out path-style on the public endpoint
@@ -51,7 +51,7 @@ import {
   type StackFaultUpdate,
   startControlServer,
 } from "./fault_control.ts";
-import { parseStackFlags, STACK_USAGE } from "./local_stack_flags.ts";
+import { parseStackFlags, STACK_USAGE } from "./local_stack_cli.ts";
 import { runMain } from "../common/run_main.ts";
 import { type ToolClients, toolClients } from "./tool_env.ts";
 import {

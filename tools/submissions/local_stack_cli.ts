@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { parseStackFlags, STACK_USAGE } from "./local_stack_flags.ts";
+ * import { parseStackFlags, STACK_USAGE } from "./local_stack_cli.ts";
  *
  * const options = parseStackFlags(Deno.args);
  * if (options === undefined) console.log(STACK_USAGE);
@@ -21,7 +21,7 @@ import type { LocalStackOptions } from "./local_stack.ts";
  *
  * @example
  * ```ts
- * import { STACK_USAGE } from "./local_stack_flags.ts";
+ * import { STACK_USAGE } from "./local_stack_cli.ts";
  *
  * STACK_USAGE.split("\n")[0]; // "Usage: deno task stack [flags] > .env"
  * ```
@@ -65,7 +65,7 @@ Control: curl localhost:4568/faults
  *
  * @example
  * ```ts
- * import { parseStackFlags } from "./local_stack_flags.ts";
+ * import { parseStackFlags } from "./local_stack_cli.ts";
  *
  * parseStackFlags(["--shards", "4", "--kinesis-throttle"])?.shardCount; // 4
  * ```
