@@ -10,8 +10,8 @@
  * - A control endpoint: `GET /faults`, `PUT /faults`, `POST /faults/reset`.
  *
  * This file starts and stops it all; its parts: local_stack_resources.ts (the queues and the
- * stream), fault_control.ts (the faults of both proxies and the control endpoint) and
- * local_stack_cli.ts (the CLI's flags).
+ * stream) and fault_control.ts (the faults of both proxies and the control endpoint);
+ * local_stack_cli.ts is `deno task stack`.
  *
  * Deviations from LocalStack worth knowing: fauxqs binds its hidden port on 0.0.0.0 (it offers
  * no choice); queue URLs are handed out path-style on the public endpoint
@@ -29,7 +29,7 @@
  * clients.destroy();
  * ```
  *
- * As a CLI (`deno task stack`), it listens on 4566 (SQS, like LocalStack), 4567 (Kinesis) and
+ * As a CLI (`deno task stack`, local_stack_cli.ts), it listens on 4566 (SQS, like LocalStack), 4567 (Kinesis) and
  * 4568 (control), prints the service's environment as `KEY=value` lines on stdout (so
  * `deno task stack > .env` works; the human header goes to stderr) and stops cleanly on
  * SIGINT/SIGTERM. Initial faults come from the environment (`KINESIS_ERROR_PROBABILITY` as in
@@ -51,8 +51,6 @@ import {
   type StackFaultUpdate,
   startControlServer,
 } from "./fault_control.ts";
-import { parseStackFlags, STACK_USAGE } from "./local_stack_cli.ts";
-import { runMain } from "../common/run_main.ts";
 import { type ToolClients, toolClients } from "./tool_env.ts";
 import {
   createResources,
@@ -247,40 +245,3 @@ function serviceEnv(
     ...(resources.invalidQueueUrl ? { SQS_INVALID_QUEUE_URL: resources.invalidQueueUrl } : {}),
   };
 }
-
-async function main(): Promise<void> {
-  const options = parseStackFlags(Deno.args);
-  if (!options) {
-    console.log(STACK_USAGE);
-    return;
-  }
-  const stack = await startLocalStack(options);
-  const { kinesis, sqs } = stack.faults.get();
-  console.error(
-    [
-      `# local AWS (${stack.region}) ready; Ctrl-C to stop`,
-      `#   SQS      ${stack.endpoints.sqs}  (fauxqs, latency ${sqs.latencyMs} ms)`,
-      `#   Kinesis  ${stack.endpoints.kinesis}  (kinesalite, stream ${stack.streamName}; ` +
-      `errorProbability ${kinesis.errorProbability}, partialFailureProbability ` +
-      `${kinesis.partialFailureProbability}, latency ${kinesis.latencyMs} ms, ` +
-      (kinesis.throttle
-        ? `throttled at ${kinesis.shardRecordsPerSecond} records/s and ` +
-          `${kinesis.shardBytesPerSecond} bytes/s per shard)`
-        : "not throttled)"),
-      `#   control  ${stack.endpoints.control}/faults`,
-    ].join("\n"),
-  );
-  console.log(Object.entries(stack.env()).map(([key, value]) => `${key}=${value}`).join("\n"));
-  await new Promise<void>((resolve) => {
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    const onSignal = () => {
-      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-      resolve();
-    };
-    for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  });
-  await stack.stop();
-  console.error("# local AWS stopped");
-}
-
-if (import.meta.main) await runMain("local_stack", main, { failureCode: 1 });

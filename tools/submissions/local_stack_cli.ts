@@ -1,7 +1,8 @@
 /**
- * The flags of `deno task stack` (local_stack.ts as a CLI) and the environment variables they
- * stand for, as LocalStack's (`KINESIS_ERROR_PROBABILITY`) and ours: what they mean, their
- * defaults (the public ports 4566, 4567, 4568) and their checks.
+ * `deno task stack`: the local AWS of local_stack.ts as a command, with its flags and the
+ * environment variables they stand for, as LocalStack's (`KINESIS_ERROR_PROBABILITY`) and ours:
+ * what they mean, their defaults (the public ports 4566, 4567, 4568) and their checks. It prints
+ * the service's environment as `KEY=value` lines on stdout and stops on SIGINT/SIGTERM.
  *
  * @example
  * ```ts
@@ -14,7 +15,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { LocalStackOptions } from "./local_stack.ts";
+import { runMain } from "../common/run_main.ts";
+import { type LocalStackOptions, startLocalStack } from "./local_stack.ts";
 
 /**
  * The `--help` text of `deno task stack`.
@@ -153,3 +155,40 @@ function optionalBoolean(name: string, value: string | undefined): boolean | und
   if (/^(false|0|no)$/i.test(value)) return false;
   throw new RangeError(`${name} must be true or false, got "${value}"`);
 }
+
+async function main(): Promise<void> {
+  const options = parseStackFlags(Deno.args);
+  if (!options) {
+    console.log(STACK_USAGE);
+    return;
+  }
+  const stack = await startLocalStack(options);
+  const { kinesis, sqs } = stack.faults.get();
+  console.error(
+    [
+      `# local AWS (${stack.region}) ready; Ctrl-C to stop`,
+      `#   SQS      ${stack.endpoints.sqs}  (fauxqs, latency ${sqs.latencyMs} ms)`,
+      `#   Kinesis  ${stack.endpoints.kinesis}  (kinesalite, stream ${stack.streamName}; ` +
+      `errorProbability ${kinesis.errorProbability}, partialFailureProbability ` +
+      `${kinesis.partialFailureProbability}, latency ${kinesis.latencyMs} ms, ` +
+      (kinesis.throttle
+        ? `throttled at ${kinesis.shardRecordsPerSecond} records/s and ` +
+          `${kinesis.shardBytesPerSecond} bytes/s per shard)`
+        : "not throttled)"),
+      `#   control  ${stack.endpoints.control}/faults`,
+    ].join("\n"),
+  );
+  console.log(Object.entries(stack.env()).map(([key, value]) => `${key}=${value}`).join("\n"));
+  await new Promise<void>((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const onSignal = () => {
+      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      resolve();
+    };
+    for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  });
+  await stack.stop();
+  console.error("# local AWS stopped");
+}
+
+if (import.meta.main) await runMain("local_stack", main, { failureCode: 1 });
