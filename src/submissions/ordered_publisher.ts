@@ -21,31 +21,13 @@ import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
 import { KeyBacklog } from "./key_backlog.ts";
 import { ReadyFifo } from "./ready_fifo.ts";
 import {
+  PUT_RECORDS_MAX_BYTES,
+  PUT_RECORDS_MAX_RECORDS,
   recordBytes,
-  ShardLimiter,
-  type ShardLimiterObserver,
   THROTTLED,
   throttledShard,
-} from "./shard_limiter.ts";
-
-/**
- * Kinesis's limits on one `PutRecords` call.
- *
- * ```ts
- * import { PUT_RECORDS_MAX_RECORDS } from "./ordered_publisher.ts";
- * PUT_RECORDS_MAX_RECORDS; // 500
- * ```
- */
-export const PUT_RECORDS_MAX_RECORDS = 500;
-/**
- * 5 MiB: the limit on one `PutRecords` call, data and partition keys included.
- *
- * ```ts
- * import { PUT_RECORDS_MAX_BYTES } from "./ordered_publisher.ts";
- * PUT_RECORDS_MAX_BYTES; // 5_242_880
- * ```
- */
-export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
+} from "./kinesis_limits.ts";
+import { ShardLimiter, type ShardLimiterObserver } from "./shard_limiter.ts";
 
 /** Hooks through which the publisher reports what it does (metrics live elsewhere). */
 export interface PublisherObserver {

@@ -28,38 +28,17 @@
  * @module
  */
 import type { SinkRecord } from "./kinesis_sink.ts";
+import {
+  recordBytes,
+  SHARD_BYTES_PER_SECOND,
+  SHARD_RECORDS_PER_SECOND,
+  THROTTLED,
+  throttledShard,
+} from "./kinesis_limits.ts";
 import type { ListedShard, ShardMap } from "./shard_map.ts";
 import { ShardBudget } from "./shard_budget.ts";
 import { ShardDirectory } from "./shard_directory.ts";
 import { type QueuedRecord, ShardQueue } from "./shard_queue.ts";
-
-/**
- * Kinesis's write limit per shard: records per second.
- *
- * ```ts
- * import { SHARD_RECORDS_PER_SECOND } from "./shard_limiter.ts";
- * SHARD_RECORDS_PER_SECOND; // 1_000
- * ```
- */
-export const SHARD_RECORDS_PER_SECOND = 1_000;
-/**
- * Kinesis's write limit per shard: 1 MiB per second, data plus partition keys.
- *
- * ```ts
- * import { SHARD_BYTES_PER_SECOND } from "./shard_limiter.ts";
- * SHARD_BYTES_PER_SECOND; // 1_048_576
- * ```
- */
-export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
-/**
- * The error code of a throttled record.
- *
- * ```ts
- * import { THROTTLED } from "./shard_limiter.ts";
- * THROTTLED; // "ProvisionedThroughputExceededException"
- * ```
- */
-export const THROTTLED = "ProvisionedThroughputExceededException";
 
 /** What the limiter reports (for metrics). */
 export interface ShardLimiterObserver {
@@ -381,30 +360,4 @@ export class ShardLimiter<T> {
   #reportBudget(shardId: string, budget: ShardBudget): void {
     this.#o.observer?.onBudget?.(shardId, budget.recordsPerSecond, budget.bytesPerSecond);
   }
-}
-
-/**
- * The shard a throttle message names ("Rate exceeded for shard shardId-… in stream …").
- *
- * ```ts
- * import { throttledShard } from "./shard_limiter.ts";
- * throttledShard("Rate exceeded for shard shardId-000000000001 in stream events under account 1.");
- * // "shardId-000000000001"
- * throttledShard("Rate exceeded"); // undefined
- * ```
- */
-export function throttledShard(message: string | undefined): string | undefined {
-  return /^Rate exceeded for shard (shardId-\d{1,20}) /.exec(message ?? "")?.[1];
-}
-
-/**
- * A record's size for the budgets: data plus partition key.
- *
- * ```ts
- * import { recordBytes } from "./shard_limiter.ts";
- * recordBytes({ data: new Uint8Array(100), partitionKey: "device-1" }); // 108
- * ```
- */
-export function recordBytes(record: SinkRecord): number {
-  return record.data.byteLength + record.partitionKey.length;
 }

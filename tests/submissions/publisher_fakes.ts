@@ -6,10 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import {
-  type OrderedPublisher,
-  PUT_RECORDS_MAX_BYTES,
-} from "../../src/submissions/ordered_publisher.ts";
+import { PUT_RECORDS_MAX_BYTES } from "../../src/submissions/kinesis_limits.ts";
+import type { OrderedPublisher } from "../../src/submissions/ordered_publisher.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "../../src/submissions/kinesis_sink.ts";
 import { type ListedShard, MAX_HASH_KEY, ShardMap } from "../../src/submissions/shard_map.ts";
 import { rateExceededMessage, ShardThrottle } from "../../tools/submissions/shard_throttle.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type Poll, ShardLimiter, throttledShard } from "../../src/submissions/shard_limiter.ts";
+import { throttledShard } from "../../src/submissions/kinesis_limits.ts";
+import { type Poll, ShardLimiter } from "../../src/submissions/shard_limiter.ts";
 import { hashKeyOf, type ListedShard, MAX_HASH_KEY } from "../../src/submissions/shard_map.ts";
 
 const HALF = MAX_HASH_KEY / 2n;

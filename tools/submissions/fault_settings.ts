@@ -12,7 +12,10 @@
  *
  * @module
  */
-import { SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND } from "./shard_throttle.ts";
+import {
+  SHARD_BYTES_PER_SECOND,
+  SHARD_RECORDS_PER_SECOND,
+} from "../../src/submissions/kinesis_limits.ts";
 
 /** The AWS service a fault proxy stands in front of. */
 export type ServiceName = "kinesis" | "sqs";

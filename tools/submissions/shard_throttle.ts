@@ -32,10 +32,6 @@ import { Buffer } from "node:buffer";
 import { type ListedShard, ShardMap } from "../../src/submissions/shard_map.ts";
 import { TokenBucket } from "../../src/submissions/token_bucket.ts";
 
-/** Kinesis's write limit per shard: records per second. */
-export const SHARD_RECORDS_PER_SECOND = 1_000;
-/** Kinesis's write limit per shard: 1 MiB per second. */
-export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
 /** The account id of the local stack, as in its error messages. */
 const ACCOUNT_ID = "000000000000";
 
