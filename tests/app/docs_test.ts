@@ -7,8 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-
-const ROOT = new URL("../../", import.meta.url);
+import { sourceFiles } from "./source_files.ts";
 
 const EXPORT =
   /^export (?:async )?(?:abstract )?(function\*?|class|const|let|interface|type|enum) (\w+)/;
@@ -36,22 +35,6 @@ export function undocumented(source: string): string[] {
     }
   });
   return found;
-}
-
-async function sourceFiles(): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const walk = async (dir: string) => {
-    for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory) await walk(path);
-      else if (entry.name.endsWith(".ts")) {
-        files.set(path, await Deno.readTextFile(new URL(path, ROOT)));
-      }
-    }
-  };
-  await walk("src");
-  files.set("main.ts", await Deno.readTextFile(new URL("main.ts", ROOT)));
-  return files;
 }
 
 Deno.test("the checker flags a missing JSDoc and a missing example, and accepts types without one", () => {

@@ -11,9 +11,8 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { sourceFiles } from "./source_files.ts";
 import { posix } from "node:path";
-
-const ROOT = new URL("../../", import.meta.url);
 
 /** Relative import specifiers of a module's source: static, re-exports, dynamic, side effects. */
 export function relativeImports(source: string): string[] {
@@ -86,22 +85,6 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   };
   for (const node of graph.keys()) if (state.get(node) === undefined) visit(node);
   return found;
-}
-
-async function sourceFiles(): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const walk = async (dir: string) => {
-    for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory) await walk(path);
-      else if (entry.name.endsWith(".ts")) {
-        files.set(path, await Deno.readTextFile(new URL(path, ROOT)));
-      }
-    }
-  };
-  await walk("src");
-  files.set("main.ts", await Deno.readTextFile(new URL("main.ts", ROOT)));
-  return files;
 }
 
 Deno.test("the checker sees every form of import and flags each broken rule", () => {
