@@ -1,12 +1,17 @@
 /**
  * After a reset, the app keys of past generations are never written again (every script reads
- * the generation as it runs); this removes them a `SCAN` page at a time (`UNLINK`: freed off
- * Redis's main thread), so a DELETE of a large state never blocks Redis.
+ * the generation as it runs); this removes them from the generations' registries
+ * (redis_scripts.ts), a page of keys per script call (`UNLINK`: freed off Redis's main thread),
+ * so a DELETE of a large state never blocks Redis and never scans keys that are not ours.
  *
  * @module
  */
-import type { RedisLink } from "./redis_link.ts";
-import { appKeyPattern, generationOfKey } from "./redis_scripts.ts";
+import { type RedisLink, script } from "./redis_link.ts";
+import { generationsKey, SWEEP_SCRIPT } from "./redis_scripts.ts";
+
+const SWEEP = script(SWEEP_SCRIPT);
+/** Keys unlinked per script call: short enough not to hold Redis's main thread. */
+const PAGE = 500;
 
 /** Options of {@linkcode sweepGenerations}. */
 export interface SweepOptions {
@@ -16,7 +21,8 @@ export interface SweepOptions {
   readonly current: number;
   /** Deadline of each command in ms. */
   readonly timeoutMs: number;
-  /** Stops between pages (a later reset's sweep takes what is left). */
+  /** Stops between pages (a later reset's sweep takes what is left: it sweeps every past
+   * generation still registered). */
   readonly signal?: AbortSignal;
 }
 
@@ -25,30 +31,40 @@ export interface SweepOptions {
  *
  * @example
  * ```ts
- * import { openRedisLink } from "./redis_link.ts";
+ * import { openRedisLink, script } from "./redis_link.ts";
+ * import { FLUSH_SCRIPT, generationKey, sequenceKey } from "./redis_scripts.ts";
  * import { sweepGenerations } from "./sweep_generations.ts";
  * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
- * await link.command(["HSET", `{edr:ip-events}:g1:${"ab".repeat(32)}`, "n", "1"], 1000);
- * await sweepGenerations({ link, prefix: "edr:ip-events", current: 3, timeoutMs: 1000 });
- * // → 1 on an empty Redis: the generation-1 key above
+ * const keys = [generationKey("t"), sequenceKey("t", "i1")];
+ * const args = ["t", "1", "0", "60", "ab".repeat(32), "1", "0"]; // one app, generation 0
+ * await link.runScripts([{ script: script(FLUSH_SCRIPT), keys, args }], 1000);
+ * await sweepGenerations({ link, prefix: "t", current: 1, timeoutMs: 1000 });
+ * // → 1 on an empty Redis: the generation-0 hash written above
  * await link.close();
  * ```
  */
 export async function sweepGenerations(options: SweepOptions): Promise<number> {
   const { link, prefix, current, timeoutMs } = options;
-  let cursor = "0";
+  const members = await link.command(["SMEMBERS", generationsKey(prefix)], timeoutMs);
+  const past = [...members as Iterable<string>].map(Number)
+    .filter((generation) => Number.isSafeInteger(generation) && generation < current)
+    .sort((a, b) => a - b);
   let removed = 0;
-  do {
-    const reply = await link.command(
-      ["SCAN", cursor, "MATCH", appKeyPattern(prefix), "COUNT", "1000"],
-      timeoutMs,
-    ) as [string, string[]];
-    cursor = String(reply[0]);
-    const old = reply[1].filter((key) => {
-      const generation = generationOfKey(prefix, key);
-      return generation !== undefined && generation < current;
-    });
-    if (old.length > 0) removed += Number(await link.command(["UNLINK", ...old], timeoutMs));
-  } while (cursor !== "0" && !options.signal?.aborted);
+  for (const generation of past) {
+    for (let done = false; !done;) {
+      const call = {
+        script: SWEEP,
+        keys: [generationsKey(prefix)],
+        args: [prefix, String(generation), String(PAGE)],
+      };
+      const [result] = await link.runScripts([call], timeoutMs);
+      if (result!.status === "rejected") throw result!.reason;
+      const [unlinked, finished] = result!.value as [number, number];
+      removed += Number(unlinked);
+      done = Number(finished) === 1;
+      // Stopped (closing): what is left stays registered for the next reset's sweep.
+      if (!done && options.signal?.aborted) return removed;
+    }
+  }
   return removed;
 }

@@ -1,5 +1,5 @@
 /**
- * The flush, read and reset scripts on a real redis-server, called directly with chosen
+ * The flush, read, reset and sweep scripts on a real redis-server, called directly with chosen
  * sequence numbers (the store's own tests drive them through flushes), and the pure argument
  * and reply codecs.
  */
@@ -11,12 +11,14 @@ import {
   chunkArguments,
   FLUSH_SCRIPT,
   generationKey,
-  generationOfKey,
+  generationsKey,
   parseFlushReply,
   parseReadReply,
   READ_SCRIPT,
+  registryKey,
   RESET_SCRIPT,
   sequenceKey,
+  SWEEP_SCRIPT,
 } from "../../src/ip_events/redis_scripts.ts";
 import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
 
@@ -110,6 +112,47 @@ Deno.test("reset script: a new generation for all; the dropped chunks can never 
   }
 });
 
+Deno.test("flush and sweep scripts: each generation's registry names its app keys; a sweep empties it page by page", async () => {
+  await using redis = await startRedisServer();
+  const link = openRedisLink({ url: redis.url });
+  const sweep = async (generation: number, page: number) => {
+    const [result] = await link.runScripts([{
+      script: script(SWEEP_SCRIPT),
+      keys: [generationsKey(PREFIX)],
+      args: [PREFIX, String(generation), String(page)],
+    }], 1000);
+    assert.equal(result!.status, "fulfilled", String((result as PromiseRejectedResult).reason));
+    return (result as PromiseFulfilledResult<unknown>).value;
+  };
+  try {
+    const apps = new Map(["a", "b", "c"].map((c) => [c.repeat(64), { count: 1, ips: new Map() }]));
+    await flush(link, 1, 0, apps);
+    assert.deepEqual(
+      [...await link.command(["SMEMBERS", registryKey(PREFIX, 0)], 1000) as Iterable<string>]
+        .sort(),
+      [...apps.keys()],
+    );
+    assert.deepEqual([
+      ...await link.command(["SMEMBERS", generationsKey(PREFIX)], 1000) as Iterable<string>,
+    ], ["0"]);
+    await link.runScripts([{ script: script(RESET_SCRIPT), keys: KEYS, args: ["1", "60"] }], 1000);
+    await flush(link, 2, 1, delta(1, []));
+    assert.deepEqual(await sweep(0, 2), [2, 0]); // two of three, more to come
+    assert.deepEqual(await sweep(0, 2), [1, 1]); // the last one: generation 0 is done
+    assert.deepEqual(await sweep(0, 2), [0, 1]); // idempotent
+    const keys = await link.command(["KEYS", "{t}:*"], 1000) as string[];
+    assert.deepEqual(keys.sort(), [
+      `{t}:apps:1`,
+      `{t}:g1:${APP}`,
+      "{t}:gen",
+      "{t}:gens",
+      "{t}:seq:i1",
+    ]);
+  } finally {
+    await link.close();
+  }
+});
+
 Deno.test("codecs: arguments, replies, key generations", () => {
   assert.deepEqual(
     chunkArguments(
@@ -131,7 +174,6 @@ Deno.test("codecs: arguments, replies, key generations", () => {
     count: 0,
     ips: new Map(),
   });
-  assert.equal(generationOfKey("p", `{p}:g12:${APP}`), 12);
-  assert.equal(generationOfKey("p", "{p}:gen"), undefined);
-  assert.equal(generationOfKey("p", `{q}:g1:${APP}`), undefined);
+  assert.equal(registryKey("p", 12), "{p}:apps:12");
+  assert.equal(generationsKey("p"), "{p}:gens");
 });
