@@ -183,7 +183,7 @@ const LISTENING_LEVELS = new Set(["trace", "debug", "info"]);
  *   const logPath = await Deno.makeTempFile({ suffix: ".log" });
  *   const service = await spawnService({ env: stack.env(), logPath });
  *   const started = await service.healthy(); // epoch ms
- *   (await service.metrics()).value("edr_messages_in_flight"); // 0: the queue is empty
+ *   (await service.metrics()).value("edr_submissions_messages_in_flight"); // 0: the queue is empty
  *   await service.stop(); // 0
  *   await Deno.remove(logPath);
  * });

@@ -150,7 +150,7 @@ export async function runOurs(data: BenchData, settings: OursSettings): Promise<
             const rate = ((now.passed - lastProgress.passed) * 1000) / (now.at - lastProgress.at);
             const rss = sampler.samples.at(-1)?.rssBytes ?? NaN;
             // Diagnostics only: a scrape costs the service a few ms.
-            const inFlight = (await service.metrics()).value("edr_messages_in_flight");
+            const inFlight = (await service.metrics()).value("edr_submissions_messages_in_flight");
             console.error(
               `    ${fixed((now.at - started) / 1000)} s: ${int(rate)} records/s, ` +
                 `${int(passed)} in, ${int(inFlight)} messages in flight, service RSS ${mb(rss)}`,
@@ -194,7 +194,7 @@ export async function runOurs(data: BenchData, settings: OursSettings): Promise<
       );
       const sorted = latencies(sentAt, completionTimes(records));
       const m = measured.metrics;
-      const processing = m.histogram("edr_message_processing_seconds");
+      const processing = m.histogram("edr_submissions_message_processing_seconds");
       const sqsCalls: Record<string, number> = {};
       for (const [op, n] of Object.entries(measured.after.sqs.requests)) {
         const delta = n - (before.sqs.requests[op] ?? 0);
@@ -202,11 +202,11 @@ export async function runOurs(data: BenchData, settings: OursSettings): Promise<
       }
       if (settings.progress) {
         const heap = ["heap_size_total", "heap_size_used", "external_memory"]
-          .map((n) => `${n} ${mb(m.value(`edr_nodejs_${n}_bytes`))}`).join(", ");
+          .map((n) => `${n} ${mb(m.value(`nodejs_${n}_bytes`))}`).join(", ");
         console.error(`    service at the end: ${heap}`);
       }
-      const putRecordsCalls = m.value("edr_put_records_calls_total");
-      const records_ = m.histogram("edr_put_records_records");
+      const putRecordsCalls = m.value("edr_submissions_put_records_calls_total");
+      const records_ = m.histogram("edr_submissions_put_records_records");
       const firstCopies = new Map<string, Set<string>>();
       for (const record of records) {
         const { event_id: id } = JSON.parse(new TextDecoder().decode(record.data));
@@ -243,7 +243,7 @@ export async function runOurs(data: BenchData, settings: OursSettings): Promise<
         recordsThrottled: measured.after.kinesis.recordsThrottled -
           before.kinesis.recordsThrottled,
         busiestShardEvents: Math.max(0, ...[...firstCopies.values()].map((ids) => ids.size)),
-        recordRetries: m.value("edr_record_retries_total"),
+        recordRetries: m.value("edr_submissions_record_retries_total"),
         sqsCalls,
         sqsCallsPerMessage: Object.values(sqsCalls).reduce((a, b) => a + b, 0) /
           data.messages.length,

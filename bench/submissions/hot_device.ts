@@ -209,7 +209,7 @@ async function run(
         });
         if (Date.now() >= nextScrape) {
           const m = await service.metrics();
-          maxInFlight = Math.max(maxInFlight, m.value("edr_messages_in_flight"));
+          maxInFlight = Math.max(maxInFlight, m.value("edr_submissions_messages_in_flight"));
           nextScrape += 1_000;
         }
         await sleep(20);
@@ -241,9 +241,9 @@ async function run(
         incomplete,
         recordsSent: stats.recordsReceived,
         recordsThrottled: stats.recordsThrottled,
-        putRecordsCalls: metrics.value("edr_put_records_calls_total"),
+        putRecordsCalls: metrics.value("edr_submissions_put_records_calls_total"),
         maxInFlight,
-        deferred: metrics.value("edr_messages_deferred_total"),
+        deferred: metrics.value("edr_submissions_messages_deferred_total"),
         duplicates: reconciled.duplicates,
         verified: reconciled.ok ? "ok" : `NOT OK: ${reconciled.problems.join("; ")}`,
       };

@@ -153,9 +153,9 @@ async function main(): Promise<void> {
       const depth = await getQueueDepth(clients.sqs, stack.queueUrl);
       const actualSeconds = (sendingEnded - started) / 1000;
       const m = await service.metrics();
-      const perCall = m.histogram("edr_put_records_records");
-      const callSeconds = m.histogram("edr_put_records_duration_seconds");
-      const processing = m.histogram("edr_message_processing_seconds");
+      const perCall = m.histogram("edr_submissions_put_records_records");
+      const callSeconds = m.histogram("edr_submissions_put_records_duration_seconds");
+      const processing = m.histogram("edr_submissions_message_processing_seconds");
       // The fleet's SendMessageBatch calls are not the service's.
       const sqsCalls = Object.entries(stack.faults.stats().sqs.requests)
         .filter(([op]) => op !== "SendMessageBatch")

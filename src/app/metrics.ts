@@ -1,19 +1,26 @@
 /**
- * The one Prometheus registry of the service (npm:prom-client): the process's default metrics
- * (prefix `edr_`), its RSS, and readiness per check; every component registers its own metrics
- * on it (`edr_*` for the submissions pipeline, `edr_ip_events_*`, `edr_tls_scan_*`). A registry
- * of its own rather than prom-client's global one, so tests can make as many apps as they like.
+ * The one Prometheus registry of the service (npm:prom-client): the process and runtime metrics
+ * under their standard names (`process_*`, `nodejs_*`), the build (`edr_build_info`) and
+ * readiness per check (`edr_dependency_up`); every component registers its own metrics on it,
+ * under its own prefix (`edr_submissions_*`, `edr_ip_events_*`, `edr_tls_scan_*`). The
+ * convention: counters end in `_total`, values are in base units (`_seconds`, `_bytes`), instants
+ * are `*_timestamp_seconds`. A registry of its own rather than prom-client's global one, so
+ * tests can make as many apps as they like.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "./metrics.ts";
  * const { registry, dependencyUp } = createRegistry();
  * dependencyUp.set({ component: "submissions", dependency: "sqs" }, 1);
- * (await registry.metrics()).includes("edr_dependency_up"); // true
+ * const text = await registry.metrics();
+ * assert.match(text, /^edr_dependency_up\{component="submissions",dependency="sqs"\} 1$/m);
  * ```
  *
  * @module
  */
 import client from "prom-client";
+import { registerProcessMetrics } from "./process_metrics.ts";
+import { type BuildInfo, buildInfo } from "./version.ts";
 
 /**
  * Latency buckets in seconds, from 5 ms to 2 min: one scale for every component.
@@ -49,28 +56,39 @@ export interface AppMetrics {
   readonly dependencyUp: client.Gauge<"component" | "dependency">;
 }
 
+/** The build's commit as the environment says, when the environment may be read. */
+function buildFromEnv(): BuildInfo {
+  const variable = "EDR_BUILD_COMMIT";
+  const granted = Deno.permissions.querySync({ name: "env", variable }).state === "granted";
+  return buildInfo(granted ? { [variable]: Deno.env.get(variable) } : {});
+}
+
 /**
- * Makes the registry with the process metrics and the readiness gauge.
+ * Makes the registry with the process metrics, `edr_build_info` (1, labelled with `build`,
+ * by default this build with `EDR_BUILD_COMMIT` when it may be read) and the readiness gauge.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "./metrics.ts";
- * const { registry } = createRegistry();
- * const text = await registry.metrics(); // includes edr_process_rss_bytes
+ * import { buildInfo } from "./version.ts";
+ * const { registry } = createRegistry({ build: buildInfo({ EDR_BUILD_COMMIT: "0123abc" }) });
+ * const text = await registry.metrics();
+ * assert.match(text, /^edr_build_info\{version="[^"]+",.*commit="0123abc".*\} 1$/m);
+ * assert.match(text, /^process_resident_memory_bytes [1-9]\d*$/m);
  * ```
  */
-export function createRegistry(): AppMetrics {
+export function createRegistry(options: { readonly build?: BuildInfo } = {}): AppMetrics {
   const registry = new client.Registry();
   const registers = [registry];
-  client.collectDefaultMetrics({ register: registry, prefix: "edr_" });
+  registerProcessMetrics(registry);
+  const build = options.build ?? buildFromEnv();
+  const labels = Object.keys(build) as (keyof BuildInfo)[];
   new client.Gauge({
-    // prom-client's own RSS reading is 0 under Deno.
-    name: "edr_process_rss_bytes",
-    help: "Resident set size of the process",
+    name: "edr_build_info",
+    help: "1, labelled with the build: version, Deno, V8, TypeScript, commit",
+    labelNames: labels,
     registers,
-    collect() {
-      this.set(Deno.memoryUsage().rss);
-    },
-  });
+  }).set({ ...build }, 1);
   const dependencyUp = new client.Gauge({
     name: "edr_dependency_up",
     help: "1 when the dependency answered its last readiness probe",

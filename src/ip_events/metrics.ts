@@ -99,24 +99,28 @@ export function createIpEventsMetrics(registry: Registry, sources: MetricsSource
       this.set(sources.stats().ips);
     },
   });
-  new client.Gauge({
-    name: "edr_ip_events_udp_rcvbuf_errors",
+  // The kernel keeps these counters; each scrape copies the current value (a drop back, after
+  // a reboot or a new socket, is a counter reset to Prometheus's rate()).
+  new client.Counter({
+    name: "edr_ip_events_udp_rcvbuf_errors_total",
     help: "Datagrams the kernel dropped for a full receive buffer, machine-wide " +
-      "(/proc/net/snmp Udp RcvbufErrors; absent when unreadable)",
+      "(/proc/net/snmp Udp RcvbufErrors; 0 when unreadable)",
     registers,
     collect() {
       const counters = sources.udpCounters();
-      if (counters) this.set(counters.rcvbufErrors);
+      this.reset();
+      if (counters) this.inc(counters.rcvbufErrors);
     },
   });
-  new client.Gauge({
-    name: "edr_ip_events_udp_socket_drops",
+  new client.Counter({
+    name: "edr_ip_events_udp_socket_drops_total",
     help: "Datagrams the kernel dropped at the collector's own socket (/proc/net/udp drops; " +
-      "absent when unreadable)",
+      "0 when unreadable)",
     registers,
     collect() {
       const drops = sources.socketDrops();
-      if (drops !== undefined) this.set(drops);
+      this.reset();
+      if (drops !== undefined) this.inc(drops);
     },
   });
   return metrics;

@@ -1,6 +1,6 @@
 /**
  * Why a message was rejected. The set is closed and small on purpose: every reason is a label
- * value of the `edr_messages_invalid_total` metric, so hostile input can never grow its
+ * value of the `edr_submissions_messages_invalid_total` metric, so hostile input can never grow its
  * cardinality. The specific detail (field path, parser message) travels separately.
  *
  * @module

@@ -1,7 +1,7 @@
 /**
  * The tls-scan metrics (`edr_tls_scan_*`) on the app's one registry. Counters and histograms
  * are fed as scans happen; the watch-list gauges (watched hosts, hosts by grade, hosts whose
- * certificate expires within the warn window, days left and grade rank per watched host) are
+ * certificate expires within the warn window, expiry time and grade rank per watched host) are
  * read from the store at scrape time. Per-host series are acceptable only because the watch
  * list is bounded (TLS_SCAN_MAX_WATCHED).
  *
@@ -155,21 +155,21 @@ export function registerWatchGauges(
       for (const grade of [...GRADES, "none"]) this.set({ grade }, counts[grade] ?? 0);
     },
   });
-  const daysLeft = () => {
-    const at = now();
-    return store.watchedExpiries(options.engine).map((row) => ({
+  const expiries = () =>
+    store.watchedExpiries(options.engine).map((row) => ({
       labels: { host: row.host, port: String(row.port) },
-      days: daysRemaining(new Date(row.notAfterMs), at),
+      notAfterMs: row.notAfterMs,
     }));
-  };
   new client.Gauge({
-    name: "edr_tls_scan_certificate_days_remaining",
-    help: "Days until the certificate of a watched host expires (negative once expired)",
+    // As blackbox_exporter's probe_ssl_earliest_cert_expiry: an instant, so alerts compute
+    // the time left (`… - time()`) at any resolution.
+    name: "edr_tls_scan_certificate_expiry_timestamp_seconds",
+    help: "Unix time at which the certificate of a watched host expires (its notAfter)",
     labelNames: ["host", "port"] as const,
     registers,
     collect() {
       this.reset();
-      for (const { labels, days } of daysLeft()) this.set(labels, days);
+      for (const { labels, notAfterMs } of expiries()) this.set(labels, notAfterMs / 1000);
     },
   });
   new client.Gauge({
@@ -178,7 +178,12 @@ export function registerWatchGauges(
       "Watched hosts whose certificate expires within TLS_SCAN_EXPIRY_WARN_DAYS (or has expired)",
     registers,
     collect() {
-      this.set(daysLeft().filter(({ days }) => days < options.warnDays).length);
+      const at = now();
+      this.set(
+        expiries().filter(({ notAfterMs }) =>
+          daysRemaining(new Date(notAfterMs), at) < options.warnDays
+        ).length,
+      );
     },
   });
   new client.Gauge({

@@ -65,7 +65,9 @@ Deno.test("COMPONENTS=submissions,ip-events,tls-scan: one port, one registry, on
 
     // One registry with every component's metrics.
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    for (const name of ["edr_messages_received_total", "edr_ip_events_", "edr_tls_scan_"]) {
+    for (
+      const name of ["edr_submissions_messages_received_total", "edr_ip_events_", "edr_tls_scan_"]
+    ) {
       assert.match(metrics, new RegExp(`^${name}`, "m"), name);
     }
     for (const component of ["submissions", "ip-events", "tls-scan"]) {

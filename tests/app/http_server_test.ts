@@ -80,8 +80,9 @@ Deno.test("healthz, metrics in Prometheus text format, 404 and 405", async () =>
   const response = await handle(new Request("http://x/metrics"));
   assert.match(response.headers.get("content-type")!, /^text\/plain; version=0.0.4/);
   const text = await response.text();
-  assert.match(text, /^edr_messages_invalid_total\{reason="not_base64"\} 1$/m);
-  assert.match(text, /^edr_process_rss_bytes [1-9]\d+$/m);
+  assert.match(text, /^edr_submissions_messages_invalid_total\{reason="not_base64"\} 1$/m);
+  assert.match(text, /^process_resident_memory_bytes [1-9]\d+$/m);
+  assert.match(text, /^edr_build_info\{version="\d+\.\d+\.\d+[^"]*",.*\} 1$/m);
   assert.equal((await handle(new Request("http://x/nope"))).status, 404);
   const post = await handle(new Request("http://x/healthz", { method: "POST" }));
   assert.equal(post.status, 405);

@@ -47,8 +47,8 @@ Deno.test("UDP at 33 000/s: exact lists, count within 0.1 % of sent; ready with 
   assert.ok(metricValue(text, "edr_ip_events_datagrams_received_total") >= 40_000 * 0.999);
   assert.ok(metricValue(text, "edr_ip_events_udp_receive_buffer_bytes") >= 1 << 20);
   // Read through libc: present, so a loss would show.
-  assert.match(text, /^edr_ip_events_udp_rcvbuf_errors \d+$/m);
-  assert.match(text, /^edr_ip_events_udp_socket_drops \d+$/m);
+  assert.match(text, /^edr_ip_events_udp_rcvbuf_errors_total \d+$/m);
+  assert.match(text, /^edr_ip_events_udp_socket_drops_total \d+$/m);
 });
 
 Deno.test("POST (the clients' --udp 0): exact lists, exact count", async () => {

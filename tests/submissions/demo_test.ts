@@ -139,19 +139,19 @@ Deno.test("parseDemoArgs: defaults, flags over the environment, one-line errors"
 
 Deno.test("metricTotals and formatStatus: labelled series add up into one status line", () => {
   const text = [
-    "# HELP edr_messages_invalid_total Messages rejected, by reason",
-    "# TYPE edr_messages_invalid_total counter",
-    'edr_messages_invalid_total{reason="invalid_device_id"} 2',
-    'edr_messages_invalid_total{reason="invalid_network_connection"} 1',
-    "edr_messages_received_total 40",
-    "edr_events_published_total 301",
-    'edr_record_retries_total{error_code="ProvisionedThroughputExceededException"} 21',
-    "edr_messages_in_flight 2",
-    'edr_put_records_records_bucket{le="+Inf"} 7',
+    "# HELP edr_submissions_messages_invalid_total Messages rejected, by reason",
+    "# TYPE edr_submissions_messages_invalid_total counter",
+    'edr_submissions_messages_invalid_total{reason="invalid_device_id"} 2',
+    'edr_submissions_messages_invalid_total{reason="invalid_network_connection"} 1',
+    "edr_submissions_messages_received_total 40",
+    "edr_submissions_events_published_total 301",
+    'edr_submissions_record_retries_total{error_code="ProvisionedThroughputExceededException"} 21',
+    "edr_submissions_messages_in_flight 2",
+    'edr_submissions_put_records_records_bucket{le="+Inf"} 7',
   ].join("\n");
   const totals = metricTotals(text);
-  assert.equal(totals.get("edr_messages_invalid_total"), 3);
-  assert.equal(totals.get("edr_put_records_records_bucket"), 7);
+  assert.equal(totals.get("edr_submissions_messages_invalid_total"), 3);
+  assert.equal(totals.get("edr_submissions_put_records_records_bucket"), 7);
   const counters = serviceCounters(totals);
   assert.deepEqual(counters, {
     received: 40,

@@ -52,7 +52,7 @@ Deno.test("SQS_MAX_MESSAGES=3, SQS_VISIBILITY_TIMEOUT=7, SQS_WAIT_TIME_SECONDS=2
   // At most 3 per receive: 2 000 messages took at least 667 receives.
   assert.ok(params!.count >= Math.ceil(load.messages.length / 3));
   assertReconciled(report);
-  assert.equal(metrics.value("edr_messages_received_total"), load.messages.length);
+  assert.equal(metrics.value("edr_submissions_messages_received_total"), load.messages.length);
 
   printSummary("config (max 3, visibility 7 s, wait 2 s)", {
     seed: load.seed,

@@ -43,8 +43,9 @@ Deno.test("SIGKILL twice mid-run: nothing missing, order kept, redelivered copie
         `run ${round} to publish a fifth of the events`,
         async () => {
           const metrics = await service.metrics();
-          const events = metrics.value("edr_events_published_total");
-          return events >= load.events / 5 && metrics.value("edr_messages_in_flight") > 0 && events;
+          const events = metrics.value("edr_submissions_events_published_total");
+          return events >= load.events / 5 &&
+            metrics.value("edr_submissions_messages_in_flight") > 0 && events;
         },
       );
       const exit = await service.signal("SIGKILL");
@@ -67,7 +68,7 @@ Deno.test("SIGKILL twice mid-run: nothing missing, order kept, redelivered copie
   // copy carries the event_id of its event (assertReconciled: records = expected + duplicates,
   // no malformed record, every event_id the deterministic one), so consumers can drop it.
   assert.ok(report.duplicates > 0, "a kill mid-publish must lead to redelivered copies");
-  assert.equal(lastRun.value("edr_worker_errors_total"), 0);
+  assert.equal(lastRun.value("edr_submissions_worker_errors_total"), 0);
 
   printSummary("crash (2× SIGKILL)", {
     seed: load.seed,
@@ -76,7 +77,7 @@ Deno.test("SIGKILL twice mid-run: nothing missing, order kept, redelivered copie
     events: report.expectedEvents,
     records: report.records,
     published_before_kills: publishedBeforeKill.join("+"),
-    received_by_last_run: lastRun.value("edr_messages_received_total"),
+    received_by_last_run: lastRun.value("edr_submissions_messages_received_total"),
     duplicates: report.duplicates,
     seconds: secondsSince(started),
   });

@@ -451,9 +451,9 @@ export class ServiceProcess implements ServiceHandle {
     return (await httpGet(this.port, "/readyz")).status;
   }
 
-  /** The edr_messages_in_flight gauge. */
+  /** The edr_submissions_messages_in_flight gauge. */
   async inFlight(): Promise<number> {
-    return (await this.metrics()).value("edr_messages_in_flight");
+    return (await this.metrics()).value("edr_submissions_messages_in_flight");
   }
 
   /** The log lines (parsed) whose message template starts with `prefix`. */

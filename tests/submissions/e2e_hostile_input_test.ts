@@ -38,7 +38,7 @@ import {
 } from "./hostile_corpus.ts";
 
 const decoder = new TextDecoder();
-const INVALID_METRIC = "edr_messages_invalid_total";
+const INVALID_METRIC = "edr_submissions_messages_invalid_total";
 
 /** A body sent through the queue as a fleet message (the manifest line is not used). */
 function asMessage(body: string, name: string): FleetMessage {
@@ -116,13 +116,13 @@ function delta(before: MetricsSnapshot, after: MetricsSnapshot) {
   }
   return {
     byReason,
-    received: diff("edr_messages_received_total"),
-    published: diff("edr_messages_deleted_total", { outcome: "published" }),
-    rejected: diff("edr_messages_deleted_total", { outcome: "rejected" }),
-    deadLettered: diff("edr_messages_dead_lettered_total"),
-    events: diff("edr_events_published_total"),
-    workerErrors: diff("edr_worker_errors_total"),
-    sendErrors: diff("edr_sqs_errors_total", { operation: "SendMessage" }),
+    received: diff("edr_submissions_messages_received_total"),
+    published: diff("edr_submissions_messages_deleted_total", { outcome: "published" }),
+    rejected: diff("edr_submissions_messages_deleted_total", { outcome: "rejected" }),
+    deadLettered: diff("edr_submissions_messages_dead_lettered_total"),
+    events: diff("edr_submissions_events_published_total"),
+    workerErrors: diff("edr_submissions_worker_errors_total"),
+    sendErrors: diff("edr_submissions_sqs_errors_total", { operation: "SendMessage" }),
   };
 }
 

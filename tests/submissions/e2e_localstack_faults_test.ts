@@ -27,19 +27,19 @@ for (const [errorProbability, seed] of [[0.1, 101], [0.3, 103]] as const) {
     const { metrics, kinesisStats: stats, report } = await runInProcessUntilDrained(e2e, load);
 
     assertReconciled(report);
-    const retries = metrics.value("edr_record_retries_total");
+    const retries = metrics.value("edr_submissions_record_retries_total");
     assert.ok(stats.injected.errorProbability > 0, "the fault must have been injected");
-    assert.ok(retries > 0, "edr_record_retries_total must count the retries");
+    assert.ok(retries > 0, "edr_submissions_record_retries_total must count the retries");
     // Every record the proxy failed was retried, each once per failure; a whole call that threw
     // (none expected here) would add its records too.
-    const requestErrors = metrics.value("edr_kinesis_request_errors_total");
+    const requestErrors = metrics.value("edr_submissions_kinesis_request_errors_total");
     if (requestErrors === 0) assert.equal(retries, stats.recordsFailed);
     else assert.ok(retries >= stats.recordsFailed);
     // No redelivery: each message was received once and deleted once.
-    assert.equal(metrics.value("edr_messages_received_total"), load.messages.length);
-    assert.equal(metrics.value("edr_messages_deleted_total"), load.messages.length);
-    assert.equal(metrics.value("edr_messages_invalid_total"), load.invalid);
-    assert.equal(metrics.value("edr_worker_errors_total"), 0);
+    assert.equal(metrics.value("edr_submissions_messages_received_total"), load.messages.length);
+    assert.equal(metrics.value("edr_submissions_messages_deleted_total"), load.messages.length);
+    assert.equal(metrics.value("edr_submissions_messages_invalid_total"), load.invalid);
+    assert.equal(metrics.value("edr_submissions_worker_errors_total"), 0);
 
     printSummary(`localstack-faults p=${errorProbability}`, {
       seed: load.seed,

@@ -45,11 +45,11 @@ Deno.test("two instances on one queue: together nothing missing, order kept", as
   const { report } = await verify(e2e, load.manifest);
 
   assertReconciled(report);
-  const received = metrics.map((m) => m.value("edr_messages_received_total"));
+  const received = metrics.map((m) => m.value("edr_submissions_messages_received_total"));
   for (const count of received) assert.ok(count > 0, "both instances must have taken messages");
   // Each message went to exactly one instance.
   assert.equal(received[0]! + received[1]!, load.messages.length);
-  for (const m of metrics) assert.equal(m.value("edr_worker_errors_total"), 0);
+  for (const m of metrics) assert.equal(m.value("edr_submissions_worker_errors_total"), 0);
 
   printSummary("multi-instance (2 subprocesses)", {
     seed: load.seed,

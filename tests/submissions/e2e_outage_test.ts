@@ -44,7 +44,8 @@ Deno.test("Kinesis outage: stays up, /readyz 503 then 200, visibility extended, 
   try {
     await pollUntil("/readyz 200", async () => await service.readyz() === 200);
     await pollUntil("a quarter of the events published", async () => {
-      return (await service.metrics()).value("edr_events_published_total") >= load.events / 4;
+      return (await service.metrics()).value("edr_submissions_events_published_total") >=
+        load.events / 4;
     });
     const outageStart = performance.now();
     e2e.stack.faults.set({ kinesis: { outageSeconds: KINESIS_OUTAGE_SECONDS } });
@@ -68,13 +69,13 @@ Deno.test("Kinesis outage: stays up, /readyz 503 then 200, visibility extended, 
   // retry then adds copies. Those are the only duplicates possible: at most the calls in flight.
   assertReconciled(report, { allowDuplicates: true });
   assert.ok(report.duplicates <= MAX_CALLS_IN_FLIGHT * MAX_RECORDS_PER_CALL);
-  const extensions = metrics.value("edr_visibility_extensions_total");
+  const extensions = metrics.value("edr_submissions_visibility_extensions_total");
   assert.ok(extensions > 0, "the heartbeat must extend visibility during the outage");
   // Not one message timed out and came back while held.
-  assert.equal(metrics.value("edr_messages_received_total"), load.messages.length);
-  assert.equal(metrics.value("edr_messages_deleted_total"), load.messages.length);
-  assert.ok(metrics.value("edr_record_retries_total") > 0);
-  assert.equal(metrics.value("edr_worker_errors_total"), 0);
+  assert.equal(metrics.value("edr_submissions_messages_received_total"), load.messages.length);
+  assert.equal(metrics.value("edr_submissions_messages_deleted_total"), load.messages.length);
+  assert.ok(metrics.value("edr_submissions_record_retries_total") > 0);
+  assert.equal(metrics.value("edr_submissions_worker_errors_total"), 0);
 
   printSummary(`kinesis outage ${KINESIS_OUTAGE_SECONDS}s`, {
     seed: load.seed,
@@ -84,8 +85,8 @@ Deno.test("Kinesis outage: stays up, /readyz 503 then 200, visibility extended, 
     records: report.records,
     not_ready_seconds: (outageMs / 1000).toFixed(1),
     visibility_extensions: extensions,
-    retries: metrics.value("edr_record_retries_total"),
-    received: metrics.value("edr_messages_received_total"),
+    retries: metrics.value("edr_submissions_record_retries_total"),
+    received: metrics.value("edr_submissions_messages_received_total"),
     duplicates: report.duplicates,
     seconds: secondsSince(started),
   });
@@ -104,7 +105,8 @@ Deno.test("SQS outage: receives fail and back off, /readyz 503 then 200, nothing
   try {
     await pollUntil("/readyz 200", async () => await service.readyz() === 200);
     await pollUntil("a quarter of the events published", async () => {
-      return (await service.metrics()).value("edr_events_published_total") >= load.events / 4;
+      return (await service.metrics()).value("edr_submissions_events_published_total") >=
+        load.events / 4;
     });
     const receivesBefore = e2e.stack.faults.stats().sqs.requests.ReceiveMessage ?? 0;
     const { sqs: { outageUntil } } = e2e.stack.faults.set({
@@ -130,7 +132,9 @@ Deno.test("SQS outage: receives fail and back off, /readyz 503 then 200, nothing
   // Deletes and extensions fail during the outage too: those messages come back after their
   // visibility timeout and are published again. Copies are expected; gaps and disorder are not.
   assertReconciled(report, { allowDuplicates: true });
-  const receiveErrors = metrics.value("edr_sqs_errors_total", { operation: "ReceiveMessage" });
+  const receiveErrors = metrics.value("edr_submissions_sqs_errors_total", {
+    operation: "ReceiveMessage",
+  });
   assert.ok(receiveErrors > 0, "receives must have failed");
   // Backing off: 4 workers, each retried by the SDK (3 attempts) after a capped exponential
   // backoff with full jitter: a few dozen calls in the outage, where a tight loop makes thousands.
@@ -138,7 +142,7 @@ Deno.test("SQS outage: receives fail and back off, /readyz 503 then 200, nothing
     receivesDuringOutage <= 200,
     `${receivesDuringOutage} ReceiveMessage calls in a ${SQS_OUTAGE_SECONDS} s outage`,
   );
-  assert.equal(metrics.value("edr_worker_errors_total"), 0);
+  assert.equal(metrics.value("edr_submissions_worker_errors_total"), 0);
 
   printSummary(`sqs outage ${SQS_OUTAGE_SECONDS}s`, {
     seed: load.seed,
@@ -148,8 +152,8 @@ Deno.test("SQS outage: receives fail and back off, /readyz 503 then 200, nothing
     records: report.records,
     receives_during_outage: receivesDuringOutage,
     receive_errors: receiveErrors,
-    sqs_errors: metrics.value("edr_sqs_errors_total"),
-    received: metrics.value("edr_messages_received_total"),
+    sqs_errors: metrics.value("edr_submissions_sqs_errors_total"),
+    received: metrics.value("edr_submissions_messages_received_total"),
     duplicates: report.duplicates,
     seconds: secondsSince(started),
   });

@@ -32,16 +32,16 @@ Deno.test("partialFailureProbability 0.2: order kept, nothing missing", async ()
   assert.ok(stats.injected.partialFailure > 0, "calls must have been partially failed");
   // Failed and written records really were mixed in the same calls.
   assert.ok(stats.recordsPassed > report.expectedEvents * 0.5);
-  const retries = metrics.value("edr_record_retries_total");
-  const byCode = metrics.byLabel("edr_record_retries_total", "error_code");
+  const retries = metrics.value("edr_submissions_record_retries_total");
+  const byCode = metrics.byLabel("edr_submissions_record_retries_total", "error_code");
   assert.ok((byCode.ProvisionedThroughputExceededException ?? 0) > 0);
   assert.ok((byCode.InternalFailure ?? 0) > 0);
-  if (metrics.value("edr_kinesis_request_errors_total") === 0) {
+  if (metrics.value("edr_submissions_kinesis_request_errors_total") === 0) {
     assert.equal(retries, stats.recordsFailed);
   }
-  assert.equal(metrics.value("edr_events_published_total"), report.expectedEvents);
-  assert.equal(metrics.value("edr_messages_received_total"), load.messages.length);
-  assert.equal(metrics.value("edr_worker_errors_total"), 0);
+  assert.equal(metrics.value("edr_submissions_events_published_total"), report.expectedEvents);
+  assert.equal(metrics.value("edr_submissions_messages_received_total"), load.messages.length);
+  assert.equal(metrics.value("edr_submissions_worker_errors_total"), 0);
 
   printSummary("partial-failures p=0.2", {
     seed: load.seed,

@@ -38,7 +38,7 @@ Deno.test("publish timeout: messages are released at once, come back and are pub
   let metrics;
   try {
     await pollUntil("a message released for its publish timeout", async () => {
-      return (await service.metrics()).value("edr_messages_released_total", {
+      return (await service.metrics()).value("edr_submissions_messages_released_total", {
         cause: "publish_timeout",
       }) > 0;
     });
@@ -52,12 +52,17 @@ Deno.test("publish timeout: messages are released at once, come back and are pub
 
   // Records of calls cut by the outage may have landed before the release: copies allowed.
   assertReconciled(report, { allowDuplicates: true });
-  const released = metrics.value("edr_messages_released_total", { cause: "publish_timeout" });
+  const released = metrics.value("edr_submissions_messages_released_total", {
+    cause: "publish_timeout",
+  });
   assert.ok(released > 0);
   // Every release is a redelivery: received = sent + released.
-  assert.equal(metrics.value("edr_messages_received_total"), load.messages.length + released);
-  assert.equal(metrics.value("edr_messages_deleted_total"), load.messages.length);
-  assert.equal(metrics.value("edr_worker_errors_total"), 0);
+  assert.equal(
+    metrics.value("edr_submissions_messages_received_total"),
+    load.messages.length + released,
+  );
+  assert.equal(metrics.value("edr_submissions_messages_deleted_total"), load.messages.length);
+  assert.equal(metrics.value("edr_submissions_worker_errors_total"), 0);
   printSummary("publish timeout", {
     seed: 901,
     submissions: load.messages.length,

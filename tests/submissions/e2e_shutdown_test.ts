@@ -60,9 +60,11 @@ Deno.test("SIGTERM while busy: exit 0 in time, nothing deleted half-published, t
   try {
     inFlightAtSignal = await pollUntil("messages finished and many in flight", async () => {
       const metrics = await first.metrics();
-      const inFlight = metrics.value("edr_messages_in_flight");
+      const inFlight = metrics.value("edr_submissions_messages_in_flight");
       mostInFlight = Math.max(mostInFlight, inFlight);
-      const published = metrics.value("edr_messages_deleted_total", { outcome: "published" });
+      const published = metrics.value("edr_submissions_messages_deleted_total", {
+        outcome: "published",
+      });
       return published >= 100 && inFlight >= 200 && inFlight;
     });
     exit = await first.signal("SIGTERM");

@@ -76,15 +76,21 @@ Deno.test("throttling stream: the limiter keeps every shard within its budget; a
   assertReconciled(report);
   const share = stats.recordsThrottled / stats.recordsReceived;
   assert.ok(share <= 0.05, `${stats.recordsThrottled} of ${stats.recordsReceived} throttled`);
-  assert.equal(metrics.value("edr_records_throttled_total"), stats.recordsThrottled);
-  assert.equal(metrics.value("edr_events_published_total"), report.expectedEvents);
-  const budgets = metrics.byLabel("edr_shard_budget_records_per_second", "shard_id");
+  assert.equal(metrics.value("edr_submissions_records_throttled_total"), stats.recordsThrottled);
+  assert.equal(metrics.value("edr_submissions_events_published_total"), report.expectedEvents);
+  const budgets = metrics.byLabel("edr_submissions_shard_budget_records_per_second", "shard_id");
   assert.deepEqual(Object.keys(budgets).sort(), ["shardId-000000000000", "shardId-000000000001"]);
   for (const value of Object.values(budgets)) assert.ok(value > 0 && value <= RECORDS_PER_SECOND);
   // Every record sent went through the limiter and said how long it waited for budget.
-  assert.equal(metrics.value("edr_shard_budget_wait_seconds_count"), stats.recordsReceived);
-  assert.ok(metrics.value("edr_shard_budget_wait_seconds_sum") > 0, "records waited for budget");
-  assert.equal(metrics.value("edr_worker_errors_total"), 0);
+  assert.equal(
+    metrics.value("edr_submissions_shard_budget_wait_seconds_count"),
+    stats.recordsReceived,
+  );
+  assert.ok(
+    metrics.value("edr_submissions_shard_budget_wait_seconds_sum") > 0,
+    "records waited for budget",
+  );
+  assert.equal(metrics.value("edr_submissions_worker_errors_total"), 0);
   summary("throttling stream, limiter at its budget", load, run, started);
 });
 
@@ -100,10 +106,10 @@ Deno.test("throttling stream shared with another producer: the budget shrinks to
   const share = stats.recordsThrottled / stats.recordsReceived;
   assert.ok(share < 0.2, `${stats.recordsThrottled} of ${stats.recordsReceived} throttled`);
   assert.ok(stats.recordsThrottled > 0, "the stream did throttle");
-  assert.equal(metrics.value("edr_records_throttled_total"), stats.recordsThrottled);
-  const byShard = metrics.byLabel("edr_records_throttled_total", "shard_id");
+  assert.equal(metrics.value("edr_submissions_records_throttled_total"), stats.recordsThrottled);
+  const byShard = metrics.byLabel("edr_submissions_records_throttled_total", "shard_id");
   assert.deepEqual(byShard, stats.throttledByShard, "throttles counted on their shard");
-  assert.equal(metrics.value("edr_worker_errors_total"), 0);
+  assert.equal(metrics.value("edr_submissions_worker_errors_total"), 0);
   summary("throttling stream shared with another producer", load, run, started);
 });
 
@@ -131,7 +137,7 @@ Deno.test("throttling stream, one device far above its shard's limit: its excess
   let deferred: number;
   try {
     await waitDrained(e2e, [service]);
-    deferred = (await service.metrics()).value("edr_messages_deferred_total");
+    deferred = (await service.metrics()).value("edr_submissions_messages_deferred_total");
   } finally {
     await service.stop();
   }

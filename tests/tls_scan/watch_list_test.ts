@@ -137,15 +137,15 @@ Deno.test("the scheduler scans what was added, and the watch gauges show it", as
   assert.match(metrics, /^edr_tls_scan_hosts_by_grade\{grade="A"\} 2$/m);
   assert.match(metrics, /^edr_tls_scan_hosts_by_grade\{grade="T"\} 1$/m);
   assert.match(metrics, /^edr_tls_scan_hosts_expiring 2$/m, "expiring within 30 days, and expired");
-  assert.match(
-    metrics,
-    new RegExp(
-      `^edr_tls_scan_certificate_days_remaining\\{host="localhost",port="${
-        fleet.target("expiring").port
-      }"\\} 10$`,
-      "m",
-    ),
-  );
+  const expiry = new RegExp(
+    `^edr_tls_scan_certificate_expiry_timestamp_seconds\\{host="localhost",port="${
+      fleet.target("expiring").port
+    }"\\} (\\S+)$`,
+    "m",
+  ).exec(metrics);
+  assert.ok(expiry, "the expiring host's notAfter as a timestamp");
+  const daysLeft = (Number(expiry[1]) - Date.now() / 1000) / 86_400;
+  assert.ok(daysLeft > 9 && daysLeft <= 11, `expires in ${daysLeft} days`);
   assert.match(metrics, /^edr_tls_scan_scans_total\{engine="probe",outcome="ready"\} 3$/m);
   assert.match(metrics, /^edr_tls_scan_grade_rank\{host="localhost",port="\d+"\} 8$/m, "T ranks 8");
   assert.match(metrics, /^edr_tls_scan_probe_connections_count 3$/m);

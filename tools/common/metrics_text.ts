@@ -61,7 +61,7 @@ export function parseSeries(text: string): Series[] {
 
 /**
  * Sums every series of each metric in a Prometheus text exposition, by metric name
- * (`edr_messages_invalid_total{reason="…"}` lines add up to one total); values that are not
+ * (`edr_submissions_messages_invalid_total{reason="…"}` lines add up to one total); values that are not
  * finite are left out.
  *
  * @example

@@ -32,11 +32,11 @@ export interface ServiceCounters {
 export function serviceCounters(totals: ReadonlyMap<string, number>): ServiceCounters {
   const get = (name: string) => totals.get(name) ?? 0;
   return {
-    received: get("edr_messages_received_total"),
-    published: get("edr_events_published_total"),
-    invalid: get("edr_messages_invalid_total"),
-    retries: get("edr_record_retries_total"),
-    inFlight: get("edr_messages_in_flight"),
+    received: get("edr_submissions_messages_received_total"),
+    published: get("edr_submissions_events_published_total"),
+    invalid: get("edr_submissions_messages_invalid_total"),
+    retries: get("edr_submissions_record_retries_total"),
+    inFlight: get("edr_submissions_messages_in_flight"),
   };
 }
 
