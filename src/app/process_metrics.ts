@@ -4,7 +4,8 @@
  * find them. Each is read at scrape time from one cheap synchronous call: no timers, no
  * event-loop monitor, no GC observer running on the event loop the UDP receiver shares (which
  * prom-client's `collectDefaultMetrics` would start; its RSS reading is also 0 under Deno).
- * `process_open_fds` and `process_max_fds` appear only when `/proc/self` may be read.
+ * `process_open_fds` and `process_max_fds` appear only when `/proc/self` may be read (Deno wants
+ * every permission for it: `--allow-all`).
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -24,16 +25,35 @@ import process from "node:process";
 import v8 from "node:v8";
 import client from "prom-client";
 
-/** Reads `path` when the permission is already granted (never prompts), else `undefined`. */
-function readable(path: string): boolean {
-  return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+/** Open file descriptors now (`/proc/self/fd` entries). */
+function openFds(): number {
+  let count = 0;
+  for (const _ of Deno.readDirSync("/proc/self/fd")) count++;
+  return count;
 }
 
-/** The soft limit on open files from `/proc/self/limits`, or `undefined`. */
-function maxFds(): number | undefined {
+/** The soft limit on open files from `/proc/self/limits`. */
+function maxFds(): number {
   const text = Deno.readTextFileSync("/proc/self/limits");
   const match = /^Max open files\s+(\d+)/m.exec(text);
-  return match ? Number(match[1]) : undefined;
+  if (!match) throw new Error("no Max open files line");
+  return Number(match[1]);
+}
+
+/**
+ * The descriptor figures when `/proc/self` can be read here: Deno asks for more than
+ * `--allow-read` there (all permissions), and `deno task start` grants neither.
+ */
+function fdReaders(): { openFds: () => number; maxFds: number } | undefined {
+  if (Deno.permissions.querySync({ name: "read", path: "/proc/self" }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    openFds();
+    return { openFds, maxFds: maxFds() };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -115,27 +135,23 @@ export function registerProcessMetrics(registry: client.Registry): void {
       }
     },
   });
-  if (readable("/proc/self")) {
+  const fds = fdReaders();
+  if (fds) {
     new client.Gauge({
       name: "process_open_fds",
       help: "Number of open file descriptors",
       registers,
       collect() {
-        let count = 0;
-        for (const _ of Deno.readDirSync("/proc/self/fd")) count++;
-        this.set(count);
+        this.set(fds.openFds());
       },
     });
-    const limit = maxFds();
-    if (limit !== undefined) {
-      new client.Gauge({
-        name: "process_max_fds",
-        help: "Maximum number of open file descriptors",
-        registers,
-        collect() {
-          this.set(limit);
-        },
-      });
-    }
+    new client.Gauge({
+      name: "process_max_fds",
+      help: "Maximum number of open file descriptors",
+      registers,
+      collect() {
+        this.set(fds.maxFds);
+      },
+    });
   }
 }

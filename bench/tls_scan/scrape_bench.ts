@@ -1,0 +1,129 @@
+/**
+ * What one `/metrics` scrape costs with a large watch list: a database in a temporary folder
+ * with `--hosts` watched hosts (10 000 by default), each with a report (grades and certificate
+ * expiries spread), the tls-scan component in an app on 127.0.0.1, then `--scrapes` GET /metrics
+ * one after the other; prints the time per scrape (median, p95, max), the body's size and the
+ * series per-host gauges add. Run it under the CPU lock:
+ *
+ *   flock /tmp/edr-cpu.lock deno task bench:scrape [--hosts 10000] [--scrapes 50]
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { App } from "../../src/app/app.ts";
+import { loadConfig } from "../../src/app/app_config.ts";
+import { getLogger } from "../../src/app/logging.ts";
+import { createRegistry } from "../../src/app/metrics.ts";
+import { createTlsScan, tlsScan, type TlsScanConfig } from "../../src/tls_scan/mod.ts";
+import { GRADES, type TlsReport } from "../../src/tls_scan/report.ts";
+import { ReportStore } from "../../src/tls_scan/store.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    hosts: { type: "string", default: "10000" },
+    scrapes: { type: "string", default: "50" },
+  },
+});
+const hosts = Number(values.hosts);
+const scrapes = Number(values.scrapes);
+
+/** A READY report of `host` whose certificate expires in `days`. */
+function report(host: string, grade: TlsReport["grade"], days: number): TlsReport {
+  const now = Date.now();
+  return {
+    host,
+    port: 443,
+    engine: "probe",
+    status: "READY",
+    status_message: "Ready",
+    grade,
+    scanned_at: new Date(now).toISOString(),
+    from_cache: false,
+    endpoints: [{
+      ip_address: "192.0.2.1",
+      grade,
+      has_warnings: false,
+      protocols: ["TLS 1.2", "TLS 1.3"],
+      status_message: "Ready",
+    }],
+    certificate: {
+      subject: `CN=${host}`,
+      issuer: "CN=Bench CA",
+      not_before: new Date(now - 30 * 86_400_000).toISOString(),
+      not_after: new Date(now + days * 86_400_000).toISOString(),
+      days_remaining: days,
+      key_algorithm: "EC",
+      key_size: 256,
+      trusted: true,
+      name_match: true,
+      revocation_status: "unknown",
+    },
+    problems: [],
+  };
+}
+
+const dir = await Deno.makeTempDir({ prefix: "scrape-bench-" });
+const dbPath = `${dir}/reports.db`;
+const seeding = performance.now();
+const targets = Array.from({ length: hosts }, (_, i) => ({
+  host: `host-${String(i).padStart(5, "0")}.bench.test`,
+  port: 443,
+}));
+const seed = ReportStore.open(dbPath);
+await seed.watch(targets, hosts);
+for (const [i, { host }] of targets.entries()) {
+  await seed.save(report(host, GRADES[i % 4]!, 1 + (i % 120)));
+}
+seed.close();
+console.error(`seeded ${hosts} watched hosts with reports in ${ms(performance.now() - seeding)}`);
+
+const loaded = loadConfig([tlsScan], {
+  COMPONENTS: "tls-scan",
+  HTTP_PORT: "0",
+  TLS_SCAN_DB: dbPath,
+  TLS_SCAN_MAX_WATCHED: String(Math.max(hosts, 10_000)),
+  TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "0",
+});
+const metrics = createRegistry();
+const component = createTlsScan(loaded.enabled[0]!.config as TlsScanConfig, {
+  registry: metrics.registry,
+  logger: getLogger("tls-scan"),
+});
+const app = new App({
+  config: loaded.app,
+  hostname: "127.0.0.1",
+  components: [{ name: "tls-scan", component }],
+  metrics,
+});
+await app.start();
+try {
+  const url = `http://127.0.0.1:${app.port}/metrics`;
+  // Until the watch-list gauges show every host (a cache may fill after start).
+  let text = "";
+  for (let i = 0; i < 300 && !text.includes(`edr_tls_scan_watched_hosts ${hosts}\n`); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    text = await (await fetch(url)).text();
+  }
+  const times: number[] = [];
+  for (let i = 0; i < scrapes; i++) {
+    const started = performance.now();
+    text = await (await fetch(url)).text();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  const perHost = text.split("\n").filter((line) => line.includes('host="')).length;
+  console.log(`GET /metrics with ${hosts} watched hosts, ${scrapes} scrapes one after the other:`);
+  console.log(
+    `  median ${ms(at(0.5))}, p95 ${ms(at(0.95))}, max ${ms(times.at(-1)!)}; ` +
+      `${(text.length / 1024).toFixed(0)} KiB, ${perHost} per-host series`,
+  );
+} finally {
+  await app.stop();
+  await Deno.remove(dir, { recursive: true });
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
