@@ -19,6 +19,22 @@ import { reject, type Rejection } from "./reject_reason.ts";
  */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
+/**
+ * The default cap on the events of one submission (`MAX_EVENTS_PER_SUBMISSION`). An SQS body
+ * (256 KiB) holds at most ~11 900 of the smallest valid events (`{"cmdl":"","user":""}`, 22
+ * bytes, raw JSON) or ~8 900 in base64, while a sensor's real events (a command line, a user)
+ * fit 1 000 to 2 500 in a body: 5 000 admits every realistic submission and refuses the padded
+ * ones. Each event of a submission is one `PutRecords` round trip after the other (order), so
+ * the cap also bounds how long one message holds its place: 5 000 × ~13 ms here.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_MAX_EVENTS } from "./codec.ts";
+ * assert.equal(DEFAULT_MAX_EVENTS, 5_000);
+ * ```
+ */
+export const DEFAULT_MAX_EVENTS = 5_000;
+
 /** Which record field becomes the Kinesis partition key; constant within a submission, so all
  * of a submission's events land on one shard, the unit of Kinesis ordering. */
 export type PartitionKeyField = "device_id" | "submission_id";
@@ -53,6 +69,8 @@ export interface DecodeMessageOptions {
   readonly processedAt: Date;
   /** The partition key field. Default `device_id`. */
   readonly partitionKey?: PartitionKeyField;
+  /** Events of known types one submission may hold. Default {@linkcode DEFAULT_MAX_EVENTS}. */
+  readonly maxEvents?: number;
 }
 
 const encoder = new TextEncoder();
@@ -71,6 +89,7 @@ const encoder = new TextEncoder();
  * const decoded = decodeMessage(body, { processedAt: new Date() });
  * decoded.ok && decoded.records[0]?.partitionKey; // "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a"
  * decodeMessage("{", { processedAt: new Date() }); // { ok: false, reason: "invalid_json", … }
+ * decodeMessage(body, { processedAt: new Date(), maxEvents: 0 }); // { ok: false, reason: "too_many_events", … }
  * ```
  */
 export function decodeMessage(
@@ -83,6 +102,17 @@ export function decodeMessage(
   if (!valid.ok) return valid;
   const { submission } = valid;
   const partitionKey = submission[options.partitionKey ?? "device_id"];
+  const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
+  const count = valid.typeOrder.reduce(
+    (sum, type) => sum + (submission.events[type]?.length ?? 0),
+    0,
+  );
+  if (count > maxEvents) {
+    return reject(
+      "too_many_events",
+      `the submission holds ${count} events, over MAX_EVENTS_PER_SUBMISSION (${maxEvents})`,
+    );
+  }
   const events = buildEventRecords(submission, {
     typeOrder: valid.typeOrder,
     processedAt: options.processedAt,

@@ -148,7 +148,24 @@ export const SETTINGS = {
     schema: integer(1, 43_200),
     default: "900",
     allowed: "an integer from 1 to 43200 (seconds)",
-    help: "after this long a message still not published is released for redelivery",
+    help: "after this long, plus PUBLISH_TIMEOUT_MS_PER_EVENT per event, a message still not " +
+      "published is released for redelivery",
+  },
+  PUBLISH_TIMEOUT_MS_PER_EVENT: {
+    schema: integer(0, 60_000),
+    // An event is one PutRecords round trip after the other (order): ~13 ms here with the
+    // 10 ms linger; 200 ms leaves room for throttling and retries.
+    default: "200",
+    allowed: "an integer from 0 to 60000 (milliseconds)",
+    help: "what each event of a message adds to its publish deadline, so a large valid " +
+      "submission is published once instead of released and published again from event 0 " +
+      "(the deadline stays under SQS's 12 h visibility ceiling)",
+  },
+  MAX_EVENTS_PER_SUBMISSION: {
+    schema: integer(1, 100_000),
+    default: "5000",
+    allowed: "an integer from 1 to 100000",
+    help: "a submission with more events is rejected (too_many_events, to the invalid queue)",
   },
 } as const satisfies SettingsTable;
 
@@ -189,6 +206,8 @@ export function deriveConfig(raw: SettingValues<typeof SETTINGS>, env: Env) {
     publishLingerMs: raw.PUBLISH_LINGER_MS,
     publishMaxConcurrency: raw.PUBLISH_MAX_CONCURRENCY,
     publishTimeoutSeconds: raw.PUBLISH_TIMEOUT_SECONDS,
+    publishTimeoutMsPerEvent: raw.PUBLISH_TIMEOUT_MS_PER_EVENT,
+    maxEventsPerSubmission: raw.MAX_EVENTS_PER_SUBMISSION,
     shardRateLimitPercent: raw.KINESIS_SHARD_RATE_LIMIT,
     keyBacklogSeconds: raw.KINESIS_KEY_BACKLOG_SECONDS,
   };

@@ -11,7 +11,7 @@
  *
  * ```ts
  * import { REJECT_REASONS } from "./reject_reason.ts";
- * REJECT_REASONS.length; // 12
+ * REJECT_REASONS.length; // 13
  * ```
  */
 export const REJECT_REASONS = [
@@ -26,6 +26,7 @@ export const REJECT_REASONS = [
   "invalid_events",
   "invalid_new_process",
   "invalid_network_connection",
+  "too_many_events",
   "record_too_large",
 ] as const;
 

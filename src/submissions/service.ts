@@ -188,6 +188,8 @@ export class SubmissionsService implements Component {
           partitionKey: config.partitionKey,
           maxMessages: config.maxMessages,
           publishTimeoutMs: config.publishTimeoutSeconds * 1000,
+          publishTimeoutMsPerEvent: config.publishTimeoutMsPerEvent,
+          maxEvents: config.maxEventsPerSubmission,
           deleteRetryMs: config.visibilityTimeoutSeconds * 1000,
           stopReceiving: this.#stopReceiving.signal,
           giveUp: this.#giveUp.signal,

@@ -35,8 +35,12 @@ export interface WorkerOptions {
   readonly partitionKey: PartitionKeyField;
   /** Messages per receive; a receive waits until this many fit in the capacity. */
   readonly maxMessages: number;
-  /** After this long a message still not published is released, in milliseconds. */
+  /** After this long (plus the per-event part) a message still not published is released, ms. */
   readonly publishTimeoutMs: number;
+  /** What each event adds to the publish deadline, ms. Default 0. See {@linkcode publishDeadlineMs}. */
+  readonly publishTimeoutMsPerEvent?: number;
+  /** Events one submission may hold (beyond: rejected, `too_many_events`). Default the codec's. */
+  readonly maxEvents?: number;
   /** How long a failing delete is retried, in milliseconds (one visibility timeout). */
   readonly deleteRetryMs: number;
   /** Aborted to stop receiving (SIGTERM): aborts the long poll at once. */
@@ -181,9 +185,13 @@ export class Worker {
   }
 
   async #process(message: ReceivedMessage): Promise<void> {
-    const { metrics, publisher, partitionKey, giveUp } = this.#o;
+    const { metrics, publisher, partitionKey, giveUp, maxEvents } = this.#o;
     const started = performance.now();
-    const decoded = decodeMessage(message.body, { processedAt: new Date(), partitionKey });
+    const decoded = decodeMessage(message.body, {
+      processedAt: new Date(),
+      partitionKey,
+      maxEvents,
+    });
     if (!decoded.ok) return await this.#reject(message, decoded);
     if (decoded.unknownEventTypes.length > 0) {
       metrics.unknownEventTypes.inc(decoded.unknownEventTypes.length);
@@ -197,9 +205,14 @@ export class Worker {
     if (key !== undefined && this.#mayDefer(message) && publisher.overloaded(key)) {
       return await this.#defer(message);
     }
-    // Give up on shutdown, or when publishing takes longer than the publish timeout.
+    // Give up on shutdown, or when publishing takes longer than the publish deadline, which
+    // grows with the events: a large valid submission is never released and looped from event 0.
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.#o.publishTimeoutMs);
+    const deadlineMs = publishDeadlineMs(decoded.records.length, {
+      baseMs: this.#o.publishTimeoutMs,
+      perEventMs: this.#o.publishTimeoutMsPerEvent ?? 0,
+    });
+    const timer = setTimeout(() => timeout.abort(), deadlineMs);
     const signal = AbortSignal.any([giveUp, timeout.signal]);
     const outcome = await publisher.publish(decoded.records, { signal }).finally(() =>
       clearTimeout(timer)
@@ -320,6 +333,31 @@ export class Worker {
  */
 export function deferralSeconds(receiveCount: number): number {
   return Math.min(60, 2 ** (Math.max(1, receiveCount) - 1));
+}
+
+/** SQS's ceiling on a message's visibility, counted from its first receive: 12 h. */
+const MAX_VISIBILITY_MS = 43_200_000;
+
+/**
+ * How long a message of `events` events may take to publish: `baseMs + events × perEventMs`
+ * (each event is one `PutRecords` round trip after the other, for order), at most SQS's 12 h
+ * visibility ceiling less a minute (the heartbeat cannot hold a message past it anyway).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { publishDeadlineMs } from "./worker.ts";
+ * // The defaults: 900 s, and 200 ms per event.
+ * assert.equal(publishDeadlineMs(10, { baseMs: 900_000, perEventMs: 200 }), 902_000);
+ * assert.equal(publishDeadlineMs(5_000, { baseMs: 900_000, perEventMs: 200 }), 1_900_000);
+ * assert.equal(publishDeadlineMs(1e6, { baseMs: 900_000, perEventMs: 60_000 }), 43_140_000);
+ * ```
+ */
+export function publishDeadlineMs(
+  events: number,
+  options: { readonly baseMs: number; readonly perEventMs: number },
+): number {
+  return Math.min(options.baseMs + events * options.perEventMs, MAX_VISIBILITY_MS - 60_000);
 }
 
 function describe(error: unknown): string {

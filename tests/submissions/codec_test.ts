@@ -809,3 +809,22 @@ Deno.test("event_id is exactly RFC 9562 UUIDv5, as npm:uuid computes it", async 
     }
   }
 });
+
+Deno.test("more events than maxEvents is too_many_events; exactly maxEvents is published", () => {
+  const body = (processes: number, connections: number) =>
+    JSON.stringify(withEvents({
+      new_process: Array.from({ length: processes }, () => newProcess()),
+      network_connection: Array.from({ length: connections }, () => networkConnection()),
+      usb: Array.from({ length: 50 }, () => ({})), // unknown types do not count: not published
+    }));
+  const options = { processedAt: PROCESSED_AT, maxEvents: 30 };
+  assert.equal(assertOk(decodeMessage(body(10, 20), options)).records.length, 30);
+  const rejection = assertRejected(decodeMessage(body(11, 20), options), "too_many_events");
+  assert.equal(
+    rejection.detail,
+    "the submission holds 31 events, over MAX_EVENTS_PER_SUBMISSION (30)",
+  );
+  // The default cap: 5 000.
+  assert.equal(assertOk(decode(body(2_500, 2_500))).records.length, 5_000);
+  assertRejected(decode(body(2_500, 2_501)), "too_many_events");
+});

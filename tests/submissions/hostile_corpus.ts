@@ -659,6 +659,14 @@ const strings: HostileBody[] = [
     })),
     expect: "valid",
   },
+  {
+    // Raw JSON: 10 000 of the smallest valid events still fit the 256 KiB SQS body.
+    name: "10 000 empty new_process events in one submission (raw JSON)",
+    body: JSON.stringify(withEvents({
+      new_process: Array.from({ length: 10_000 }, () => ({ cmdl: "", user: "" })),
+    })),
+    expect: "too_many_events",
+  },
 ];
 
 const PROTO_JSON = '{"polluted":"yes","toString":"boom"}';
