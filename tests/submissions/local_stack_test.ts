@@ -10,8 +10,14 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { DescribeStreamSummaryCommand, ListShardsCommand } from "@aws-sdk/client-kinesis";
+import {
+  DescribeStreamSummaryCommand,
+  ListShardsCommand,
+  ListStreamsCommand,
+} from "@aws-sdk/client-kinesis";
+import { createKinesisClient } from "../../src/submissions/aws_clients.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
+import { startKinesalite } from "../../tools/submissions/kinesalite_server.ts";
 
 Deno.test("defaults: the Compose environment's resources, on 127.0.0.1, and the service's env", async () => {
   const stack = await startLocalStack();
@@ -279,5 +285,36 @@ Deno.test("CLI (deno task stack's own flags): env lines on stdout, faults from e
     assert.match(errText, /stopped/);
   } finally {
     clearTimeout(guard);
+  }
+});
+
+Deno.test("kinesalite: a client resetting its connection mid-request is counted, never thrown", async () => {
+  const kinesis = await startKinesalite();
+  try {
+    // Headers promise 1 000 bytes; 10 come, then the connection is gone (the `Error: aborted`
+    // kinesalite used to rethrow as an uncaught exception, killing the process hosting it).
+    const connection = await Deno.connect({ hostname: "127.0.0.1", port: kinesis.port });
+    await connection.write(new TextEncoder().encode(
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n" +
+        'X-Amz-Target: Kinesis_20131202.ListStreams\r\nContent-Length: 1000\r\n\r\n{"Limit": 1',
+    ));
+    connection.close();
+    for (let i = 0; i < 500 && kinesis.clientsGone === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(kinesis.clientsGone, 1);
+    // Still serving.
+    const client = createKinesisClient({
+      region: "eu-west-1",
+      endpoint: `http://127.0.0.1:${kinesis.port}`,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    try {
+      assert.deepEqual((await client.send(new ListStreamsCommand({}))).StreamNames, []);
+    } finally {
+      client.destroy();
+    }
+  } finally {
+    await kinesis.close();
   }
 });

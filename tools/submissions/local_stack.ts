@@ -40,11 +40,10 @@
  * @module
  */
 
-import type { Server } from "node:http";
 import { startFauxqs } from "fauxqs";
-import kinesalite from "kinesalite";
 import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
 import { startFaultProxy } from "./fault_proxy.ts";
+import { startKinesalite } from "./kinesalite_server.ts";
 import {
   createFaultController,
   type FaultController,
@@ -125,12 +124,6 @@ export interface LocalStack extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** The part of kinesalite's return value (a node:http server) used here; it ships no types. */
-type KinesaliteServer = Pick<Server, "listen" | "close" | "address">;
-const createKinesalite = kinesalite as unknown as (
-  options: { createStreamMs: number; updateStreamMs: number; shardLimit: number },
-) => KinesaliteServer;
-
 const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
 
 /**
@@ -156,7 +149,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const hostname = options.hostname ?? "127.0.0.1";
     const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: REGION });
     cleanup.push(() => fauxqs.stop());
-    const kinesisPort = await startKinesalite(cleanup);
+    const kinesalite = await startKinesalite();
+    cleanup.push(() => kinesalite.close());
+    const kinesisPort = kinesalite.port;
     const random = options.random ?? Math.random;
     const sqsProxy = await startFaultProxy({
       service: "sqs",
@@ -203,20 +198,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
-}
-
-async function startKinesalite(cleanup: (() => Promise<void>)[]): Promise<number> {
-  // Resharding (SplitShard, MergeShards) done in 10 ms too, not kinesalite's default 500 ms.
-  const server = createKinesalite({ createStreamMs: 10, updateStreamMs: 10, shardLimit: 100 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  cleanup.push(() =>
-    new Promise<void>((resolve, reject) =>
-      server.close((error?: Error) => error ? reject(error) : resolve())
-    )
-  );
-  const address = server.address();
-  if (typeof address !== "object" || address === null) throw new Error("kinesalite: no port");
-  return address.port;
 }
 
 function newClients(
