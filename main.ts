@@ -4,6 +4,8 @@
  * default), and those `COMPONENTS` adds.
  *
  *   deno task start [--flag value …]     (every setting is an env var or a flag; see --help)
+ *   edr-preprocessor --version           (the version, the runtime and the commit built)
+ *   edr-preprocessor healthcheck         (GET /healthz of the running instance: exit 0 or 1)
  *
  * read config → make and start the enabled components → wait for SIGTERM/SIGINT → stop.
  * Exit codes: 0 after a graceful stop, 1 when a component cannot start, 2 on a configuration
@@ -13,8 +15,19 @@
  */
 import { createApp } from "./src/app/app.ts";
 import { ConfigError, configHelp, loadConfig } from "./src/app/app_config.ts";
+import { probeHealth } from "./src/app/healthcheck.ts";
 import { getLogger, setupLogging, teardownLogging } from "./src/app/logging.ts";
+import { buildInfo } from "./src/app/version.ts";
 import { COMPONENTS } from "./src/components.ts";
+
+if (Deno.args.includes("--version")) {
+  const info = buildInfo({ EDR_BUILD_COMMIT: Deno.env.get("EDR_BUILD_COMMIT") });
+  console.log(
+    `edr-preprocessor ${info.version} (deno ${info.deno}, v8 ${info.v8}, typescript ` +
+      `${info.typescript}, commit ${info.commit})`,
+  );
+  Deno.exit(0);
+}
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(`edr-preprocessor: the components of one security-telemetry service
@@ -25,13 +38,25 @@ ${configHelp(COMPONENTS)}`);
   Deno.exit(0);
 }
 
+// `healthcheck [--flag value …]`: the same settings (HTTP_PORT) as the instance it probes.
+const healthcheck = Deno.args[0] === "healthcheck";
 let loaded;
 try {
-  loaded = loadConfig(COMPONENTS, Deno.env.toObject(), Deno.args);
+  loaded = loadConfig(
+    COMPONENTS,
+    Deno.env.toObject(),
+    healthcheck ? Deno.args.slice(1) : Deno.args,
+  );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`edr-preprocessor: invalid configuration: ${error.message}`);
   Deno.exit(2);
+}
+
+if (healthcheck) {
+  const result = await probeHealth(loaded.app.httpPort);
+  (result.healthy ? console.log : console.error)(`edr-preprocessor healthcheck: ${result.detail}`);
+  Deno.exit(result.healthy ? 0 : 1);
 }
 
 await setupLogging(loaded.app.logLevel);

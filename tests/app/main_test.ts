@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { VERSION } from "../../src/app/version.ts";
 import { COMPONENTS } from "../../src/components.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -63,4 +64,48 @@ Deno.test("--help exits 0 and groups the settings by component", async () => {
       assert.ok(stdout.indexOf(`  ${name} / --`) > section, `${name} under ${definition.name}`);
     }
   }
+});
+
+Deno.test("--version prints the version of deno.json, the runtime and the commit built", async () => {
+  const { code, stdout } = await runMain({ EDR_BUILD_COMMIT: "0123abc" }, ["--version"]);
+  assert.equal(code, 0);
+  assert.equal(
+    stdout,
+    `edr-preprocessor ${VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8}, ` +
+      `typescript ${Deno.version.typescript}, commit 0123abc)\n`,
+  );
+});
+
+Deno.test("healthcheck: exit 0 when /healthz answers 200 on HTTP_PORT, 1 with the reason otherwise", async () => {
+  const paths: string[] = [];
+  let status = 200;
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      paths.push(new URL(request.url).pathname);
+      return new Response("ok", { status });
+    },
+  );
+  const port = String(server.addr.port);
+  const healthy = await runMain({ HTTP_PORT: port }, ["healthcheck"]);
+  assert.equal(healthy.code, 0, healthy.stderr);
+  assert.equal(
+    healthy.stdout,
+    `edr-preprocessor healthcheck: GET /healthz on :${port} answered 200\n`,
+  );
+  status = 503;
+  const failing = await runMain({}, ["healthcheck", "--http-port", port]);
+  assert.equal(failing.code, 1);
+  assert.equal(
+    failing.stderr,
+    `edr-preprocessor healthcheck: GET /healthz on :${port} answered 503\n`,
+  );
+  assert.deepEqual(paths, ["/healthz", "/healthz"]);
+  await server.shutdown();
+  const down = await runMain({ HTTP_PORT: port }, ["healthcheck"]);
+  assert.equal(down.code, 1);
+  assert.match(
+    down.stderr,
+    new RegExp(`^edr-preprocessor healthcheck: GET /healthz on :${port} failed: `),
+  );
 });

@@ -1,0 +1,47 @@
+/**
+ * `edr-preprocessor healthcheck`: the image's `HEALTHCHECK` without curl. The binary asks its own
+ * running instance for `GET /healthz` on loopback and exits 0 when it answers 200 in time, else 1
+ * with one line saying why, so `docker inspect` shows the reason.
+ *
+ * @module
+ */
+
+/** What one probe found. */
+export interface HealthcheckResult {
+  /** Whether the service answered 200. */
+  readonly healthy: boolean;
+  /** One line: the status, or why there was none. */
+  readonly detail: string;
+}
+
+/**
+ * GETs `http://127.0.0.1:{port}/healthz` within `timeoutMs` (default 3 s, below the image's
+ * 5 s HEALTHCHECK timeout).
+ *
+ * @example A port where nothing listens is unhealthy, with the reason
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { probeHealth } from "./healthcheck.ts";
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = listener.addr.port;
+ * listener.close(); // nothing listens there now
+ * const result = await probeHealth(port, 2_000);
+ * assert.equal(result.healthy, false);
+ * assert.match(result.detail, /^GET \/healthz on :\d+ failed/);
+ * ```
+ */
+export async function probeHealth(port: number, timeoutMs = 3_000): Promise<HealthcheckResult> {
+  const url = `http://127.0.0.1:${port}/healthz`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    return {
+      healthy: response.status === 200,
+      detail: `GET /healthz on :${port} answered ${response.status}`,
+    };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { healthy: false, detail: `GET /healthz on :${port} failed: ${reason}` };
+  }
+}
