@@ -7,6 +7,7 @@ set -euo pipefail
 deps=(
   "openssl openssl"
   "redis-server redis-server"
+  "docker-compose docker-compose"
 )
 
 missing=()
