@@ -44,7 +44,7 @@ export interface AppOptions {
   readonly components: readonly NamedComponent[];
   /** The registry they registered their metrics on. */
   readonly metrics: AppMetrics;
-  /** The address of the HTTP server. Default `0.0.0.0`. */
+  /** The address of the HTTP server, over `config.httpHost`. Default `0.0.0.0`. */
   readonly hostname?: string;
 }
 
@@ -153,9 +153,20 @@ export class App {
     if (this.#state !== "new") throw new Error(`cannot start an app that is ${this.#state}`);
     this.#state = "running";
     const { config, components } = this.#o;
+    for (const warning of config.warnings ?? []) logger.warn(warning);
     this.#http = await startHttpServer({
       port: config.httpPort,
-      ...(this.#o.hostname === undefined ? {} : { hostname: this.#o.hostname }),
+      hostname: this.#o.hostname ?? config.httpHost ?? "0.0.0.0",
+      adminToken: config.adminToken,
+      ...(config.httpRequestTimeoutSeconds === undefined
+        ? {}
+        : { requestTimeoutMs: config.httpRequestTimeoutSeconds * 1000 }),
+      ...(config.httpMaxConnections === undefined
+        ? {}
+        : { maxConnections: config.httpMaxConnections }),
+      ...(config.httpMaxBodyBytesInFlight === undefined
+        ? {}
+        : { maxBodyBytesInFlight: config.httpMaxBodyBytesInFlight }),
       registry: this.metrics.registry,
       readiness: () => this.readiness(),
       routes: components.flatMap(({ component }) => component.routes),
@@ -174,6 +185,10 @@ export class App {
     this.#readinessTimer = setInterval(() => this.readiness(), READINESS_INTERVAL_MS);
     logger.info("listening on :{port}; {description}", {
       port: this.#http.port,
+      host: this.#o.hostname ?? config.httpHost ?? "0.0.0.0",
+      stateChanges: config.adminToken === undefined
+        ? "protected mode (loopback peers only; set ADMIN_TOKEN to allow others)"
+        : "ADMIN_TOKEN bearer only",
       components: config.components,
       description: components.map(({ name, component }) => `${name}: ${component.describe()}`)
         .join("; "),

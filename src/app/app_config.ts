@@ -1,6 +1,7 @@
 /**
- * The service's configuration: the shared settings (`COMPONENTS`, `HTTP_PORT`,
- * `SHUTDOWN_TIMEOUT_SECONDS`, `LOG_LEVEL`), then the settings of the enabled components only.
+ * The service's configuration: the shared settings (`COMPONENTS`, the HTTP server's address,
+ * admin token and bounds, `SHUTDOWN_TIMEOUT_SECONDS`, `LOG_LEVEL`), then the settings of the
+ * enabled components only.
  * A component that is not enabled has its settings neither validated nor used, so
  * `COMPONENTS=ip-events` starts with no AWS setting at all.
  *
@@ -28,6 +29,7 @@
  *
  * @module
  */
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import type { ComponentDefinition } from "./component.ts";
 import {
@@ -77,6 +79,46 @@ export function appSettings(componentNames: readonly string[]) {
       allowed: "an integer from 0 to 65535 (0 picks a free port)",
       help: "port of /healthz, /readyz, /metrics and the components' routes",
     },
+    HTTP_HOST: {
+      schema: z.string().refine((host) => ipaddr.isValid(host)),
+      default: "0.0.0.0",
+      allowed: "an IPv4 or IPv6 address (0.0.0.0 or :: for every interface)",
+      help: "address the HTTP server binds",
+    },
+    ADMIN_TOKEN: {
+      schema: z.string().regex(/^[\x21-\x7e]*$/),
+      default: "",
+      allowed: "printable ASCII without spaces, or empty",
+      help: "when set, every route that changes state (POST /scans, DELETE /scans/:host, " +
+        "POST and DELETE /events) needs `Authorization: Bearer <token>`; when empty, " +
+        "protected mode: those routes answer loopback peers only (403 to others)",
+    },
+    IP_EVENTS_API_TOKEN: {
+      schema: z.string().regex(/^[\x21-\x7e]*$/),
+      default: "",
+      allowed: "printable ASCII without spaces, or empty",
+      help: "deprecated: read as ADMIN_TOKEN (with a warning) when ADMIN_TOKEN is empty",
+    },
+    HTTP_REQUEST_TIMEOUT_SECONDS: {
+      schema: integer(1, 3_600),
+      default: "30",
+      allowed: "an integer from 1 to 3600 (seconds)",
+      help: "a request's headers and body must arrive within this (headers within 10 s), " +
+        "else 408 and the connection closes",
+    },
+    HTTP_MAX_CONNECTIONS: {
+      schema: integer(1, 1_000_000),
+      default: "1024",
+      allowed: "an integer from 1 to 1000000",
+      help: "open HTTP connections at most; further ones are closed at once",
+    },
+    HTTP_MAX_BODY_BYTES_IN_FLIGHT: {
+      schema: integer(4_194_304, 4_294_967_296),
+      default: "67108864",
+      allowed: "an integer from 4194304 to 4294967296 (bytes)",
+      help: "request body bytes the server holds at once over every connection; past it, " +
+        "503 with Retry-After",
+    },
     SHUTDOWN_TIMEOUT_SECONDS: {
       schema: integer(0, 3_600),
       default: "20",
@@ -98,6 +140,18 @@ export interface AppConfig {
   readonly components: readonly string[];
   /** The port of the one HTTP server (0: a free one). */
   readonly httpPort: number;
+  /** The address it binds. Default `0.0.0.0`. */
+  readonly httpHost?: string;
+  /** `ADMIN_TOKEN`; `undefined` is protected mode (state changes from loopback only). */
+  readonly adminToken?: string | undefined;
+  /** A request's headers and body must arrive within this. Default 30. */
+  readonly httpRequestTimeoutSeconds?: number;
+  /** Open HTTP connections at most. Default 1 024. */
+  readonly httpMaxConnections?: number;
+  /** Request body bytes held at once at most. Default 64 MiB. */
+  readonly httpMaxBodyBytesInFlight?: number;
+  /** Warnings to log at start (a deprecated setting in use). */
+  readonly warnings?: readonly string[];
   /** The graceful-stop budget of every component together. */
   readonly shutdownTimeoutSeconds: number;
   /** The lowest level logged. */
@@ -163,14 +217,60 @@ export function loadConfig(
     const values = readSettings(definition.settings, env, flags);
     return { definition, config: definition.configure(values, env) };
   });
+  const admin = adminToken(shared.ADMIN_TOKEN, shared.IP_EVENTS_API_TOKEN);
   return {
     app: {
       components: shared.COMPONENTS,
       httpPort: shared.HTTP_PORT,
+      httpHost: shared.HTTP_HOST,
+      adminToken: admin.token,
+      httpRequestTimeoutSeconds: shared.HTTP_REQUEST_TIMEOUT_SECONDS,
+      httpMaxConnections: shared.HTTP_MAX_CONNECTIONS,
+      httpMaxBodyBytesInFlight: shared.HTTP_MAX_BODY_BYTES_IN_FLIGHT,
+      warnings: admin.warnings,
       shutdownTimeoutSeconds: shared.SHUTDOWN_TIMEOUT_SECONDS,
       logLevel: shared.LOG_LEVEL,
     },
     enabled,
+  };
+}
+
+/**
+ * The admin token from `ADMIN_TOKEN` and its deprecated alias `IP_EVENTS_API_TOKEN` (which
+ * guarded only ip-events' POST and DELETE before ADMIN_TOKEN guarded every component): the alias
+ * alone is used with a warning, so an upgrade keeps its clients working; both set to different
+ * values is refused, as no one token would be right.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { adminToken } from "./app_config.ts";
+ * assert.deepEqual(adminToken("", ""), { token: undefined, warnings: [] });
+ * assert.equal(adminToken("", "old").token, "old");
+ * assert.match(adminToken("", "old").warnings[0]!, /IP_EVENTS_API_TOKEN is deprecated/);
+ * assert.throws(() => adminToken("new", "old"), /set only ADMIN_TOKEN/);
+ * ```
+ */
+export function adminToken(
+  admin: string,
+  legacy: string,
+): { token: string | undefined; warnings: string[] } {
+  if (legacy === "" || legacy === admin) {
+    const warnings = legacy === ""
+      ? []
+      : ["IP_EVENTS_API_TOKEN is deprecated and equal to ADMIN_TOKEN: remove it"];
+    return { token: admin === "" ? undefined : admin, warnings };
+  }
+  if (admin !== "") {
+    throw new ConfigError(
+      "IP_EVENTS_API_TOKEN is deprecated and differs from ADMIN_TOKEN: set only ADMIN_TOKEN",
+    );
+  }
+  return {
+    token: legacy,
+    warnings: [
+      "IP_EVENTS_API_TOKEN is deprecated: it is read as ADMIN_TOKEN, which now guards every " +
+      "route that changes state (POST /scans and DELETE /scans/:host too); rename it",
+    ],
   };
 }
 

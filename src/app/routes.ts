@@ -29,8 +29,71 @@ export interface Route {
   readonly method: Method;
   /** A URLPattern pathname, e.g. `/scan` or `/events/:sha`. */
   readonly path: string;
-  /** Answers a request; a thrown error becomes a 500 (and is logged as a defect). */
+  /**
+   * Whether the route changes state (watches a host, forgets events): such a route is served
+   * only to an admin (`ADMIN_TOKEN`, or a loopback peer in protected mode; admin_access.ts).
+   * Default: `true` for every method but `GET`, so a new `POST` route is protected unless its
+   * component says otherwise.
+   */
+  readonly changesState?: boolean;
+  /**
+   * Answers a request; a thrown {@linkcode HttpError} becomes its status, any other thrown
+   * error a 500 (and is logged as a defect). Path parameters arrive percent-decoded.
+   */
   handle(request: Request, params: RouteParams, url: URL): Response | Promise<Response>;
+}
+
+/**
+ * Whether `route` changes state: its own `changesState`, else every method but `GET`.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { changesState } from "./routes.ts";
+ * const handle = () => new Response();
+ * assert.equal(changesState({ method: "DELETE", path: "/scans/:host", handle }), true);
+ * assert.equal(changesState({ method: "GET", path: "/scans", handle }), false);
+ * assert.equal(changesState({ method: "GET", path: "/x", changesState: true, handle }), true);
+ * ```
+ */
+export function changesState(route: Route): boolean {
+  return route.changesState ?? route.method !== "GET";
+}
+
+/**
+ * A request the server answers with `status` and a specific message, not a defect: a client
+ * that hung up mid-body, a body that timed out, the server's body budget spent. Thrown by
+ * {@linkcode readBody}; the server answers it (if the client is still there) and logs it at
+ * debug, never as an error.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpError } from "./routes.ts";
+ * const error = new HttpError(400, "the client closed the connection mid-body", "aborted");
+ * assert.equal(error.status, 400);
+ * assert.equal(error.reason, "aborted");
+ * ```
+ */
+export class HttpError extends Error {
+  /** The status to answer. */
+  readonly status: number;
+  /** A short label for metrics and logs (`aborted`, `timeout`, `budget`, …). */
+  readonly reason: string;
+  /** Headers of the answer (`retry-after`, say). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  /** Makes an error answered with `status` and `message`. */
+  constructor(
+    status: number,
+    message: string,
+    reason: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+    this.status = status;
+    this.reason = reason;
+    this.headers = headers;
+  }
 }
 
 /** A request matched to a route, or to a path served only by other methods. */
@@ -67,7 +130,11 @@ export class Router {
     }));
   }
 
-  /** The route serving `method` on `pathname` (HEAD is served by GET routes). */
+  /**
+   * The route serving `method` on `pathname` (HEAD is served by GET routes), its parameters
+   * percent-decoded; a parameter that is not valid percent-encoded UTF-8 (`%E0%A4%A`, `%`,
+   * the overlong `%C0%AF`) throws an {@linkcode HttpError} 400.
+   */
   match(method: string, pathname: string): RouteMatch {
     const wanted = method === "HEAD" ? "GET" : method;
     const allow = new Set<string>();
@@ -75,13 +142,29 @@ export class Router {
       const found = pattern.exec({ pathname });
       if (found === null) continue;
       if (route.method === wanted) {
-        return { kind: "route", route, params: found.pathname.groups };
+        return { kind: "route", route, params: decodeParams(found.pathname.groups) };
       }
       allow.add(route.method);
       if (route.method === "GET") allow.add("HEAD");
     }
     return allow.size > 0 ? { kind: "method-not-allowed", allow: [...allow] } : { kind: "none" };
   }
+}
+
+function decodeParams(groups: Record<string, string | undefined>): RouteParams {
+  const params: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(groups)) {
+    try {
+      params[name] = value === undefined ? undefined : decodeURIComponent(value);
+    } catch {
+      throw new HttpError(
+        400,
+        `the path segment ${name} is not valid percent-encoded UTF-8`,
+        "malformed_path",
+      );
+    }
+  }
+  return params;
 }
 
 /**
@@ -108,7 +191,9 @@ export type BodyError = "too_large";
 /**
  * Reads the whole body of `request`, at most `maxBytes`; stops reading and answers
  * `"too_large"` past it (the rest is never buffered), so a caller cannot make the service hold
- * more than the bound whatever it sends.
+ * more than the bound whatever it sends. A body that cannot be read to its end (the client hung
+ * up, the request timed out, the server's body budget is spent) throws an
+ * {@linkcode HttpError}, which the server answers (400, 408, 503) without logging an error.
  *
  * ```ts
  * import { readBody } from "./routes.ts";
@@ -122,7 +207,7 @@ export async function readBody(
 ): Promise<Uint8Array | BodyError> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {
-    await request.body?.cancel();
+    await request.body?.cancel().catch(() => {});
     return "too_large";
   }
   if (request.body === null) return new Uint8Array(0);
@@ -130,11 +215,18 @@ export async function readBody(
   let size = 0;
   const reader = request.body.getReader();
   while (true) {
-    const { done, value } = await reader.read();
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await reader.read();
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(400, "the request body ended before it was complete", "aborted");
+    }
+    const { done, value } = read;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      await reader.cancel().catch(() => {});
       return "too_large";
     }
     chunks.push(value);

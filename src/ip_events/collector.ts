@@ -93,7 +93,6 @@ export class Collector implements Component {
       ingest: this.#ingest,
       metrics: this.#metrics,
       drain: () => this.#receiver?.drain() ?? Promise.resolve(),
-      apiToken: config.apiToken,
     });
     const store = this.#store;
     this.checks = {

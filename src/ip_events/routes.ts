@@ -2,10 +2,11 @@
  * The HTTP API on `HTTP_PORT`: `GET /events/:app_sha256` (the app's count and good and bad
  * IPs), `DELETE /events` (forget everything) and `POST /events` (one serialized `IpEvent`, the
  * clients' HTTP mode). Errors are JSON `{"error": …}`; a wrong method is the shared server's 405.
+ * DELETE and POST change state: the server serves them to an admin only (`ADMIN_TOKEN`, or a
+ * loopback peer in protected mode; src/app/admin_access.ts).
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
 import { jsonError, readBody, type Route } from "../app/routes.ts";
 import type { Ingest } from "./ingest.ts";
 import type { IpEventsMetrics } from "./metrics.ts";
@@ -28,8 +29,6 @@ export interface EventsRoutesOptions {
   readonly metrics: Pick<IpEventsMetrics, "getSeconds">;
   /** Hands what the UDP socket holds to the store (before a GET or a DELETE). */
   readonly drain: () => Promise<void>;
-  /** When set, DELETE and POST need `Authorization: Bearer <token>`. */
-  readonly apiToken: string | undefined;
 }
 
 const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
@@ -56,7 +55,6 @@ const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
  *   ingest,
  *   metrics,
  *   drain: () => Promise.resolve(), // a receiver's drain()
- *   apiToken: undefined,
  * });
  * routes.map((route) => `${route.method} ${route.path}`);
  * // → ["GET /events/:app_sha256", "DELETE /events", "POST /events"]
@@ -64,11 +62,11 @@ const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
  */
 export function eventsRoutes(options: EventsRoutesOptions): Route[] {
   const { store, ingest, metrics, drain } = options;
-  const authorized = bearerCheck(options.apiToken);
   return [
     {
       method: "GET",
       path: "/events/:app_sha256",
+      changesState: false,
       async handle(request, params) {
         const started = performance.now();
         if (!acceptsJson(request.headers.get("accept"))) {
@@ -92,9 +90,8 @@ export function eventsRoutes(options: EventsRoutesOptions): Route[] {
     {
       method: "DELETE",
       path: "/events",
+      changesState: true,
       async handle(request) {
-        const denied = authorized(request);
-        if (denied) return denied;
         await request.body?.cancel();
         // What arrived before the DELETE must not be counted after it.
         await drain();
@@ -109,12 +106,8 @@ export function eventsRoutes(options: EventsRoutesOptions): Route[] {
     {
       method: "POST",
       path: "/events",
+      changesState: true,
       async handle(request) {
-        const denied = authorized(request);
-        if (denied) {
-          await request.body?.cancel();
-          return denied;
-        }
         const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
         if (type !== "application/octet-stream") {
           await request.body?.cancel();
@@ -157,20 +150,4 @@ export function acceptsJson(accept: string | null): boolean {
     if (q !== undefined && !(Number(q.slice(2)) > 0)) return false;
     return type === "*/*" || type === "application/*" || type === "application/json";
   });
-}
-
-function bearerCheck(token: string | undefined): (request: Request) => Response | undefined {
-  if (token === undefined) return () => undefined;
-  const expected = new TextEncoder().encode(`Bearer ${token}`);
-  return (request) => {
-    const given = new TextEncoder().encode(request.headers.get("authorization") ?? "");
-    const ok = given.length === expected.length && timingSafeEqual(given, expected);
-    return ok ? undefined : jsonError(
-      401,
-      "DELETE and POST /events need Authorization: Bearer " +
-        "<IP_EVENTS_API_TOKEN>",
-      {},
-      { "www-authenticate": 'Bearer realm="ip-events"' },
-    );
-  };
 }

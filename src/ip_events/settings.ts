@@ -59,12 +59,6 @@ export const IP_EVENTS_SETTINGS = {
     help: "distinct IPs kept per app at most; further IPs still count in the app's count but " +
       "are not kept (reason capacity)",
   },
-  IP_EVENTS_API_TOKEN: {
-    schema: z.string().regex(/^[\x21-\x7e]*$/),
-    default: "",
-    allowed: "printable ASCII without spaces, or empty (no token)",
-    help: "when set, DELETE and POST /events need `Authorization: Bearer <token>`",
-  },
   ...STORE_SETTINGS,
 } as const satisfies SettingsTable;
 
@@ -76,8 +70,6 @@ export interface IpEventsConfig {
   readonly receiver: ReceiverChoice;
   readonly maxApps: number;
   readonly maxIpsPerApp: number;
-  /** `undefined`: DELETE and POST need no token. */
-  readonly apiToken: string | undefined;
   /** Where the state is kept (memory, or Redis shared by every instance). */
   readonly store: StoreConfig;
 }
@@ -102,7 +94,6 @@ export function configureIpEvents(
     receiver: values.IP_EVENTS_UDP_RECEIVER,
     maxApps: values.IP_EVENTS_MAX_APPS,
     maxIpsPerApp: values.IP_EVENTS_MAX_IPS_PER_APP,
-    apiToken: values.IP_EVENTS_API_TOKEN === "" ? undefined : values.IP_EVENTS_API_TOKEN,
     store: configureStore(values),
   };
 }

@@ -119,11 +119,13 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
   const now = options.now ?? (() => new Date());
   return [
     { method: "GET", path: "/scan", handle: (request, _params, url) => scan(request, url) },
-    { method: "POST", path: "/scans", handle: (request) => watch(request) },
+    // POST and DELETE change the watch list: the server serves them to an admin only.
+    { method: "POST", path: "/scans", changesState: true, handle: (request) => watch(request) },
     { method: "GET", path: "/scans", handle: (_request, _params, url) => list(url) },
     {
       method: "DELETE",
       path: "/scans/:host",
+      changesState: true,
       handle: (_request, params, url) => unwatch(params.host ?? "", url),
     },
   ];
@@ -233,13 +235,13 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     const afterRaw = url.searchParams.get("after");
     let after: Target | undefined;
     if (afterRaw !== null) {
-      const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(afterRaw);
-      if (!match) {
+      const parsed = parseAfter(afterRaw);
+      if (parsed === undefined) {
         return jsonError(400, "after must be host:port (the next of a previous page)", {
           field: "after",
         });
       }
-      after = { host: match[1]!, port: Number(match[2]) };
+      after = parsed;
     }
     const rows = options.store.listWatched(options.engine, limit + 1, after);
     const page = rows.slice(0, limit);
@@ -263,7 +265,8 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
   }
 
   function unwatch(rawHost: string, url: URL): Response {
-    const host = parseHost(decodeURIComponent(rawHost));
+    // The server hands path parameters decoded (a malformed %-sequence is its 400).
+    const host = parseHost(rawHost);
     if (!host.ok) return jsonError(400, host.error, { field: "host" });
     const portRaw = url.searchParams.get("port");
     const port = portRaw === null ? undefined : parsePort(portRaw);
@@ -273,6 +276,16 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
       ? jsonError(404, `${host.host} is not watched${port ? ` on port ${port.port}` : ""}`)
       : Response.json({ removed });
   }
+}
+
+/** `host:port` or `[v6]:port` as `next` gives it; `undefined` when it is not one. */
+function parseAfter(raw: string): Target | undefined {
+  if (raw.length > 300) return undefined; // a name is at most 253 characters
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(raw);
+  if (!match) return undefined;
+  const host = parseHost(match[1]!);
+  const port = parsePort(match[2]!);
+  return host.ok && port.ok ? { host: host.host, port: port.port } : undefined;
 }
 
 function readTarget(

@@ -41,6 +41,12 @@ Deno.test("no COMPONENTS: submissions alone, with the shared defaults", () => {
   assert.deepEqual(app, {
     components: ["submissions"],
     httpPort: 8080,
+    httpHost: "0.0.0.0",
+    adminToken: undefined,
+    httpRequestTimeoutSeconds: 30,
+    httpMaxConnections: 1024,
+    httpMaxBodyBytesInFlight: 64 * 1024 * 1024,
+    warnings: [],
     shutdownTimeoutSeconds: 20,
     logLevel: "info",
   });
@@ -93,4 +99,32 @@ Deno.test("--help: the shared settings first, then one section per component", (
   assert.ok(at("submissions (COMPONENTS=submissions)") < at("AWS_REGION / --aws-region"));
   assert.ok(at("AWS_REGION / --aws-region") < at("strict (COMPONENTS=strict): needs STRICT_TOKEN"));
   assert.ok(at("strict (COMPONENTS=strict)") < at("STRICT_LIMIT / --strict-limit"));
+});
+
+Deno.test("HTTP_HOST, ADMIN_TOKEN and the HTTP bounds; IP_EVENTS_API_TOKEN folds into ADMIN_TOKEN", () => {
+  const { app } = loadConfig(ALL, {
+    HTTP_HOST: "127.0.0.1",
+    ADMIN_TOKEN: "s3cret",
+    HTTP_REQUEST_TIMEOUT_SECONDS: "12",
+  }, ["--http-max-connections", "64"]);
+  assert.equal(app.httpHost, "127.0.0.1");
+  assert.equal(app.adminToken, "s3cret");
+  assert.equal(app.httpRequestTimeoutSeconds, 12);
+  assert.equal(app.httpMaxConnections, 64);
+  assert.equal(loadConfig(ALL, { HTTP_HOST: "::" }).app.httpHost, "::");
+  assert.throws(() => loadConfig(ALL, { HTTP_HOST: "example.com" }), /HTTP_HOST must be an IPv4/);
+  assert.throws(() => loadConfig(ALL, { ADMIN_TOKEN: "two words" }), /ADMIN_TOKEN must be/);
+  assert.throws(() => loadConfig(ALL, { HTTP_REQUEST_TIMEOUT_SECONDS: "0" }), /from 1 to 3600/);
+  // The deprecated alias: alone, it is the admin token (with a warning); equal, a warning;
+  // different, refused (no one token would be right).
+  const legacy = loadConfig(ALL, { IP_EVENTS_API_TOKEN: "old" }).app;
+  assert.equal(legacy.adminToken, "old");
+  assert.match(legacy.warnings?.[0] ?? "", /deprecated: it is read as ADMIN_TOKEN/);
+  const same = loadConfig(ALL, { IP_EVENTS_API_TOKEN: "t", ADMIN_TOKEN: "t" }).app;
+  assert.equal(same.adminToken, "t");
+  assert.match(same.warnings?.[0] ?? "", /remove it/);
+  assert.throws(
+    () => loadConfig(ALL, { IP_EVENTS_API_TOKEN: "old", ADMIN_TOKEN: "new" }),
+    /differs from ADMIN_TOKEN: set only ADMIN_TOKEN/,
+  );
 });

@@ -5,6 +5,7 @@ import { Readiness, type ReadinessReport } from "../../src/app/readiness.ts";
 import { createMetrics } from "../../src/submissions/metrics.ts";
 
 const READY: ReadinessReport = { ready: true, components: {}, checkedAt: "" };
+const LOOPBACK = "127.0.0.1";
 
 Deno.test("readiness is 200 only when every dependency answers, and is cached briefly", async () => {
   let sqsUp = true;
@@ -23,15 +24,15 @@ Deno.test("readiness is 200 only when every dependency answers, and is cached br
   });
   const { registry } = createRegistry();
   const handle = createHandler({ registry, readiness: () => readiness.check() });
-  const ok = await handle(new Request("http://x/readyz"));
+  const ok = await handle(new Request("http://x/readyz"), LOOPBACK);
   assert.equal(ok.status, 200);
   assert.deepEqual((await ok.json()).components, {
     submissions: { ready: true, checks: { sqs: true, kinesis: true } },
   });
   sqsUp = false;
-  assert.equal((await handle(new Request("http://x/readyz"))).status, 200, "cached");
+  assert.equal((await handle(new Request("http://x/readyz"), LOOPBACK)).status, 200, "cached");
   await new Promise((r) => setTimeout(r, 60));
-  const down = await handle(new Request("http://x/readyz"));
+  const down = await handle(new Request("http://x/readyz"), LOOPBACK);
   assert.equal(down.status, 503);
   assert.deepEqual((await down.json()).components, {
     submissions: { ready: false, checks: { sqs: false, kinesis: true } },
@@ -76,15 +77,15 @@ Deno.test("healthz, metrics in Prometheus text format, 404 and 405", async () =>
   const metrics = createMetrics(registry);
   metrics.messagesInvalid.inc({ reason: "not_base64" });
   const handle = createHandler({ registry, readiness: () => Promise.resolve(READY) });
-  assert.equal(await (await handle(new Request("http://x/healthz"))).text(), "ok\n");
-  const response = await handle(new Request("http://x/metrics"));
+  assert.equal(await (await handle(new Request("http://x/healthz"), LOOPBACK)).text(), "ok\n");
+  const response = await handle(new Request("http://x/metrics"), LOOPBACK);
   assert.match(response.headers.get("content-type")!, /^text\/plain; version=0.0.4/);
   const text = await response.text();
   assert.match(text, /^edr_submissions_messages_invalid_total\{reason="not_base64"\} 1$/m);
   assert.match(text, /^process_resident_memory_bytes [1-9]\d+$/m);
   assert.match(text, /^edr_build_info\{version="\d+\.\d+\.\d+[^"]*",.*\} 1$/m);
-  assert.equal((await handle(new Request("http://x/nope"))).status, 404);
-  const post = await handle(new Request("http://x/healthz", { method: "POST" }));
+  assert.equal((await handle(new Request("http://x/nope"), LOOPBACK)).status, 404);
+  const post = await handle(new Request("http://x/healthz", { method: "POST" }), LOOPBACK);
   assert.equal(post.status, 405);
   assert.equal(post.headers.get("allow"), "GET, HEAD");
 });
@@ -113,22 +114,25 @@ Deno.test("component routes: path parameters, HEAD on GET routes, 405 with Allow
       },
     ],
   });
-  const get = await handle(new Request("http://x/events/abc"));
+  const get = await handle(new Request("http://x/events/abc"), LOOPBACK);
   assert.equal(get.status, 200);
   assert.deepEqual(await get.json(), { sha: "abc" });
-  const head = await handle(new Request("http://x/events/def", { method: "HEAD" }));
+  const head = await handle(new Request("http://x/events/def", { method: "HEAD" }), LOOPBACK);
   assert.equal(head.status, 200);
   await head.body?.cancel();
   assert.deepEqual(seen, ["abc", "def"]);
-  assert.equal((await handle(new Request("http://x/events", { method: "DELETE" }))).status, 204);
-  const wrong = await handle(new Request("http://x/events/abc", { method: "PUT" }));
+  assert.equal(
+    (await handle(new Request("http://x/events", { method: "DELETE" }), LOOPBACK)).status,
+    204,
+  );
+  const wrong = await handle(new Request("http://x/events/abc", { method: "PUT" }), LOOPBACK);
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get("allow"), "GET, HEAD");
   assert.match((await wrong.json()).error, /PUT is not allowed on \/events\/abc/);
-  const boom = await handle(new Request("http://x/boom", { method: "POST" }));
+  const boom = await handle(new Request("http://x/boom", { method: "POST" }), LOOPBACK);
   assert.equal(boom.status, 500);
   assert.deepEqual(await boom.json(), { error: "internal error" });
-  assert.equal((await handle(new Request("http://x/events/a/b"))).status, 404);
+  assert.equal((await handle(new Request("http://x/events/a/b"), LOOPBACK)).status, 404);
 });
 
 Deno.test("two routes for one method and path are refused", () => {

@@ -132,8 +132,8 @@ Deno.test("methods and paths: 405 with Allow, 404 elsewhere", async () => {
   await none.body?.cancel();
 });
 
-Deno.test("token: DELETE and POST need the bearer token (401 otherwise); GET does not", async () => {
-  await using app = await startCollectorApp({ IP_EVENTS_API_TOKEN: "s3cret" });
+Deno.test("ADMIN_TOKEN: DELETE and POST need the bearer token (401 otherwise); GET does not", async () => {
+  await using app = await startCollectorApp({ ADMIN_TOKEN: "s3cret" });
   for (const authorization of [undefined, "Bearer wrong", "Bearer s3cre", "s3cret"]) {
     const headers: Record<string, string> = authorization ? { authorization } : {};
     const deleted = await fetch(`${app.base}/events`, { method: "DELETE", headers });

@@ -24,7 +24,10 @@ export interface CollectorApp extends AsyncDisposable {
   metrics(): Promise<string>;
 }
 
-/** Starts the collector with `env` over the test defaults (free ports, loopback). */
+/**
+ * Starts the collector with `env` over the test defaults (free ports, loopback); `ADMIN_TOKEN`
+ * in `env` is the app's admin token.
+ */
 export async function startCollectorApp(env: Record<string, string> = {}): Promise<CollectorApp> {
   const values = readSettings(IP_EVENTS_SETTINGS, {
     IP_EVENTS_UDP_PORT: "0",
@@ -43,6 +46,7 @@ export async function startCollectorApp(env: Record<string, string> = {}): Promi
       httpPort: 0,
       shutdownTimeoutSeconds: 5,
       logLevel: "error",
+      adminToken: env.ADMIN_TOKEN,
     },
     hostname: "127.0.0.1",
     components: [{ name: "ip-events", component: collector }],

@@ -4,7 +4,7 @@ import { ConfigError, readSettings } from "../../src/app/settings.ts";
 import { COMPONENTS } from "../../src/components.ts";
 import { configureIpEvents, IP_EVENTS_SETTINGS } from "../../src/ip_events/settings.ts";
 
-Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, no token, memory", () => {
+Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, memory", () => {
   assert.deepEqual(configureIpEvents(readSettings(IP_EVENTS_SETTINGS, {})), {
     udpHost: "0.0.0.0",
     udpPort: 3001,
@@ -12,7 +12,6 @@ Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, no token, 
     receiver: "auto",
     maxApps: 100_000,
     maxIpsPerApp: 64,
-    apiToken: undefined,
     store: { kind: "memory" },
   });
 });
@@ -22,14 +21,12 @@ Deno.test("each setting is read from the env or its flag", () => {
     IP_EVENTS_UDP_HOST: "127.0.0.1",
     IP_EVENTS_UDP_RECEIVER: "dgram",
     IP_EVENTS_MAX_APPS: "10",
-    IP_EVENTS_API_TOKEN: "t0ken",
   }, { IP_EVENTS_UDP_PORT: "0", IP_EVENTS_MAX_IPS_PER_APP: "3" }));
   assert.equal(config.udpHost, "127.0.0.1");
   assert.equal(config.udpPort, 0);
   assert.equal(config.receiver, "dgram");
   assert.equal(config.maxApps, 10);
   assert.equal(config.maxIpsPerApp, 3);
-  assert.equal(config.apiToken, "t0ken");
 });
 
 Deno.test("bad values are one-line errors naming the setting and what is allowed", () => {
@@ -41,7 +38,6 @@ Deno.test("bad values are one-line errors naming the setting and what is allowed
     [{ IP_EVENTS_MAX_APPS: "0" }, /^IP_EVENTS_MAX_APPS must be an integer from 1/],
     [{ IP_EVENTS_MAX_IPS_PER_APP: "x" }, /^IP_EVENTS_MAX_IPS_PER_APP must be an integer/],
     [{ IP_EVENTS_UDP_RECEIVE_BUFFER_BYTES: "1" }, /^IP_EVENTS_UDP_RECEIVE_BUFFER_BYTES must/],
-    [{ IP_EVENTS_API_TOKEN: "two words" }, /^IP_EVENTS_API_TOKEN must be printable ASCII/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => readSettings(IP_EVENTS_SETTINGS, env), (error: Error) => {
@@ -63,5 +59,15 @@ Deno.test("COMPONENTS=ip-events needs no AWS setting; its settings are only read
   assert.throws(
     () => loadConfig(COMPONENTS, { COMPONENTS: "ip-events", IP_EVENTS_UDP_PORT: "x" }, []),
     ConfigError,
+  );
+});
+
+Deno.test("IP_EVENTS_API_TOKEN, deprecated, is read as ADMIN_TOKEN with a warning", () => {
+  const legacy = loadConfig(COMPONENTS, { COMPONENTS: "ip-events", IP_EVENTS_API_TOKEN: "t0ken" });
+  assert.equal(legacy.app.adminToken, "t0ken");
+  assert.match(legacy.app.warnings?.join("\n") ?? "", /IP_EVENTS_API_TOKEN is deprecated/);
+  assert.throws(
+    () => loadConfig(COMPONENTS, { IP_EVENTS_API_TOKEN: "two words" }),
+    /^ConfigError: IP_EVENTS_API_TOKEN must be printable ASCII/,
   );
 });
