@@ -5,7 +5,7 @@
  *
  *   deno task client:ip-events [--host 127.0.0.1] [--tcp 8080] [--udp 3001[,3002…]]
  *     [--events 10000] [--rate 33000] [--apps 3] [--seed N] [--malformed R] [--check N]
- *     [--max-loss 0.001] [--settle MS] [--json]
+ *     [--max-loss 0.001] [--settle MS] [--token ADMIN_TOKEN] [--json]
  *
  * `--tcp` defaults to 8080 (our HTTP_PORT; the original client's default was 3000). `--rate 0`
  * sends as fast as it can; `--malformed R` mixes R malformed datagrams per valid one; with
@@ -13,7 +13,9 @@
  * when every checked app's lists are exact and the loss is within `--max-loss` (0 over HTTP),
  * else 1. Several UDP ports split every app's datagrams between collector instances sharing
  * one store (datagram i to port i mod N, as a UDP load balancer would); `--settle MS` waits
- * before the GETs, for the other instances' last flush.
+ * before the GETs, for the other instances' last flush. `--token` is the service's `ADMIN_TOKEN`,
+ * sent as a bearer token on `DELETE` and `POST` (without it the service serves them to loopback
+ * peers only).
  *
  * @module
  */
@@ -45,6 +47,8 @@ export interface ClientOptions {
   readonly maxLoss: number;
   /** Milliseconds to wait between the last datagram and the GETs. Default 0. */
   readonly settleMs?: number;
+  /** The service's `ADMIN_TOKEN`, for `DELETE` and `POST /events`. Default none. */
+  readonly token?: string;
 }
 
 /** One checked app. */
@@ -84,7 +88,10 @@ export interface ClientReport {
  */
 export async function runClient(options: ClientOptions): Promise<ClientReport> {
   const base = `http://${options.host}:${options.tcp}`;
-  const reset = await fetch(`${base}/events`, { method: "DELETE" });
+  const admin: Record<string, string> = options.token
+    ? { authorization: `Bearer ${options.token}` }
+    : {};
+  const reset = await fetch(`${base}/events`, { method: "DELETE", headers: admin });
   await reset.body?.cancel();
   if (!reset.ok) throw new Error(`DELETE /events answered ${reset.status}`);
 
@@ -174,7 +181,11 @@ async function postAll(base: string, draw: EventDraw, options: ClientOptions) {
     }
     const response = await fetch(`${base}/events`, {
       method: "POST",
-      headers: { "content-type": "application/octet-stream", accept: "*/*" },
+      headers: {
+        "content-type": "application/octet-stream",
+        accept: "*/*",
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
       body: draw.next() as Uint8Array<ArrayBuffer>,
       signal: AbortSignal.timeout(10_000),
     });
@@ -200,6 +211,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions & { json
       check: { type: "string" },
       "max-loss": { type: "string", default: "0.001" },
       settle: { type: "string", default: "0" },
+      token: { type: "string" },
       json: { type: "boolean", default: false },
     },
   });
@@ -225,6 +237,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions & { json
     check: values.check === undefined ? Math.min(apps, 3) : number("check", values.check, 0),
     maxLoss: number("max-loss", values["max-loss"], 0),
     settleMs: number("settle", values.settle, 0),
+    ...(values.token === undefined ? {} : { token: values.token }),
     json: values.json,
   };
 }
