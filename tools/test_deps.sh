@@ -8,6 +8,8 @@ deps=(
   "openssl openssl"
   "redis-server redis-server"
   "docker-compose docker-compose"
+  "promtool prometheus"
+  "prometheus prometheus"
 )
 
 missing=()
