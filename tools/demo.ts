@@ -16,6 +16,7 @@
 import { main as ipEvents } from "./ip_events/demo.ts";
 import { main as submissions } from "./submissions/demo/cli.ts";
 import { main as tlsScan } from "./tls_scan/demo.ts";
+import { exitWhenOrphaned } from "./common/parent_death.ts";
 
 /** Each component's demo: its CLI, given the arguments after the component's name. */
 const DEMOS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
@@ -34,6 +35,9 @@ export function chooseDemo(args: readonly string[]): { component: string; rest: 
 }
 
 if (import.meta.main) {
+  // Run through `deno task`, whose death does not reach this process: watch for it, so the
+  // services this demo started (which die with it) do not outlive a killed test run.
+  exitWhenOrphaned();
   const { component, rest } = chooseDemo(Deno.args);
   const demo = DEMOS[component];
   if (demo === undefined) {

@@ -10,6 +10,7 @@ deps=(
   "docker-compose docker-compose"
   "promtool prometheus"
   "prometheus prometheus"
+  "setpriv util-linux"
 )
 
 missing=()

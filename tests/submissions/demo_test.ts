@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { metricTotals } from "../../tools/common/metrics_text.ts";
 import { parseDemoArgs } from "../../tools/submissions/demo/options.ts";
 import { formatStatus, serviceCounters } from "../../tools/submissions/demo/status_line.ts";
+import { dieWithParent } from "../../tools/common/parent_death.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -15,8 +16,9 @@ async function runDemo(
   env: Record<string, string>,
   timeoutMs: number,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "demo", ...args],
+  const wrapped = dieWithParent(Deno.execPath(), ["task", "demo", ...args]);
+  const child = new Deno.Command(wrapped.command, {
+    args: wrapped.args,
     cwd: ROOT,
     env: { ...env, NO_COLOR: "1" },
     stdin: "null",

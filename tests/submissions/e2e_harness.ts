@@ -68,6 +68,7 @@ import { formatReport } from "../../tools/submissions/format_report.ts";
 import { getQueueDepth, type QueueDepth } from "../../tools/submissions/queue_depth.ts";
 import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
 import { reconcile, type ReconcileReport } from "../../tools/submissions/reconcile.ts";
+import { dieWithParent } from "../../tools/common/parent_death.ts";
 
 /** The repository root: subprocesses run `main.ts` from here, with this project's deno.json. */
 const ROOT = new URL("../../", import.meta.url);
@@ -518,8 +519,16 @@ export async function startServiceProcess(
   const inherited = Object.entries(Deno.env.toObject()).filter(([variable]) =>
     !settings.has(variable) && !variable.startsWith("AWS_")
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-sys=osRelease", "main.ts"],
+  // Killed by the kernel if the test runner dies first.
+  const { command, args } = dieWithParent(Deno.execPath(), [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-sys=osRelease",
+    "main.ts",
+  ]);
+  const child = new Deno.Command(command, {
+    args,
     cwd: ROOT,
     clearEnv: true,
     env: {

@@ -18,6 +18,7 @@ import {
 import { createKinesisClient } from "../../src/submissions/aws_clients.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import { startKinesalite } from "../../tools/submissions/kinesalite_server.ts";
+import { dieWithParent } from "../../tools/common/parent_death.ts";
 
 Deno.test("defaults: the Compose environment's resources, on 127.0.0.1, and the service's env", async () => {
   const stack = await startLocalStack();
@@ -237,9 +238,13 @@ Deno.test("CLI (deno task stack's own flags): env lines on stdout, faults from e
   const [variable, deno, ...args] = task.split(/\s+/);
   assert.equal(variable, "DENO_NO_UPDATE_CHECK=1");
   assert.equal(deno, "deno");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...args, "--sqs-port", "0", "--kinesis-port", "0", "--control-port", "0"]
+  const wrapped = dieWithParent(
+    Deno.execPath(),
+    [...args, "--sqs-port", "0", "--kinesis-port", "0", "--control-port", "0"]
       .concat(["--kinesis-latency-ms", "3", "--kinesis-shard-bytes-per-second", "4096"]),
+  );
+  const child = new Deno.Command(wrapped.command, {
+    args: wrapped.args,
     cwd: new URL("../..", import.meta.url),
     env: {
       KINESIS_ERROR_PROBABILITY: "0.25",

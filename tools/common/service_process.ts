@@ -17,6 +17,7 @@
  */
 import denoJson from "../../deno.json" with { type: "json" };
 import { sleep } from "../../src/app/backoff.ts";
+import { dieWithParent } from "./parent_death.ts";
 
 /** The repository root: the service runs `main.ts` from here, with the project's deno.json. */
 const ROOT = new URL("../../", import.meta.url);
@@ -106,8 +107,9 @@ export async function startService(
 ): Promise<ServiceProcess> {
   // Opened first: a failure here must not leave a service running.
   const log = await Deno.open(logPath, { write: true, create: true, truncate: true });
-  const [command, ...args] = serviceCommand;
-  const child = new Deno.Command(command!, {
+  // Killed by the kernel if this process dies first (a failed test run leaves nothing behind).
+  const { command, args } = dieWithParent(serviceCommand[0]!, serviceCommand.slice(1));
+  const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
     env,

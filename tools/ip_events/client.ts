@@ -69,6 +69,8 @@ export interface ClientReport {
   readonly badIps: number;
   readonly sent: number;
   readonly malformedSent: number;
+  /** Sends retried after a transient error (a full socket buffer: ENOBUFS, EAGAIN …). */
+  readonly sendRetries: number;
   readonly seconds: number;
   readonly ratePerSecond: number;
   readonly apps: readonly AppReport[];
@@ -136,6 +138,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     badIps: new Set(scenario.badIps).size,
     sent: options.events,
     malformedSent: sent.malformed,
+    sendRetries: sent.retries,
     seconds,
     ratePerSecond: options.events / seconds,
     apps,
@@ -169,7 +172,7 @@ async function sendAll(
   } finally {
     await sender.close();
   }
-  return { sender: sender.kind, malformed };
+  return { sender: sender.kind, malformed, retries: sender.retries };
 }
 
 async function postAll(base: string, draw: EventDraw, options: ClientOptions) {
@@ -192,7 +195,7 @@ async function postAll(base: string, draw: EventDraw, options: ClientOptions) {
     await response.body?.cancel();
     if (!response.ok) throw new Error(`POST /events answered ${response.status}`);
   }
-  return { sender: "http", malformed: 0 };
+  return { sender: "http", malformed: 0, retries: 0 };
 }
 
 /** Parses the command line (the flags of the module doc). */
@@ -250,7 +253,7 @@ export function formatReport(report: ClientReport): string {
       report.malformedSent ? ` + ${report.malformedSent} malformed` : ""
     } over ${report.transport} (${report.sender}) in ${report.seconds.toFixed(2)} s: ${
       Math.round(report.ratePerSecond)
-    }/s`,
+    }/s${report.sendRetries > 0 ? `, ${report.sendRetries} sends retried` : ""}`,
     ...report.apps.map((app) =>
       `app ${app.sha.slice(0, 12)}…: ${app.exact ? "lists exact" : "LISTS WRONG"}; ` +
       `server handled ${app.counted} out of ${app.sent} (GET ${app.getMs.toFixed(1)} ms)`

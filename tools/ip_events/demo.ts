@@ -75,7 +75,9 @@ export async function main(args: readonly string[]): Promise<number> {
     `sent ${report.sent} in ${report.seconds.toFixed(2)} s (${
       Math.round(report.ratePerSecond)
     }/s,` +
-      ` sender ${report.sender}); lost ${report.lost} (${(report.lossRatio * 100).toFixed(3)} %)` +
+      ` sender ${report.sender}, ${report.sendRetries} sends retried); lost ${report.lost} (${
+        (report.lossRatio * 100).toFixed(3)
+      } %)` +
       `: ${report.ok ? "ok" : "FAIL"}`,
   );
   const code = await collector.terminate();

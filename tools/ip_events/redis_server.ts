@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { dieWithParent } from "../common/parent_death.ts";
 
 /** Options of {@linkcode startRedisServer}. */
 export interface RedisServerOptions {
@@ -138,8 +139,10 @@ async function launch(
   if (options.password !== undefined) args.push("--requirepass", options.password);
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(executable, {
-      args,
+    // Killed by the kernel if this process dies first (no orphaned Redis after a failed run).
+    const wrapped = dieWithParent(executable, args);
+    child = new Deno.Command(wrapped.command, {
+      args: wrapped.args,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -62,6 +62,11 @@ export class SpreadSender {
     return { sent: [...this.#sent], refused: [...this.#refused] };
   }
 
+  /** Sends retried after a transient error (a full socket buffer), over every port. */
+  get retries(): number {
+    return this.#senders.reduce((sum, sender) => sum + sender.retries, 0);
+  }
+
   /** The kind of socket (`sendmmsg` or `dgram`). */
   get kind(): string {
     return this.#senders[0]?.kind ?? "none";

@@ -2,7 +2,10 @@
  * The load generator's UDP side: a connected socket with a 1 MB send buffer (as the original
  * client), sending in batches with `sendmmsg` through FFI when it is permitted (well over
  * 300 000 datagrams/s here, enough to find the collector's ceiling), else node:dgram (~100 000/s).
- * ENOBUFS is retried, as the original client does.
+ * Transient send errors are retried with back-off and counted, as the original client retries
+ * ENOBUFS: node:dgram under load also fails sends with EAGAIN, or `send UNKNOWN` (an errno
+ * Deno's node:dgram does not name), which used to escape as an unhandled rejection, kill the
+ * demo and orphan its collector.
  *
  * @module
  */
@@ -25,14 +28,36 @@ import {
 export interface UdpSender {
   /** `sendmmsg` or `dgram`. */
   readonly kind: string;
-  /** Sends every datagram of `batch` (retrying ENOBUFS). */
+  /** Sends every datagram of `batch` (retrying transient errors: {@linkcode isTransientSendError}). */
   send(batch: readonly Uint8Array[]): Promise<void>;
+  /** Sends retried after a transient error so far. */
+  readonly retries: number;
   /** Closes the socket. */
   close(): Promise<void>;
 }
 
 const SLOT = 1024;
 const MAX_BATCH = 256;
+/** Attempts of one datagram over node:dgram: back-off 1, 2, 4 … 100 ms, ~1.5 s in all. */
+const MAX_ATTEMPTS = 20;
+
+/**
+ * Whether a send failed for a reason that passes (a full socket buffer), so it is retried:
+ * ENOBUFS, EAGAIN / EWOULDBLOCK, and node:dgram's `UNKNOWN` (what it reports for those under
+ * Deno). ECONNREFUSED (nobody listening) is not transient: the spread sender counts it as lost.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isTransientSendError } from "./udp_sender.ts";
+ * assert.equal(isTransientSendError(Object.assign(new Error("send UNKNOWN"), { code: "UNKNOWN" })), true);
+ * assert.equal(isTransientSendError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })), false);
+ * ```
+ */
+export function isTransientSendError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "ENOBUFS" || code === "EAGAIN" || code === "EWOULDBLOCK" || code === "UNKNOWN";
+}
 
 /**
  * Opens a sender to `host:port`: FFI when permitted, else node:dgram.
@@ -58,18 +83,26 @@ export async function openUdpSender(host: string, port: number): Promise<UdpSend
     new Promise<void>((resolve, reject) =>
       socket.send(datagram, (error) => error ? reject(error) : resolve())
     );
+  let retries = 0;
+  const sendRetrying = async (datagram: Uint8Array) => {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await sendOne(datagram);
+      } catch (error) {
+        if (!isTransientSendError(error) || attempt === MAX_ATTEMPTS) throw error;
+        retries++;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 ** (attempt - 1))));
+      }
+    }
+  };
   return {
     kind: "dgram",
+    get retries() {
+      return retries;
+    },
     async send(batch) {
-      let last: Promise<void> = Promise.resolve();
-      for (const datagram of batch) {
-        last = sendOne(datagram).catch(async (error) => {
-          if ((error as { code?: string }).code !== "ENOBUFS") throw error;
-          await new Promise((resolve) => setTimeout(resolve, 1));
-          return sendOne(datagram);
-        });
-      }
-      await last;
+      // Every send awaited (a failure of any one, not only the last, is this call's failure).
+      await Promise.all(batch.map(sendRetrying));
     },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
@@ -77,6 +110,7 @@ export async function openUdpSender(host: string, port: number): Promise<UdpSend
 
 class MmsgSender implements UdpSender {
   readonly kind = "sendmmsg";
+  retries = 0;
   readonly #libc: OpenedLibc;
   readonly #fd: number;
   readonly #headers = new Uint8Array(MAX_BATCH * 64);
@@ -124,6 +158,7 @@ class MmsgSender implements UdpSender {
         }
         const errno = this.#libc.errno();
         if (errno !== ENOBUFS && errno !== EAGAIN) throw this.#libc.error("sendmmsg");
+        this.retries++;
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
     }

@@ -22,6 +22,7 @@ import { runOpenssl } from "../../src/tls_scan/openssl.ts";
 import { parseBrief } from "../../src/tls_scan/s_client_output.ts";
 import { type Certificates, generateCertificates, type LeafName } from "./certs.ts";
 import { type CountingProxy, startCountingProxy } from "./counting_proxy.ts";
+import { dieWithParent } from "../common/parent_death.ts";
 
 /** One target of the fleet. */
 export interface FleetTarget {
@@ -196,18 +197,20 @@ interface Running {
 async function startSServer(certs: Certificates, spec: ServerSpec): Promise<Running> {
   const leaf = certs.leaves[spec.leaf];
   // Port 0: s_server picks a free port and prints it (`ACCEPT 127.0.0.1:PORT`; not with -quiet).
-  const child = new Deno.Command("openssl", {
-    args: [
-      "s_server",
-      "-accept",
-      "127.0.0.1:0",
-      "-cert",
-      leaf.cert,
-      "-key",
-      leaf.key,
-      "-www",
-      ...spec.flags,
-    ],
+  // Killed by the kernel if this process dies first (no orphaned servers after a failed run).
+  const { command, args } = dieWithParent("openssl", [
+    "s_server",
+    "-accept",
+    "127.0.0.1:0",
+    "-cert",
+    leaf.cert,
+    "-key",
+    leaf.key,
+    "-www",
+    ...spec.flags,
+  ]);
+  const child = new Deno.Command(command, {
+    args,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
