@@ -70,8 +70,20 @@ export async function dashboardQueries(): Promise<Map<string, string[]>> {
   return queries;
 }
 
-/** PromQL's words that look like metric names but are not. */
+/** PromQL's words that look like metric names but are not (aggregations may take `by` first). */
 const NOT_METRICS = new Set([
+  "sum",
+  "min",
+  "max",
+  "avg",
+  "group",
+  "stddev",
+  "stdvar",
+  "count",
+  "count_values",
+  "bottomk",
+  "topk",
+  "quantile",
   "by",
   "without",
   "on",

@@ -74,3 +74,13 @@ Deno.test("every alert has a summary and a runbook, and a firing and a quiet tes
   }
   console.log(`${alerts.size} alerts, each tested firing and quiet`);
 });
+
+Deno.test("metricNames: metrics only, not functions, labels, keywords or recording rules", () => {
+  const expr = 'sum by (reason) (rate(edr_a_total{reason!="capacity"}[$__rate_interval]))' +
+    " / on () group_left edr_x:rate5m > 0.01 and count by (v) (edr_b) unless up offset 1d" +
+    ' or histogram_quantile(0.99, sum by (le) (rate(edr_c_bucket{job="j"}[5m])))';
+  assert.deepEqual([...metricNames(expr)].sort(), ["edr_a_total", "edr_b", "edr_c_bucket", "up"]);
+  assert.deepEqual([...metricNames("label_values(edr_build_info, instance)")], [
+    "edr_build_info",
+  ]);
+});
