@@ -73,9 +73,9 @@ export interface BridgedRequest {
 const BODILESS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 /**
- * Makes the Fetch `Request` of `incoming`. Throws an {@linkcode HttpError} 400 for a request
- * target that is not an origin-form path (`*`, an absolute URL of another scheme) or a header the
- * Fetch API refuses.
+ * Makes the Fetch `Request` of `incoming`. Throws an {@linkcode HttpError} 400 for an HTTP/1.1
+ * request without `Host`, a request target that is not an origin-form path or an absolute http
+ * URL (`*`, `//x`), or a header the Fetch API refuses.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -85,6 +85,7 @@ const BODILESS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
  * const incoming = new IncomingMessage(new Socket());
  * incoming.method = "GET";
  * incoming.url = "/scans?limit=2";
+ * incoming.httpVersion = "1.1";
  * incoming.headers = { host: "example.com" };
  * const { request, release } = toRequest(incoming, new BodyBudget(1024));
  * assert.equal(request.url, "http://localhost/scans?limit=2");
@@ -92,6 +93,10 @@ const BODILESS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
  * ```
  */
 export function toRequest(incoming: IncomingMessage, budget: BodyBudget): BridgedRequest {
+  if (incoming.httpVersion === "1.1" && incoming.headers.host === undefined) {
+    // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
+    throw new HttpError(400, "HTTP/1.1 requests need a Host header (RFC 9112)", "no_host");
+  }
   const url = requestUrl(incoming.url ?? "");
   const headers = new Headers();
   try {
