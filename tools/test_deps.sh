@@ -7,6 +7,7 @@ set -euo pipefail
 deps=(
   "openssl openssl"
   "redis-server redis-server"
+  "ip iproute2"
   "docker-compose docker-compose"
   "promtool prometheus"
   "prometheus prometheus"
