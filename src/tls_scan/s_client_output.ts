@@ -1,13 +1,15 @@
 /**
- * Reads what `openssl s_client` (OpenSSL 3.0) prints: the `-showcerts` run (chain PEMs, the
- * negotiated protocol and suite, the verify code) and the `-brief` per-version runs, and names
- * why a connection failed. Pure: text in, facts out, so every format quirk is unit-tested.
+ * Reads what `openssl s_client` (OpenSSL 3.0) prints (chain PEMs, the negotiated protocol and
+ * suite, the verify code, the server's ephemeral key, secure renegotiation, OCSP stapling) and
+ * names why a connection failed. Pure: text in, facts out, so every format quirk is unit-tested;
+ * linear-time and capped, since the text comes from a server anyone may run.
  *
  * @example
  * ```ts
- * import { parseBrief } from "./s_client_output.ts";
- * parseBrief("CONNECTION ESTABLISHED\nProtocol version: TLSv1.2\nCiphersuite: ECDHE-RSA-AES256-GCM-SHA384\n");
- * // { protocol: "TLS 1.2", cipher: "ECDHE-RSA-AES256-GCM-SHA384" }
+ * import assert from "node:assert/strict";
+ * import { parseSession } from "./s_client_output.ts";
+ * const seen = parseSession("Protocol version: TLSv1.2\nCiphersuite: ECDHE-RSA-AES256-GCM-SHA384\n");
+ * assert.deepEqual([seen.protocol, seen.cipher], ["TLS 1.2", "ECDHE-RSA-AES256-GCM-SHA384"]);
  * ```
  *
  * @module
@@ -55,76 +57,157 @@ export function protocolName(openssl: string): ProtocolName | undefined {
   return OPENSSL_PROTOCOLS[openssl];
 }
 
-/** What a `-showcerts` run shows once the handshake completed. */
-export interface ShowcertsOutput {
-  /** The chain as sent, leaf first (PEM). */
+/**
+ * Bytes of s_client output the parsers read: what `runOpenssl` keeps (256 KiB) is far more than
+ * a handshake prints (a long chain is ~20 KiB); anything past it is ignored, so parsing costs
+ * at most one linear pass over this many characters.
+ *
+ * ```ts
+ * import { MAX_PARSED_CHARS } from "./s_client_output.ts";
+ * MAX_PARSED_CHARS; // 262_144
+ * ```
+ */
+export const MAX_PARSED_CHARS = 256 * 1024;
+
+/** The server's ephemeral key (`Server Temp Key: X25519, 253 bits`). */
+export interface TempKey {
+  /** `X25519`, `X448`, `ECDH` (a named curve), `DH` (a finite-field group). */
+  readonly type: string;
+  readonly bits: number;
+}
+
+/** What one s_client run shows once the handshake completed (brief or not). */
+export interface SessionOutput {
+  /** The chain as sent, leaf first (PEM; only with `-showcerts`, else the leaf alone). */
   readonly chain: readonly string[];
   readonly protocol: ProtocolName | undefined;
   readonly cipher: string | undefined;
   /** `Verify return code: N (text)`. */
   readonly verifyCode: number | undefined;
   readonly verifyText: string | undefined;
+  readonly tempKey: TempKey | undefined;
+  /** `Secure Renegotiation IS (NOT) supported` (not printed with `-brief`). */
+  readonly secureRenegotiation: boolean | undefined;
+  /** With `-status`: a stapled OCSP response was sent (`OCSP response: no response sent`). */
+  readonly ocspStapled: boolean | undefined;
 }
 
-const PEM = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
+const BEGIN = "-----BEGIN CERTIFICATE-----";
+const END = "-----END CERTIFICATE-----";
 
 /**
- * Parses a `-showcerts` run's stdout. The protocol comes from the session's `Protocol  :` line
- * when present: the `New, TLSv1.x` line shows the record version, which is `TLSv1` for a
- * TLS 1.1 session.
+ * Reads an s_client run's output (stdout, or stdout and stderr joined) in one pass over its
+ * lines, each line matched by prefix: linear in the input, which is cut at
+ * {@linkcode MAX_PARSED_CHARS}. The protocol comes from the session's `Protocol  :` line (or the
+ * brief `Protocol version:`) when present: the `New, TLSv1.x` line shows the record version,
+ * which is `TLSv1` for a TLS 1.1 session.
  *
  * ```ts
- * import { parseShowcerts } from "./s_client_output.ts";
+ * import { parseSession } from "./s_client_output.ts";
  * const stdout = [
  *   "CONNECTED(00000003)",
- *   "New, TLSv1, Cipher is ECDHE-RSA-AES256-SHA",
+ *   "Server Temp Key: DH, 1024 bits",
+ *   "New, TLSv1, Cipher is DHE-RSA-AES256-SHA",
+ *   "Secure Renegotiation IS supported",
  *   "SSL-Session:",
  *   "    Protocol  : TLSv1.1",
  *   "    Verify return code: 18 (self-signed certificate)",
  * ].join("\n");
- * const shown = parseShowcerts(stdout);
- * [shown.protocol, shown.cipher, shown.verifyCode]; // ["TLS 1.1", "ECDHE-RSA-AES256-SHA", 18]
+ * const shown = parseSession(stdout);
+ * [shown.protocol, shown.cipher, shown.verifyCode]; // ["TLS 1.1", "DHE-RSA-AES256-SHA", 18]
+ * [shown.tempKey, shown.secureRenegotiation]; // [{ type: "DH", bits: 1024 }, true]
  * shown.chain; // []: no PEM in this excerpt
  * ```
  */
-export function parseShowcerts(stdout: string): ShowcertsOutput {
-  const chain = stdout.match(PEM) ?? [];
-  const newLine = /^New, (\S+), Cipher is (\S+)/m.exec(stdout);
-  const sessionProtocol = /^\s+Protocol\s*:\s*(\S+)/m.exec(stdout)?.[1];
-  const sessionCipher = /^\s+Cipher\s*:\s*(\S+)/m.exec(stdout)?.[1];
-  const verify = /^\s*Verify return code: (\d+) \((.*)\)/m.exec(stdout);
-  const cipher = newLine?.[2] ?? sessionCipher;
+export function parseSession(text: string): SessionOutput {
+  const lines = text.slice(0, MAX_PARSED_CHARS).split("\n");
+  const chain: string[] = [];
+  let pem: string[] | undefined;
+  let recordProtocol: string | undefined;
+  let sessionProtocol: string | undefined;
+  let newCipher: string | undefined;
+  let sessionCipher: string | undefined;
+  let verifyCode: number | undefined;
+  let verifyText: string | undefined;
+  let tempKey: TempKey | undefined;
+  let secureRenegotiation: boolean | undefined;
+  let ocspStapled: boolean | undefined;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (pem) {
+      pem.push(line);
+      if (line === END) {
+        chain.push(pem.join("\n"));
+        pem = undefined;
+      }
+      continue;
+    }
+    if (line === BEGIN) {
+      pem = [line];
+    } else if (line.startsWith("New, ")) {
+      // `New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384`
+      const [, version, rest] = line.split(", ", 3);
+      recordProtocol ??= version;
+      newCipher ??= rest?.startsWith("Cipher is ") ? firstWord(rest.slice(10)) : undefined;
+    } else if (line.startsWith("Protocol version:")) {
+      sessionProtocol ??= firstWord(line.slice(17));
+    } else if (line.startsWith("Ciphersuite:")) {
+      sessionCipher ??= firstWord(line.slice(12));
+    } else if (line.startsWith("Protocol") && afterColon(line, "Protocol") !== undefined) {
+      sessionProtocol ??= afterColon(line, "Protocol");
+    } else if (line.startsWith("Cipher") && afterColon(line, "Cipher") !== undefined) {
+      sessionCipher ??= afterColon(line, "Cipher");
+    } else if (line.startsWith("Verify return code: ")) {
+      const rest = line.slice(20);
+      const space = rest.indexOf(" ");
+      const code = Number(space < 0 ? rest : rest.slice(0, space));
+      if (verifyCode === undefined && Number.isInteger(code)) {
+        verifyCode = code;
+        const open = rest.indexOf("(");
+        const close = rest.lastIndexOf(")");
+        verifyText = open >= 0 && close > open ? rest.slice(open + 1, close) : undefined;
+      }
+    } else if (line.startsWith("Server Temp Key: ")) {
+      // `X25519, 253 bits` · `DH, 1024 bits` · `ECDH, prime256v1, 256 bits`
+      const parts = line.slice(17).split(", ");
+      const bits = Number(parts.at(-1)?.replace(/ bits$/, ""));
+      if (parts[0] && Number.isInteger(bits)) tempKey ??= { type: parts[0], bits };
+    } else if (line.startsWith("Secure Renegotiation IS ")) {
+      secureRenegotiation ??= !line.startsWith("Secure Renegotiation IS NOT");
+    } else if (line === "OCSP response: no response sent") {
+      ocspStapled ??= false;
+    } else if (line.startsWith("OCSP Response Status:")) {
+      ocspStapled ??= true;
+    }
+  }
+  const named = newCipher ?? sessionCipher;
+  const cipher = named === "(NONE)" || named === "0000" ? undefined : named;
   return {
     chain,
-    protocol: protocolName(sessionProtocol ?? newLine?.[1] ?? ""),
-    cipher: cipher === "(NONE)" || cipher === "0000" ? undefined : cipher,
-    verifyCode: verify ? Number(verify[1]) : undefined,
-    verifyText: verify?.[2],
+    // A failed handshake still prints `Protocol  : TLSv1.2` with `Cipher    : 0000`.
+    protocol: cipher ? protocolName(sessionProtocol ?? recordProtocol ?? "") : undefined,
+    cipher,
+    verifyCode,
+    verifyText,
+    tempKey,
+    secureRenegotiation,
+    ocspStapled,
   };
 }
 
-/** What a `-brief` run shows: the negotiated protocol and suite, when the handshake completed. */
-export interface BriefOutput {
-  readonly protocol: ProtocolName | undefined;
-  readonly cipher: string | undefined;
+/** `Protocol  : TLSv1.2` → `TLSv1.2`; undefined unless `name`, spaces, a colon. */
+function afterColon(line: string, name: string): string | undefined {
+  const rest = line.slice(name.length);
+  const trimmed = rest.trimStart();
+  if (!trimmed.startsWith(":") || (rest.length > 0 && rest[0] !== " " && rest[0] !== ":")) {
+    return undefined;
+  }
+  return firstWord(trimmed.slice(1));
 }
 
-/**
- * Parses a `-brief` run's output (s_client writes it to stderr; both streams may be given).
- *
- * ```ts
- * import { parseBrief } from "./s_client_output.ts";
- * parseBrief("Protocol version: TLSv1.3\nCiphersuite: TLS_AES_128_GCM_SHA256\n");
- * // { protocol: "TLS 1.3", cipher: "TLS_AES_128_GCM_SHA256" }
- * parseBrief("error:0A000102:SSL routines::unsupported protocol").protocol; // undefined
- * ```
- */
-export function parseBrief(text: string): BriefOutput {
-  const protocol = /^Protocol version: (\S+)/m.exec(text)?.[1];
-  return {
-    protocol: protocol ? protocolName(protocol) : undefined,
-    cipher: /^Ciphersuite: (\S+)/m.exec(text)?.[1],
-  };
+function firstWord(text: string): string | undefined {
+  const word = text.trim().split(" ", 1)[0];
+  return word ? word : undefined;
 }
 
 /** Why a connection gave no TLS session. */
@@ -158,8 +241,10 @@ export function classifyFailure(run: {
   readonly timedOut: boolean;
   readonly timeoutMs: number;
 }): Failure {
-  const text = `${run.stdout}\n${run.stderr}`;
-  const connected = /^CONNECTED\(/m.test(run.stdout) || /CONNECTION ESTABLISHED/.test(text);
+  // Cut like every parser here: the regexes below are plain alternations, linear in the text.
+  const text = `${run.stdout.slice(0, MAX_PARSED_CHARS)}\n${run.stderr.slice(0, MAX_PARSED_CHARS)}`;
+  const connected = run.stdout.startsWith("CONNECTED(") ||
+    /\nCONNECTED\(|CONNECTION ESTABLISHED/.test(text);
   if (run.timedOut) {
     const seconds = Math.round(run.timeoutMs / 100) / 10;
     // A killed s_client loses its buffered `CONNECTED(…)` line: an accepted connection that

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { suiteFacts } from "../../src/tls_scan/cipher_suite.ts";
 import { parseHstsMaxAge } from "../../src/tls_scan/probe_endpoint.ts";
-import { classifyFailure, parseBrief, parseShowcerts } from "../../src/tls_scan/s_client_output.ts";
+import {
+  classifyFailure,
+  MAX_PARSED_CHARS,
+  parseSession,
+} from "../../src/tls_scan/s_client_output.ts";
 
 // Shapes of real OpenSSL 3.0.19 s_client output (certificate bodies shortened).
 const TLS13 = `CONNECTED(00000003)
@@ -37,7 +41,7 @@ SSL-Session:
 `;
 
 Deno.test("showcerts: chain, protocol, suite and verify code", () => {
-  const shown = parseShowcerts(TLS13);
+  const shown = parseSession(TLS13);
   assert.equal(shown.chain.length, 1);
   assert.equal(shown.protocol, "TLS 1.3");
   assert.equal(shown.cipher, "TLS_AES_256_GCM_SHA384");
@@ -45,7 +49,7 @@ Deno.test("showcerts: chain, protocol, suite and verify code", () => {
 });
 
 Deno.test("showcerts: the session's protocol wins over the record version", () => {
-  const shown = parseShowcerts(TLS11);
+  const shown = parseSession(TLS11);
   assert.equal(shown.chain.length, 2);
   assert.equal(shown.protocol, "TLS 1.1");
   assert.equal(shown.verifyCode, 20);
@@ -53,16 +57,54 @@ Deno.test("showcerts: the session's protocol wins over the record version", () =
 });
 
 Deno.test("brief: the negotiated protocol, or nothing", () => {
-  assert.deepEqual(
-    parseBrief(
-      "CONNECTION ESTABLISHED\nProtocol version: TLSv1\nCiphersuite: ECDHE-RSA-AES256-SHA\n",
-    ),
-    { protocol: "TLS 1.0", cipher: "ECDHE-RSA-AES256-SHA" },
+  const brief = parseSession(
+    "CONNECTION ESTABLISHED\nProtocol version: TLSv1\nCiphersuite: ECDHE-RSA-AES256-SHA\n" +
+      "Server Temp Key: ECDH, prime256v1, 256 bits\n",
   );
-  assert.deepEqual(parseBrief("error:0A000438:SSL routines::tlsv1 alert internal error"), {
-    protocol: undefined,
-    cipher: undefined,
-  });
+  assert.deepEqual([brief.protocol, brief.cipher], ["TLS 1.0", "ECDHE-RSA-AES256-SHA"]);
+  assert.deepEqual(brief.tempKey, { type: "ECDH", bits: 256 });
+  const failed = parseSession("error:0A000438:SSL routines::tlsv1 alert internal error");
+  assert.deepEqual([failed.protocol, failed.cipher], [undefined, undefined]);
+});
+
+Deno.test("a failed handshake's session block names no protocol", () => {
+  // s_client prints the SSL-Session block even after an alert, with cipher 0000.
+  const failed = parseSession(
+    "CONNECTED(00000003)\nNew, (NONE), Cipher is (NONE)\nSSL-Session:\n" +
+      "    Protocol  : TLSv1.2\n    Cipher    : 0000\n",
+  );
+  assert.deepEqual([failed.protocol, failed.cipher], [undefined, undefined]);
+});
+
+Deno.test("renegotiation, OCSP stapling and the temp key from a full run", () => {
+  const seen = parseSession(
+    "CONNECTED(00000003)\nOCSP response: no response sent\nServer Temp Key: X25519, 253 bits\n" +
+      "New, TLSv1.2, Cipher is ECDHE-RSA-AES128-GCM-SHA256\n" +
+      "Secure Renegotiation IS NOT supported\n",
+  );
+  assert.equal(seen.secureRenegotiation, false);
+  assert.equal(seen.ocspStapled, false);
+  assert.deepEqual(seen.tempKey, { type: "X25519", bits: 253 });
+});
+
+Deno.test("parsing is linear and capped: hostile output of the 256 KiB cap parses at once", () => {
+  // The old `^\s+Protocol` regexes took 552 ms on 16 KiB of this and ~140 s at 256 KiB; one
+  // pass over lines takes milliseconds. The bound is 100× generous for a loaded machine.
+  const hostile = [
+    " ".repeat(MAX_PARSED_CHARS),
+    `${"\n ".repeat(MAX_PARSED_CHARS / 2)}Protocol`,
+    `${" \t".repeat(MAX_PARSED_CHARS / 2)}Verify return code: `,
+    "-----BEGIN CERTIFICATE-----\n" + "A".repeat(MAX_PARSED_CHARS),
+  ];
+  for (const text of hostile) {
+    const started = performance.now();
+    const seen = parseSession(text + text); // past the cap: the rest is not read
+    classifyFailure({ stdout: text, stderr: text, timedOut: false, timeoutMs: 1_000 });
+    const ms = performance.now() - started;
+    assert.equal(seen.protocol, undefined);
+    assert.deepEqual(seen.chain, [], "an unterminated PEM is no certificate");
+    assert.ok(ms < 2_000, `${ms} ms`);
+  }
 });
 
 Deno.test("failures are named: refused, not TLS, timeout, alert", () => {
