@@ -12,6 +12,8 @@ deps=(
   "promtool prometheus"
   "prometheus prometheus"
   "setpriv util-linux"
+  "sslscan sslscan"
+  "chromium chromium"
 )
 
 missing=()

@@ -51,3 +51,43 @@ function suiteBits(upper: string): number {
   if (/RC4|SEED|IDEA|SM4/.test(upper)) return 128;
   return 128;
 }
+
+/** Why a suite's cipher is weak, in the rating guide's terms. */
+export type WeakCipherKind = "null_or_export" | "insecure" | "rc4" | "3des" | "short";
+
+/**
+ * Why the cipher of `name` (OpenSSL or IANA spelling) with `bits` is weak, or undefined:
+ * NULL encryption or EXPORT, a cipher under 112 bits (DES), RC4, 3DES (a 64-bit block), or any
+ * other under 128 bits.
+ *
+ * ```ts
+ * import { weakCipherKind } from "./cipher_suite.ts";
+ * weakCipherKind("DES-CBC3-SHA", 112); // "3des"
+ * weakCipherKind("TLS_RSA_WITH_RC4_128_SHA", 128); // "rc4"
+ * weakCipherKind("ECDHE-RSA-AES128-GCM-SHA256", 128); // undefined
+ * ```
+ */
+export function weakCipherKind(name: string, bits: number): WeakCipherKind | undefined {
+  const upper = name.toUpperCase();
+  if (bits === 0 || /NULL|EXP/.test(upper)) return "null_or_export";
+  if (/RC4/.test(upper)) return "rc4";
+  if (/3DES|DES[-_]CBC3|DES[-_]EDE/.test(upper)) return "3des";
+  if (bits < 112) return "insecure";
+  if (bits < 128) return "short";
+  return undefined;
+}
+
+/**
+ * `true` for a suite without server authentication (OpenSSL `ADH-`/`AECDH-`, IANA `_anon_`):
+ * anyone in the middle can answer it, so the guide's key-exchange score is 0.
+ *
+ * ```ts
+ * import { isAnonymous } from "./cipher_suite.ts";
+ * isAnonymous("ADH-AES128-GCM-SHA256"); // true
+ * isAnonymous("TLS_ECDH_anon_WITH_AES_128_CBC_SHA"); // true
+ * isAnonymous("DHE-RSA-AES128-GCM-SHA256"); // false
+ * ```
+ */
+export function isAnonymous(name: string): boolean {
+  return /^(ADH|AECDH)-|_anon_/i.test(name);
+}

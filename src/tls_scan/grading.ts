@@ -1,18 +1,24 @@
 /**
  * The grade of an endpoint, following the documented subset of the SSL Labs rating guide
  * (version 2009q/r) that a probe can observe honestly: the three scores (protocol support, key
- * exchange, cipher strength; 30/30/40 %, a zero anywhere gives 0) mapped to A…F, then the caps
- * (T for trust, M for the name, F/C/B for weak protocols, keys, signatures, no forward secrecy
- * or no AEAD) and the lift to A+ by a long HSTS max-age. What is not observed (revocation,
- * renegotiation, RC4/3DES enumeration, ROBOT…) is not an input, so it cannot lower a grade.
+ * exchange, cipher strength; 30/30/40 %, a zero anywhere gives 0) mapped to A…F from every
+ * accepted suite, then the caps (T for trust, M for the name, F/C/B for weak protocols, keys,
+ * DH groups, ciphers, signatures, an incomplete chain, no forward secrecy or no AEAD on the
+ * best protocol), the warnings that make A an A- (no secure renegotiation, no
+ * TLS_FALLBACK_SCSV, extra or out-of-order certificates) and the lift to A+ by a long HSTS
+ * max-age. What is not observed (revocation, ROBOT…) is not an input, so it cannot lower a
+ * grade.
  *
  * @example
  * ```ts
  * import { gradeEndpoint } from "./grading.ts";
+ * import { Features } from "./report.ts";
  * gradeEndpoint({
  *   protocols: ["TLS 1.2", "TLS 1.3"],
  *   key: { algorithm: "RSA", bits: 2048 },
- *   cipherBits: 256, forwardSecrecy: true, aead: true,
+ *   suites: [{ protocol: "TLS 1.3", name: "TLS_AES_256_GCM_SHA384", bits: 256, kex: "ECDH",
+ *     kex_bits: 253, forward_secrecy: true, aead: true }],
+ *   features: Features.parse({}),
  *   certificate: { chainTrusted: true, expired: false, notYetValid: false, selfSigned: false,
  *     revoked: false, nameMatch: true, signatureHash: "sha256" },
  *   hstsMaxAge: null,
@@ -21,8 +27,9 @@
  *
  * @module
  */
-import { type Grade, worstGrade } from "./report.ts";
+import { type Features, type Grade, type Suite, worstGrade } from "./report.ts";
 import type { ProtocolName } from "./s_client_output.ts";
+import { summarizeSuites } from "./suite_posture.ts";
 
 /** Everything the grade depends on, from either engine. */
 export interface Posture {
@@ -30,10 +37,10 @@ export interface Posture {
   readonly protocols: readonly ProtocolName[];
   /** The leaf's public key (the key-exchange score uses it as a proxy). */
   readonly key: { readonly algorithm: "RSA" | "EC"; readonly bits: number };
-  /** Strength of the negotiated suite (best = worst: the probe does not enumerate suites). */
-  readonly cipherBits: number;
-  readonly forwardSecrecy: boolean;
-  readonly aead: boolean;
+  /** Every accepted suite. */
+  readonly suites: readonly Suite[];
+  /** Renegotiation, fallback protection, stapling, the chain as sent. */
+  readonly features: Features;
   readonly certificate: CertificatePosture;
   /** `Strict-Transport-Security` max-age in seconds, null when absent or not looked at. */
   readonly hstsMaxAge: number | null;
@@ -68,8 +75,10 @@ export interface Grading {
     readonly keyExchange: number;
     readonly cipher: number;
   };
-  /** The caps that held, and `hsts` when the grade was lifted to A+. */
+  /** The caps that held, `warnings` when A became A-, `hsts` when lifted to A+. */
   readonly rules: readonly AppliedRule[];
+  /** What makes A an A- (SSL Labs' `hasWarnings`). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -122,7 +131,7 @@ export function keyExchangeScore(key: Posture["key"]): number {
 }
 
 /**
- * Cipher strength score of one suite's bits (best = worst).
+ * Cipher strength score of one suite's bits (the guide averages the best and the worst).
  *
  * ```ts
  * import { cipherScore } from "./grading.ts";
@@ -173,15 +182,20 @@ export function isWeakKey(key: Posture["key"]): boolean {
  *
  * ```ts
  * import { caps, type Posture } from "./grading.ts";
+ * import { Features } from "./report.ts";
  * const posture: Posture = {
  *   protocols: ["TLS 1.0", "TLS 1.2"],
  *   key: { algorithm: "RSA", bits: 2048 },
- *   cipherBits: 128, forwardSecrecy: true, aead: false,
+ *   suites: [{ protocol: "TLS 1.2", name: "DHE-RSA-AES128-SHA256", bits: 128, kex: "DH",
+ *     kex_bits: 1024, forward_secrecy: true, aead: false }],
+ *   features: Features.parse({}),
  *   certificate: { chainTrusted: true, expired: false, notYetValid: false, selfSigned: false,
  *     revoked: false, nameMatch: true, signatureHash: "sha256" },
  *   hstsMaxAge: null,
  * };
- * caps(posture); // [{ rule: "tls1_0_or_1_1", grade: "B" }, { rule: "no_aead", grade: "B" }]
+ * caps(posture);
+ * // [{ rule: "tls1_0_or_1_1", grade: "B" }, { rule: "weak_dh", grade: "B" },
+ * //  { rule: "no_aead", grade: "B" }]
  * ```
  */
 export function caps(posture: Posture): AppliedRule[] {
@@ -208,8 +222,35 @@ export function caps(posture: Posture): AppliedRule[] {
   // RSA below 1024 bits is F in the guide; for EC we take the usual equivalent, 160 bits.
   if (algorithm === "RSA" ? bits < 1024 : bits < 160) cap("weak_key", "F");
   else if (isWeakKey(posture.key)) cap("weak_key", "B");
-  if (!posture.forwardSecrecy) cap("no_forward_secrecy", "B");
-  if (!posture.aead) cap("no_aead", "B");
+  const summary = summarizeSuites(posture.suites, posture.protocols);
+  if (summary.weakestDh !== null && summary.weakestDh < 1024) cap("weak_dh", "F");
+  else if (summary.weakestDh !== null && summary.weakestDh < 2048) cap("weak_dh", "B");
+  if (summary.anonymous) cap("anonymous_suite", "F");
+  if (summary.weakCipher) cap(`weak_cipher_${summary.weakCipher.kind}`, summary.weakCipher.cap);
+  if (posture.features.chain_issues.includes("incomplete")) cap("incomplete_chain", "B");
+  if (posture.suites.length > 0 && !summary.forwardSecrecy) cap("no_forward_secrecy", "B");
+  if (posture.suites.length > 0 && !summary.aead) cap("no_aead", "B");
+  return found;
+}
+
+/**
+ * What turns an A into an A-: no secure renegotiation, no TLS_FALLBACK_SCSV, certificates sent
+ * that are extra or out of order (SSL Labs' warnings; none changes a lower grade).
+ *
+ * ```ts
+ * import { warnings } from "./grading.ts";
+ * import { Features } from "./report.ts";
+ * warnings(Features.parse({ fallback_scsv: false, chain_issues: ["order"] }));
+ * // ["no_fallback_scsv", "chain_issues"]
+ * ```
+ */
+export function warnings(features: Features): string[] {
+  const found: string[] = [];
+  if (features.secure_renegotiation === false) found.push("insecure_renegotiation");
+  if (features.fallback_scsv === false) found.push("no_fallback_scsv");
+  if (features.chain_issues.some((i) => i === "extra" || i === "order")) {
+    found.push("chain_issues");
+  }
   return found;
 }
 
@@ -218,23 +259,36 @@ export function caps(posture: Posture): AppliedRule[] {
  *
  * ```ts
  * import { gradeEndpoint } from "./grading.ts";
+ * import { Features } from "./report.ts";
  * const grading = gradeEndpoint({
  *   protocols: ["TLS 1.2", "TLS 1.3"],
  *   key: { algorithm: "EC", bits: 256 },
- *   cipherBits: 128, forwardSecrecy: true, aead: true,
+ *   suites: [{ protocol: "TLS 1.3", name: "TLS_AES_128_GCM_SHA256", bits: 128, kex: "ECDH",
+ *     kex_bits: 253, forward_secrecy: true, aead: true }],
+ *   features: Features.parse({}),
  *   certificate: { chainTrusted: false, expired: false, notYetValid: false, selfSigned: true,
  *     revoked: false, nameMatch: true, signatureHash: "sha256" },
  *   hstsMaxAge: null,
  * });
  * grading.score; // 92: 0.3 × 100 + 0.3 × 100 + 0.4 × 80
  * grading.grade; // "T": capped by the untrusted, self-signed certificate
+ * grading.warnings; // []
  * ```
  */
 export function gradeEndpoint(posture: Posture): Grading {
+  const summary = summarizeSuites(posture.suites, posture.protocols);
+  // Key exchange: the weakest of the leaf key and the ephemeral groups the server chose.
+  const keyScores = [keyExchangeScore(posture.key)];
+  if (summary.weakestDh !== null) {
+    keyScores.push(keyExchangeScore({ algorithm: "RSA", bits: summary.weakestDh }));
+  }
+  if (summary.weakestEc !== null) {
+    keyScores.push(keyExchangeScore({ algorithm: "EC", bits: summary.weakestEc }));
+  }
   const scores = {
     protocol: protocolScore(posture.protocols),
-    keyExchange: keyExchangeScore(posture.key),
-    cipher: cipherScore(posture.cipherBits),
+    keyExchange: summary.anonymous ? 0 : Math.min(...keyScores),
+    cipher: (cipherScore(summary.bestBits) + cipherScore(summary.worstBits)) / 2,
   };
   const anyZero = scores.protocol === 0 || scores.keyExchange === 0 || scores.cipher === 0;
   const score = anyZero
@@ -242,9 +296,14 @@ export function gradeEndpoint(posture: Posture): Grading {
     : Math.round(0.3 * scores.protocol + 0.3 * scores.keyExchange + 0.4 * scores.cipher);
   const rules = caps(posture);
   let grade = worstGrade([scoreGrade(score), ...rules.map((r) => r.grade)])!;
+  const warned = warnings(posture.features);
+  if (grade === "A" && warned.length > 0) {
+    grade = "A-";
+    rules.push({ rule: "warnings", grade: "A-" });
+  }
   if (grade === "A" && posture.hstsMaxAge !== null && posture.hstsMaxAge >= LONG_HSTS_MAX_AGE) {
     grade = "A+";
     rules.push({ rule: "hsts", grade: "A+" });
   }
-  return { grade, score, scores, rules };
+  return { grade, score, scores, rules, warnings: warned };
 }

@@ -1,43 +1,50 @@
 /**
- * Probes one endpoint (one IP address of the host) with `openssl s_client`, one connection
- * after the other (gentle on the server; `s_server` even serves one at a time):
+ * Probes one endpoint (one IP address of the host) with `openssl s_client`:
  *
- * 1. a `-showcerts` handshake as a modern client would offer it → the chain, the negotiated
- *    protocol and suite, the chain verification (dates left out with `-no_check_time`: they
- *    are judged from the leaf, so an expired leaf of a trusted CA is `expired`, not
- *    `untrusted`). If this fails the endpoint is unreachable, not TLS, or silent: stop here,
- *    so a black hole costs one timeout, not five;
- * 2. one `-brief` handshake per protocol older than the negotiated one (a server that
- *    negotiated TLS 1.2 with a client offering 1.3 does not offer 1.3);
- * 3. when the grade would be A, an HTTP `GET /` for `Strict-Transport-Security` (A+).
+ * 1. a `-showcerts -status` handshake as a modern client would offer it → the chain as sent,
+ *    the negotiated protocol, the chain verification (dates left out with `-no_check_time`:
+ *    they are judged from the leaf, so an expired leaf of a trusted CA is `expired`, not
+ *    `untrusted`), OCSP stapling. If this fails the endpoint is unreachable, not TLS, or
+ *    silent: stop here, so a black hole costs one timeout, not dozens;
+ * 2. suite enumeration by elimination ({@linkcode enumerateSuites}) on every protocol up to the
+ *    negotiated one, at most `connectionsAtOnce` handshakes at a time → the offered protocols,
+ *    every accepted suite with its key exchange size, secure renegotiation;
+ * 3. with two protocols or more, one handshake on the second best with `-fallback_scsv`: a
+ *    server that completes it does not protect against downgrades (RFC 7507);
+ * 4. when the grade would be A, an HTTP `GET /` for `Strict-Transport-Security` (A+).
  *
- * Every run uses `DEFAULT@SECLEVEL=0`: OpenSSL 3 refuses TLS 1.0/1.1 and RSA-1024 chains at
- * its default level, and the probe must see them to report them.
+ * Every run uses security level 0: OpenSSL 3 refuses TLS 1.0/1.1, RSA-1024 chains and weak
+ * suites at its default level, and the probe must see them to report them.
  *
  * @example
  * ```ts
  * import { probeEndpoint } from "./probe_endpoint.ts";
+ * import { loadCatalog } from "./suite_catalog.ts";
  * const seen = await probeEndpoint(
  *   { host: "localhost", kind: "name", port: 8443, address: "127.0.0.1" },
- *   { timeoutMs: 8_000, signal: AbortSignal.timeout(60_000) },
+ *   { timeoutMs: 8_000, signal: AbortSignal.timeout(60_000), catalog: await loadCatalog(AbortSignal.timeout(5_000)) },
  * );
- * if (seen.ok) seen.protocols; // ["TLS 1.2", "TLS 1.3"]
+ * if (seen.ok) seen.suites.length; // every suite the server accepts
  * ```
  *
  * @module
  */
+import pLimit from "p-limit";
 import { type LeafFacts, readLeaf } from "./certificate.ts";
-import { suiteFacts } from "./cipher_suite.ts";
+import { chainIssues } from "./chain.ts";
+import { enumerateSuites, type HandshakeSeen } from "./enumerate_suites.ts";
 import { gradeEndpoint, type Posture } from "./grading.ts";
+import { openLibssl } from "./libssl.ts";
 import { runOpenssl, type RunResult } from "./openssl.ts";
+import type { Features, Suite } from "./report.ts";
 import {
   classifyFailure,
   type Failure,
-  parseBrief,
-  parseShowcerts,
+  parseSession,
   type ProtocolName,
   PROTOCOLS,
 } from "./s_client_output.ts";
+import type { SuiteCatalog } from "./suite_catalog.ts";
 import type { HostKind } from "./target.ts";
 
 /** One endpoint to probe. */
@@ -53,6 +60,12 @@ export interface EndpointTarget {
 export interface ProbeEndpointOptions {
   /** Hard timeout of each `openssl` process, in milliseconds. */
   readonly timeoutMs: number;
+  /** What the local openssl can offer ({@linkcode loadCatalog}). */
+  readonly catalog: SuiteCatalog;
+  /** Enumerate through the system's libssl when FFI allows it. Default true. */
+  readonly inProcess?: boolean;
+  /** Handshakes in flight at once against this endpoint. Default {@linkcode CONNECTIONS_AT_ONCE}. */
+  readonly connectionsAtOnce?: number;
   /** Extra trust anchors (PEM), added to the system's. */
   readonly caFile?: string;
   /** The system's hashed certificate directory (needed beside `-CAfile`). */
@@ -64,12 +77,27 @@ export interface ProbeEndpointOptions {
   readonly now?: () => Date;
 }
 
+/**
+ * Handshakes in flight at once against one endpoint: 4 halves a full enumeration's time on two
+ * cores against 2 and gains little at 8 (BENCHMARKS.md), and a real server sees no more
+ * than a browser opening four connections.
+ *
+ * ```ts
+ * import { CONNECTIONS_AT_ONCE } from "./probe_endpoint.ts";
+ * CONNECTIONS_AT_ONCE; // 4
+ * ```
+ */
+export const CONNECTIONS_AT_ONCE = 4;
+
 /** What the probe saw of an endpoint that completed a handshake. */
 export interface EndpointSeen {
   readonly ok: true;
   readonly address: string;
   readonly protocols: ProtocolName[];
+  /** What a modern client negotiates. */
   readonly cipher: string;
+  readonly suites: Suite[];
+  readonly features: Features;
   readonly leaf: LeafFacts;
   readonly posture: Posture;
   /** openssl processes, i.e. TCP connections, this endpoint cost. */
@@ -96,13 +124,15 @@ const VERSION_FLAGS: Readonly<Partial<Record<ProtocolName, string>>> = {
  *
  * ```ts
  * import { probeEndpoint } from "./probe_endpoint.ts";
+ * import { loadCatalog } from "./suite_catalog.ts";
  * // openssl s_server -accept 8443 -cert cert.pem -key key.pem -www (self-signed, CN=localhost)
+ * const catalog = await loadCatalog(AbortSignal.timeout(5_000));
  * const seen = await probeEndpoint(
  *   { host: "localhost", kind: "name", port: 8443, address: "127.0.0.1" },
- *   { timeoutMs: 8_000, signal: AbortSignal.timeout(60_000) },
+ *   { timeoutMs: 8_000, signal: AbortSignal.timeout(60_000), catalog },
  * );
  * seen.ok && [seen.protocols, seen.leaf.selfSigned]; // [["TLS 1.2", "TLS 1.3"], true]
- * seen.connections; // 4: one -showcerts run, then TLS 1.0, 1.1 and 1.2 tried one by one
+ * seen.ok && seen.suites.filter((s) => s.protocol === "TLS 1.3").length; // 3
  * ```
  */
 export async function probeEndpoint(
@@ -117,24 +147,26 @@ export async function probeEndpoint(
     "-connect",
     connect,
     ...(target.kind === "name" ? ["-servername", target.host] : []),
-    "-cipher",
-    "DEFAULT@SECLEVEL=0",
   ];
+  const limit = pLimit(options.connectionsAtOnce ?? CONNECTIONS_AT_ONCE);
   let connections = 0;
   const run = (args: string[], stdin?: string): Promise<RunResult> => {
     connections++;
-    return runOpenssl([...base, ...args], {
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
-      ...(stdin === undefined ? {} : { stdin }),
-    });
+    return limit(() =>
+      runOpenssl([...base, ...args], {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        ...(stdin === undefined ? {} : { stdin }),
+      })
+    );
   };
+  const legacy = ["-cipher", "DEFAULT@SECLEVEL=0"];
 
   const trust = options.caFile
     ? ["-CAfile", options.caFile, ...(options.caPath ? ["-CApath", options.caPath] : [])]
     : [];
-  const first = await run(["-showcerts", "-no_check_time", ...trust]);
-  const shown = parseShowcerts(first.stdout);
+  const first = await run([...legacy, "-showcerts", "-status", "-no_check_time", ...trust]);
+  const shown = parseSession(first.stdout);
   const leafPem = shown.chain[0];
   if (!leafPem || !shown.protocol || !shown.cipher) {
     const failure = classifyFailure({ ...first, timeoutMs: options.timeoutMs });
@@ -151,26 +183,79 @@ export async function probeEndpoint(
     return { ok: false, address: target.address, failure, connections };
   }
 
-  const negotiated = shown.protocol;
-  const offered = new Set<ProtocolName>([negotiated]);
-  for (const protocol of PROTOCOLS.slice(0, PROTOCOLS.indexOf(negotiated))) {
-    const flag = VERSION_FLAGS[protocol];
-    if (!flag || options.signal.aborted) continue; // SSL 2/3: OpenSSL 3 cannot offer them
-    const attempt = await run(["-brief", flag]);
-    if (parseBrief(`${attempt.stdout}\n${attempt.stderr}`).protocol === protocol) {
-      offered.add(protocol);
+  // A server that negotiated TLS 1.2 with a client offering 1.3 does not offer 1.3.
+  const tried = PROTOCOLS.slice(0, PROTOCOLS.indexOf(shown.protocol) + 1)
+    .filter((p) => VERSION_FLAGS[p] !== undefined);
+  const libssl = options.inProcess === false ? undefined : openLibssl();
+  const viaLibssl = (protocol: ProtocolName, offer: readonly string[], fallbackScsv = false) => {
+    connections++;
+    return limit(() =>
+      libssl!.handshake({
+        address: target.address,
+        port: target.port,
+        ...(target.kind === "name" ? { serverName: target.host } : {}),
+        protocol,
+        offer,
+        fallbackScsv,
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      })
+    );
+  };
+  const viaProcess = async (protocol: ProtocolName, offer: readonly string[]) => {
+    const suites = protocol === "TLS 1.3"
+      ? ["-ciphersuites", offer.join(":"), ...legacy]
+      : ["-cipher", `${offer.join(":")}:@SECLEVEL=0`];
+    return parseSession((await run([VERSION_FLAGS[protocol]!, ...suites])).stdout);
+  };
+  const enumeration = await enumerateSuites(
+    options.catalog,
+    tried,
+    (protocol, offer): Promise<HandshakeSeen | undefined> => {
+      if (options.signal.aborted) return Promise.resolve(undefined);
+      return libssl ? viaLibssl(protocol, offer) : viaProcess(protocol, offer);
+    },
+  );
+  const protocols = enumeration.protocols.length > 0 ? enumeration.protocols : [shown.protocol];
+  const older = protocols.filter((p) => p !== "TLS 1.3");
+  const renegotiation = older.map((p) => enumeration.first[p]?.secureRenegotiation)
+    .find((r) => r !== undefined);
+
+  let fallbackScsv: boolean | null = null;
+  const secondBest = protocols.at(-2);
+  if (secondBest && !options.signal.aborted) {
+    // Offer what the server accepted on that protocol, so only the SCSV can make it refuse.
+    const offer = enumeration.suites.filter((x) => x.protocol === secondBest).map((x) => x.name);
+    let failure: string;
+    if (libssl) {
+      const downgraded = await viaLibssl(secondBest, offer, true);
+      failure = downgraded.cipher ? "" : downgraded.failure ?? "";
+    } else {
+      const downgraded = await run([
+        VERSION_FLAGS[secondBest]!,
+        "-cipher",
+        `${offer.join(":")}:@SECLEVEL=0`,
+        "-fallback_scsv",
+      ]);
+      failure = parseSession(downgraded.stdout).cipher ? "" : downgraded.stderr;
     }
+    if (failure === "") fallbackScsv = false;
+    else if (failure.includes("inappropriate fallback")) fallbackScsv = true;
   }
-  const protocols = PROTOCOLS.filter((p) => offered.has(p));
+  const features: Features = {
+    secure_renegotiation: renegotiation ?? null,
+    fallback_scsv: fallbackScsv,
+    ocsp_stapling: shown.ocspStapled ?? null,
+    chain_length: shown.chain.length,
+    chain_issues: chainIssues(shown.chain, shown.verifyCode),
+  };
 
   const now = (options.now ?? (() => new Date()))();
-  const suite = suiteFacts(shown.cipher);
   const posture: Posture = {
     protocols,
     key: { algorithm: leaf.keyAlgorithm, bits: leaf.keySize },
-    cipherBits: suite.bits,
-    forwardSecrecy: suite.forwardSecrecy,
-    aead: suite.aead,
+    suites: enumeration.suites,
+    features,
     certificate: {
       chainTrusted: shown.verifyCode === 0,
       expired: now > leaf.notAfter,
@@ -183,12 +268,13 @@ export async function probeEndpoint(
     hstsMaxAge: null,
   };
   let hstsMaxAge: number | null = null;
-  if ((options.hsts ?? true) && gradeEndpoint(posture).grade === "A" && !options.signal.aborted) {
+  const grade = gradeEndpoint(posture).grade;
+  if ((options.hsts ?? true) && grade === "A" && !options.signal.aborted) {
     const hostHeader = target.kind === "ipv6" ? `[${target.host}]` : target.host;
     const authority = target.port === 443 ? hostHeader : `${hostHeader}:${target.port}`;
     const request =
       `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: edr-tls-scan\r\nConnection: close\r\n\r\n`;
-    const response = await run(["-quiet"], request);
+    const response = await run([...legacy, "-quiet"], request);
     hstsMaxAge = parseHstsMaxAge(response.stdout);
   }
   return {
@@ -196,6 +282,8 @@ export async function probeEndpoint(
     address: target.address,
     protocols,
     cipher: shown.cipher,
+    suites: enumeration.suites,
+    features,
     leaf,
     posture: { ...posture, hstsMaxAge },
     connections,
@@ -212,8 +300,10 @@ export async function probeEndpoint(
  * ```
  */
 export function parseHstsMaxAge(response: string): number | null {
-  const end = response.indexOf("\r\n\r\n");
-  const head = end >= 0 ? response.slice(0, end) : response;
+  // Headers past 64 KiB are not read: the regexes below then stay cheap on any answer.
+  const capped = response.slice(0, 64 * 1024);
+  const end = capped.indexOf("\r\n\r\n");
+  const head = end >= 0 ? capped.slice(0, end) : capped;
   if (!/^HTTP\/\d(\.\d)? \d{3}/.test(head)) return null;
   const header = /^strict-transport-security:[ \t]*(.*)$/im.exec(head)?.[1];
   const maxAge = header ? /(?:^|;)\s*max-age\s*=\s*"?(\d+)"?/i.exec(header)?.[1] : undefined;

@@ -17,6 +17,7 @@ import type { EngineResult, ResolvedTarget, ScanEngine, ScanOptions } from "./en
 import { runOpenssl } from "./openssl.ts";
 import { type EndpointFailed, type EndpointSeen, probeEndpoint } from "./probe_endpoint.ts";
 import { buildProbeReport } from "./probe_report.ts";
+import { loadCatalog, type SuiteCatalog } from "./suite_catalog.ts";
 
 /** Options of {@linkcode createProbeEngine}. */
 export interface ProbeEngineOptions {
@@ -24,6 +25,8 @@ export interface ProbeEngineOptions {
   readonly timeoutMs: number;
   /** Hosts probed at once (TLS_SCAN_CONCURRENCY). */
   readonly concurrency: number;
+  /** Handshakes in flight at once per endpoint. Default `CONNECTIONS_AT_ONCE` (4). */
+  readonly connectionsAtOnce?: number;
   /** Extra trust anchors, PEM (TLS_SCAN_CA_FILE). */
   readonly caFile?: string;
   /** A whole scan's deadline in milliseconds. Default 55 000 (the contract's 60 s, less margin). */
@@ -50,7 +53,16 @@ const STOPPING: EngineResult = { kind: "failed", reason: "the service is stoppin
 export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
   const limit = pLimit(options.concurrency);
   let caPath: string | undefined;
+  let catalog: Promise<SuiteCatalog> | undefined;
   const now = options.now ?? (() => new Date());
+  // Read once, on first use (or at start): which suites this openssl can offer.
+  const suites = (signal: AbortSignal) => {
+    catalog ??= loadCatalog(signal).catch((error) => {
+      catalog = undefined;
+      throw error;
+    });
+    return catalog;
+  };
 
   async function scanNow(target: ResolvedTarget, signal: AbortSignal): Promise<EngineResult> {
     const deadline = AbortSignal.any([
@@ -58,12 +70,15 @@ export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
       AbortSignal.timeout(options.scanDeadlineMs ?? 55_000),
     ]);
     const seen: (EndpointSeen | EndpointFailed)[] = [];
+    const known = await suites(deadline);
     for (const address of target.addresses) {
       if (deadline.aborted) break;
       const observation = await probeEndpoint(
         { host: target.host, kind: target.kind, port: target.port, address },
         {
           timeoutMs: options.timeoutMs,
+          catalog: known,
+          ...(options.connectionsAtOnce ? { connectionsAtOnce: options.connectionsAtOnce } : {}),
           signal: deadline,
           ...(options.caFile ? { caFile: options.caFile } : {}),
           ...(caPath ? { caPath } : {}),
@@ -91,6 +106,7 @@ export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
       return run.stdout.trim();
     },
     async start(signal: AbortSignal) {
+      await suites(signal);
       if (!options.caFile) return;
       // `-CAfile` switches the default trust locations off; `-CApath` brings the system's back.
       const run = await runOpenssl(["version", "-d"], { timeoutMs: 5_000, signal });

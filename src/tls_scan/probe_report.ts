@@ -1,7 +1,8 @@
 /**
  * The probe's report from what it saw of each endpoint: a grade per endpoint, the host's grade
  * the worst of them, the certificate of the first endpoint that answered, the problems of every
- * endpoint together. No endpoint answering makes a finished ERROR report naming why.
+ * endpoint together; the suites and features of the first endpoint that answered, with what
+ * this openssl could not test. No endpoint answering makes a finished ERROR report naming why.
  * Revocation is not observed by the probe and is reported `unknown`, never `good`.
  *
  * @example
@@ -16,6 +17,7 @@
 import { gradeEndpoint } from "./grading.ts";
 import { postureProblems } from "./problems.ts";
 import type { EndpointFailed, EndpointSeen } from "./probe_endpoint.ts";
+import { NOT_TESTABLE } from "./suite_catalog.ts";
 import {
   daysRemaining,
   type Endpoint,
@@ -63,10 +65,11 @@ export function buildProbeReport(
     first ??= observation;
     const days = daysRemaining(observation.leaf.notAfter, now);
     problems.push(...postureProblems(observation.posture, days));
+    const grading = gradeEndpoint(observation.posture);
     endpoints.push({
       ip_address: observation.address,
-      grade: gradeEndpoint(observation.posture).grade,
-      has_warnings: false,
+      grade: grading.grade,
+      has_warnings: grading.warnings.length > 0,
       protocols: observation.protocols,
       status_message: "Ready",
     });
@@ -107,5 +110,8 @@ export function buildProbeReport(
       revocation_status: "unknown",
     },
     problems: sortProblems(problems),
+    suites: first.suites,
+    not_tested: [...NOT_TESTABLE],
+    features: first.features,
   };
 }

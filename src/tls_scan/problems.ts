@@ -11,8 +11,9 @@
  *
  * @module
  */
-import { isWeakKey, type Posture } from "./grading.ts";
+import { isWeakKey, type Posture, warnings } from "./grading.ts";
 import { type ProblemCode, sortProblems } from "./report.ts";
+import { summarizeSuites } from "./suite_posture.ts";
 
 /**
  * Days below which a valid certificate is `expiring_soon` (the contract's 30).
@@ -29,10 +30,13 @@ export const EXPIRING_SOON_DAYS = 30;
  *
  * ```ts
  * import { postureProblems } from "./problems.ts";
+ * import { Features } from "./report.ts";
  * const problems = postureProblems({
  *   protocols: ["TLS 1.2"],
  *   key: { algorithm: "RSA", bits: 2048 },
- *   cipherBits: 256, forwardSecrecy: true, aead: true,
+ *   suites: [{ protocol: "TLS 1.2", name: "ECDHE-RSA-AES256-GCM-SHA384", bits: 256,
+ *     kex: "ECDH", kex_bits: 253, forward_secrecy: true, aead: true }],
+ *   features: Features.parse({}),
  *   certificate: { chainTrusted: true, expired: false, notYetValid: false, selfSigned: false,
  *     revoked: false, nameMatch: false, signatureHash: "sha256" },
  *   hstsMaxAge: null,
@@ -55,9 +59,36 @@ export function postureProblems(posture: Posture, daysRemaining: number): Proble
   if (isWeakKey(posture.key)) found.push("weak_key");
   if (c.signatureHash === "md5" || c.signatureHash === "sha1") found.push("weak_signature");
   found.push(...protocolProblems(posture.protocols));
-  if (!posture.forwardSecrecy) found.push("no_forward_secrecy");
-  if (!posture.aead) found.push("no_aead");
+  found.push(...suiteProblems(posture));
+  if (posture.features.chain_issues.includes("incomplete")) found.push("incomplete_chain");
+  for (const warning of warnings(posture.features)) found.push(warning as ProblemCode);
   return sortProblems(found);
+}
+
+/**
+ * The problems of the accepted suites: `weak_dh` (a DH group under 2048 bits), `weak_cipher`,
+ * `anonymous_suite`, and `no_forward_secrecy` / `no_aead` only when no suite of the best
+ * protocol has it.
+ *
+ * ```ts
+ * import { suiteProblems } from "./problems.ts";
+ * suiteProblems({
+ *   protocols: ["TLS 1.2"],
+ *   suites: [{ protocol: "TLS 1.2", name: "DHE-RSA-AES128-GCM-SHA256", bits: 128, kex: "DH",
+ *     kex_bits: 1024, forward_secrecy: true, aead: true }],
+ * }); // ["weak_dh"]
+ * ```
+ */
+export function suiteProblems(posture: Pick<Posture, "protocols" | "suites">): ProblemCode[] {
+  if (posture.suites.length === 0) return [];
+  const summary = summarizeSuites(posture.suites, posture.protocols);
+  const found: ProblemCode[] = [];
+  if (summary.weakestDh !== null && summary.weakestDh < 2048) found.push("weak_dh");
+  if (summary.weakCipher) found.push("weak_cipher");
+  if (summary.anonymous) found.push("anonymous_suite");
+  if (!summary.forwardSecrecy) found.push("no_forward_secrecy");
+  if (!summary.aead) found.push("no_aead");
+  return found;
 }
 
 /**
@@ -104,6 +135,13 @@ export const PROBLEM_TEXT: Readonly<Record<ProblemCode, string>> = {
   tls1_1: "TLS 1.1 is offered (deprecated since 2021, RFC 8996)",
   legacy_only: "neither TLS 1.2 nor TLS 1.3 is offered",
   no_tls1_3: "TLS 1.3 is not offered",
-  no_forward_secrecy: "no forward secrecy (no ephemeral key exchange)",
-  no_aead: "no authenticated encryption (AEAD) suite",
+  no_forward_secrecy: "no forward secrecy (no ephemeral key exchange on the best protocol)",
+  no_aead: "no authenticated encryption (AEAD) suite on the best protocol",
+  weak_dh: "a Diffie-Hellman group under 2048 bits is accepted (under 1024: F)",
+  weak_cipher: "a weak cipher is accepted (NULL, EXPORT, DES, RC4, 3DES or under 128 bits)",
+  anonymous_suite: "an anonymous suite is accepted: anyone in the middle can answer it",
+  incomplete_chain: "the chain as sent does not reach a trusted root (missing intermediate?)",
+  chain_issues: "the server sends extra certificates or sends them out of order",
+  insecure_renegotiation: "secure renegotiation (RFC 5746) is not supported",
+  no_fallback_scsv: "TLS_FALLBACK_SCSV is not honoured: downgrade attacks are possible",
 };

@@ -62,6 +62,13 @@ export const PROBLEM_CODES = [
   "no_tls1_3",
   "no_forward_secrecy",
   "no_aead",
+  "weak_dh",
+  "weak_cipher",
+  "anonymous_suite",
+  "incomplete_chain",
+  "chain_issues",
+  "insecure_renegotiation",
+  "no_fallback_scsv",
 ] as const;
 
 /**
@@ -87,6 +94,58 @@ export type ProblemCode = z.infer<typeof ProblemCode>;
  * ```
  */
 export const Protocol = z.enum(["SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"]);
+
+/**
+ * One accepted cipher suite: its protocol, name (OpenSSL's, as `openssl ciphers` and sslscan
+ * print it; SSL Labs' IANA name from the `ssllabs` engine), symmetric strength, key exchange
+ * and its size (curve or DH group bits; null for RSA key exchange).
+ *
+ * ```ts
+ * import { Suite } from "./report.ts";
+ * Suite.parse({
+ *   protocol: "TLS 1.2",
+ *   name: "DHE-RSA-AES128-GCM-SHA256",
+ *   bits: 128,
+ *   kex: "DH",
+ *   kex_bits: 1024,
+ *   forward_secrecy: true,
+ *   aead: true,
+ * }).kex_bits; // 1024
+ * ```
+ */
+export const Suite = z.object({
+  protocol: Protocol,
+  name: z.string(),
+  bits: z.int(),
+  kex: z.string(),
+  kex_bits: z.int().nullable(),
+  forward_secrecy: z.boolean(),
+  aead: z.boolean(),
+});
+/** One accepted cipher suite. */
+export type Suite = z.infer<typeof Suite>;
+
+/**
+ * What a probe observed of the server beside its suites; null where it could not tell.
+ *
+ * ```ts
+ * import { Features } from "./report.ts";
+ * Features.parse({}); // every field null: reports stored before these checks existed
+ * ```
+ */
+export const Features = z.object({
+  /** RFC 5746 secure renegotiation (null: TLS 1.3 only, where renegotiation does not exist). */
+  secure_renegotiation: z.boolean().nullable().default(null),
+  /** The server refuses a downgraded retry (RFC 7507); null with a single protocol. */
+  fallback_scsv: z.boolean().nullable().default(null),
+  ocsp_stapling: z.boolean().nullable().default(null),
+  /** Certificates the server sent, leaf first. */
+  chain_length: z.int().nullable().default(null),
+  /** `incomplete` (an intermediate is missing), `extra` (unrelated certs), `order`. */
+  chain_issues: z.array(z.enum(["incomplete", "extra", "order"])).default([]),
+});
+/** What a probe observed of the server beside its suites. */
+export type Features = z.infer<typeof Features>;
 
 /**
  * One endpoint (IP address) of the host.
@@ -173,6 +232,11 @@ export const TlsReport = z.object({
   endpoints: z.array(Endpoint),
   certificate: Certificate.nullable(),
   problems: z.array(ProblemCode),
+  /** Every accepted suite, per protocol (empty in reports stored before enumeration). */
+  suites: z.array(Suite).default([]),
+  /** What this scan could not test, said rather than reported as absent-and-fine. */
+  not_tested: z.array(z.string()).default([]),
+  features: Features.default(Features.parse({})),
 });
 /** The report. */
 export type TlsReport = z.infer<typeof TlsReport>;
@@ -254,7 +318,7 @@ export interface ErrorReportFields {
  * errorReport({ host: "example.com", port: 443, engine: "probe", message: "Timeout", scannedAt });
  * // { host: "example.com", port: 443, engine: "probe", status: "ERROR", status_message: "Timeout",
  * //   grade: null, scanned_at: "2026-01-01T00:00:00.000Z", from_cache: false, endpoints: [],
- * //   certificate: null, problems: [] }
+ * //   certificate: null, problems: [], suites: [], not_tested: [], features: { … null } }
  * ```
  */
 export function errorReport(fields: ErrorReportFields): TlsReport {
@@ -270,5 +334,8 @@ export function errorReport(fields: ErrorReportFields): TlsReport {
     endpoints: fields.endpoints ?? [],
     certificate: null,
     problems: [],
+    suites: [],
+    not_tested: [],
+    features: Features.parse({}),
   };
 }

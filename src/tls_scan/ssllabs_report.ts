@@ -18,21 +18,26 @@
  */
 import { signatureHash } from "./certificate.ts";
 import { isWeakKey } from "./grading.ts";
-import { EXPIRING_SOON_DAYS, protocolProblems } from "./problems.ts";
+import { suiteFacts } from "./cipher_suite.ts";
+import { warnings } from "./grading.ts";
+import { EXPIRING_SOON_DAYS, protocolProblems, suiteProblems } from "./problems.ts";
 import {
   type Certificate,
   daysRemaining,
   type Endpoint,
   errorReport,
+  type Features,
   Grade,
   type ProblemCode,
   Protocol,
   sortProblems,
+  type Suite,
   type TlsReport,
   worstGrade,
 } from "./report.ts";
 import {
   CERT_ISSUES,
+  CHAIN_ISSUES,
   type SslLabsCert,
   type SslLabsEndpoint,
   type SslLabsHost,
@@ -90,6 +95,11 @@ export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportCont
   problems.push(...protocolProblems([...protocols]));
   if (ready.some((e) => e.details?.forwardSecrecy === 0)) problems.push("no_forward_secrecy");
   if (ready.some((e) => e.details?.supportsAead === false)) problems.push("no_aead");
+  const suites = toSuites(ready[0]!);
+  problems.push(...suiteProblems({ protocols: [...protocols], suites }));
+  const features = toFeatures(ready[0]!);
+  if (features.chain_issues.includes("incomplete")) problems.push("incomplete_chain");
+  for (const warning of warnings(features)) problems.push(warning as ProblemCode);
   const certificate = leaf ? toCertificate(leaf, context.now, problems) : null;
   return {
     host: host.host,
@@ -103,6 +113,72 @@ export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportCont
     endpoints,
     certificate,
     problems: sortProblems(problems),
+    suites,
+    // SSL Labs tests SSL 2/3, RC4 and 3DES itself: nothing is left untested by this engine.
+    not_tested: [],
+    features,
+  };
+}
+
+/**
+ * SSL Labs' suite lists as the report's `suites` (IANA names, as SSL Labs gives them).
+ *
+ * @example
+ * ```ts
+ * toSuites({ ipAddress: "192.0.2.1", details: {
+ *   protocols: [{ id: 771, name: "TLS", version: "1.2" }],
+ *   suites: [{ protocol: 771, list: [{ name: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+ *     cipherStrength: 128, kxType: "DH", kxStrength: 1024 }] }],
+ * } });
+ * // [{ protocol: "TLS 1.2", name: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", bits: 128, kex: "DH",
+ * //    kex_bits: 1024, forward_secrecy: true, aead: true }]
+ * ```
+ */
+export function toSuites(endpoint: SslLabsEndpoint): Suite[] {
+  const names = new Map(
+    (endpoint.details?.protocols ?? []).flatMap((p) => p.id === undefined ? [] : [[p.id, p]]),
+  );
+  const suites: Suite[] = [];
+  for (const group of endpoint.details?.suites ?? []) {
+    const known = names.get(group.protocol);
+    const protocol = Protocol.safeParse(known ? `${known.name} ${known.version}` : "");
+    if (!protocol.success) continue;
+    for (const suite of group.list ?? []) {
+      const facts = suiteFacts(suite.name);
+      const kex = suite.kxType ?? (protocol.data === "TLS 1.3" ? "ECDH" : "RSA");
+      const ephemeral = kex === "ECDH" || kex === "DH";
+      suites.push({
+        protocol: protocol.data,
+        name: suite.name,
+        bits: suite.cipherStrength ?? facts.bits,
+        kex,
+        kex_bits: kex === "DH"
+          ? suite.kxStrength ?? null
+          : kex === "ECDH"
+          ? suite.namedGroupBits ?? null
+          : null,
+        forward_secrecy: ephemeral && facts.forwardSecrecy,
+        aead: facts.aead,
+      });
+    }
+  }
+  return suites;
+}
+
+function toFeatures(endpoint: SslLabsEndpoint): Features {
+  const details = endpoint.details;
+  const chainBits = details?.certChains?.[0]?.issues ?? 0;
+  const chainIssues: Features["chain_issues"] = [];
+  if (chainBits & CHAIN_ISSUES.incomplete) chainIssues.push("incomplete");
+  if (chainBits & CHAIN_ISSUES.unrelated) chainIssues.push("extra");
+  if (chainBits & CHAIN_ISSUES.order) chainIssues.push("order");
+  const reneg = details?.renegSupport;
+  return {
+    secure_renegotiation: reneg === undefined ? null : (reneg & 2) !== 0,
+    fallback_scsv: details?.fallbackScsv ?? null,
+    ocsp_stapling: details?.ocspStapling ?? null,
+    chain_length: details?.certChains?.[0]?.certIds.length ?? null,
+    chain_issues: chainIssues,
   };
 }
 

@@ -40,6 +40,42 @@ const Protocol = z.looseObject({
 });
 
 /**
+ * One suite SSL Labs saw accepted: IANA name, cipher bits, key exchange (`kxType` absent for
+ * RSA key exchange; `kxStrength` is the DH group size, `namedGroupBits` the curve size).
+ *
+ * ```ts
+ * import { SslLabsSuite } from "./ssllabs_schema.ts";
+ * SslLabsSuite.parse({ id: 51, name: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", cipherStrength: 128,
+ *   kxType: "DH", kxStrength: 2048 }).kxStrength; // 2048
+ * ```
+ */
+export const SslLabsSuite = z.looseObject({
+  id: z.number().optional(),
+  name: z.string(),
+  cipherStrength: z.number().optional(),
+  kxType: z.string().optional(),
+  kxStrength: z.number().optional(),
+  namedGroupBits: z.number().optional(),
+  namedGroupName: z.string().optional(),
+});
+/** One suite SSL Labs saw accepted. */
+export type SslLabsSuite = z.infer<typeof SslLabsSuite>;
+
+/**
+ * Bits of `ChainCert.issues` / `CertChain.issues` (API v4).
+ *
+ * ```ts
+ * import { CHAIN_ISSUES } from "./ssllabs_schema.ts";
+ * (12 & CHAIN_ISSUES.unrelated) !== 0; // true: 12 = unrelated/duplicate (4) + order (8)
+ * ```
+ */
+export const CHAIN_ISSUES = {
+  incomplete: 2,
+  unrelated: 4,
+  order: 8,
+} as const;
+
+/**
  * An endpoint's details (with `all=done`, once the assessment is finished).
  *
  * ```ts
@@ -60,8 +96,17 @@ export const SslLabsDetails = z.looseObject({
     noSni: z.boolean().optional(),
   })).optional(),
   protocols: z.array(Protocol).optional(),
+  /** Accepted suites per protocol (`protocol` is a `Protocol.id`). */
+  suites: z.array(z.looseObject({
+    protocol: z.number(),
+    list: z.array(SslLabsSuite).optional(),
+  })).optional(),
   forwardSecrecy: z.number().optional(),
   supportsAead: z.boolean().optional(),
+  /** Bits: 1 insecure client-initiated, 2 secure renegotiation, 4 secure client-initiated. */
+  renegSupport: z.number().optional(),
+  fallbackScsv: z.boolean().optional(),
+  ocspStapling: z.boolean().optional(),
 });
 
 /**

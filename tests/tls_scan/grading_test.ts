@@ -9,14 +9,38 @@ import {
   scoreGrade,
 } from "../../src/tls_scan/grading.ts";
 import { postureProblems } from "../../src/tls_scan/problems.ts";
-import { worstGrade } from "../../src/tls_scan/report.ts";
+import { Features, type Suite, worstGrade } from "../../src/tls_scan/report.ts";
+
+function suite(name: string, changes: Partial<Suite> = {}): Suite {
+  return {
+    protocol: "TLS 1.2",
+    name,
+    bits: 256,
+    kex: "ECDH",
+    kex_bits: 253,
+    forward_secrecy: true,
+    aead: true,
+    ...changes,
+  };
+}
+
+const STRONG = [
+  suite("TLS_AES_256_GCM_SHA384", { protocol: "TLS 1.3" }),
+  suite("ECDHE-RSA-AES256-GCM-SHA384"),
+];
+const RSA_CBC = suite("AES128-SHA", {
+  bits: 128,
+  kex: "RSA",
+  kex_bits: null,
+  forward_secrecy: false,
+  aead: false,
+});
 
 const GOOD: Posture = {
   protocols: ["TLS 1.2", "TLS 1.3"],
   key: { algorithm: "RSA", bits: 2048 },
-  cipherBits: 256,
-  forwardSecrecy: true,
-  aead: true,
+  suites: STRONG,
+  features: Features.parse({ secure_renegotiation: true, fallback_scsv: true }),
   certificate: {
     chainTrusted: true,
     expired: false,
@@ -66,7 +90,12 @@ Deno.test("a good configuration is A, and A+ with a long HSTS max-age only", () 
   assert.equal(gradeEndpoint({ ...GOOD, hstsMaxAge: 15_552_000 }).grade, "A+");
   assert.equal(gradeEndpoint({ ...GOOD, hstsMaxAge: 15_551_999 }).grade, "A");
   // A+ lifts only an A: a capped grade keeps its cap.
-  assert.equal(gradeEndpoint({ ...GOOD, aead: false, hstsMaxAge: 31_536_000 }).grade, "B");
+  const noAead = [suite("ECDHE-RSA-AES256-SHA384", { protocol: "TLS 1.2", aead: false })];
+  assert.equal(
+    gradeEndpoint({ ...GOOD, protocols: ["TLS 1.2"], suites: noAead, hstsMaxAge: 31_536_000 })
+      .grade,
+    "B",
+  );
 });
 
 Deno.test("each cap on its own", () => {
@@ -89,8 +118,59 @@ Deno.test("each cap on its own", () => {
     ["RSA 512", { ...GOOD, key: { algorithm: "RSA", bits: 512 } }, "F"],
     ["EC 192", { ...GOOD, key: { algorithm: "EC", bits: 192 } }, "B"],
     ["EC 256", { ...GOOD, key: { algorithm: "EC", bits: 256 } }, "A"],
-    ["no forward secrecy", { ...GOOD, forwardSecrecy: false }, "B"],
-    ["no AEAD", { ...GOOD, aead: false }, "B"],
+    ["no forward secrecy", {
+      ...GOOD,
+      protocols: ["TLS 1.2"],
+      suites: [suite("AES256-GCM-SHA384", { kex: "RSA", kex_bits: null, forward_secrecy: false })],
+    }, "B"],
+    ["no AEAD", {
+      ...GOOD,
+      protocols: ["TLS 1.2"],
+      suites: [suite("ECDHE-RSA-AES256-SHA384", { aead: false })],
+    }, "B"],
+    ["a strong preferred suite beside RSA-CBC", { ...GOOD, suites: [...STRONG, RSA_CBC] }, "A"],
+    ["DH 1024", {
+      ...GOOD,
+      suites: [...STRONG, suite("DHE-RSA-AES128-GCM-SHA256", { kex: "DH", kex_bits: 1024 })],
+    }, "B"],
+    ["DH 768", {
+      ...GOOD,
+      suites: [...STRONG, suite("DHE-RSA-AES128-GCM-SHA256", { kex: "DH", kex_bits: 768 })],
+    }, "F"],
+    ["DH 2048", {
+      ...GOOD,
+      suites: [...STRONG, suite("DHE-RSA-AES128-GCM-SHA256", { kex: "DH", kex_bits: 2048 })],
+    }, "A"],
+    ["3DES with TLS 1.2", {
+      ...GOOD,
+      suites: [...STRONG, suite("DES-CBC3-SHA", { bits: 112, aead: false })],
+    }, "C"],
+    ["RC4 with TLS 1.2", {
+      ...GOOD,
+      suites: [...STRONG, suite("RC4-SHA", { bits: 128, aead: false })],
+    }, "C"],
+    ["an EXPORT suite", {
+      ...GOOD,
+      suites: [...STRONG, suite("EXP-RC4-MD5", { bits: 40, aead: false })],
+    }, "F"],
+    ["an anonymous suite", { ...GOOD, suites: [...STRONG, suite("ADH-AES128-GCM-SHA256")] }, "F"],
+    ["no secure renegotiation: A-", {
+      ...GOOD,
+      features: Features.parse({ secure_renegotiation: false }),
+    }, "A-"],
+    [
+      "no TLS_FALLBACK_SCSV: A-",
+      { ...GOOD, features: Features.parse({ fallback_scsv: false }) },
+      "A-",
+    ],
+    ["certificates out of order: A-", {
+      ...GOOD,
+      features: Features.parse({ chain_issues: ["order"] }),
+    }, "A-"],
+    ["an incomplete chain: B", {
+      ...GOOD,
+      features: Features.parse({ chain_issues: ["incomplete"] }),
+    }, "B"],
     ["no TLS 1.3 (no cap)", { ...GOOD, protocols: ["TLS 1.2"] }, "A"],
   ];
   for (const [name, posture, grade] of cases) {
@@ -102,16 +182,34 @@ Deno.test("the worst cap wins; M ranks below T below F", () => {
   const both = withCert({ chainTrusted: false, nameMatch: false });
   assert.equal(gradeEndpoint(both).grade, "M");
   assert.deepEqual(caps(both).map((c) => c.rule), ["untrusted", "name_mismatch"]);
-  assert.equal(gradeEndpoint({ ...withCert({ expired: true }), aead: false }).grade, "T");
+  assert.equal(
+    gradeEndpoint({ ...withCert({ expired: true }), suites: [...STRONG, RSA_CBC] }).grade,
+    "T",
+  );
   assert.equal(worstGrade(["A+", "B", null, "A"]), "B");
   assert.equal(worstGrade(["F", "T"]), "T");
   assert.equal(worstGrade([null]), null);
 });
 
 Deno.test("a zero in any category makes the score 0 (F)", () => {
-  const nullCipher = gradeEndpoint({ ...GOOD, cipherBits: 0 });
-  assert.equal(nullCipher.score, 0);
-  assert.equal(nullCipher.grade, "F");
+  const nullCipher = gradeEndpoint({
+    ...GOOD,
+    suites: [...STRONG, suite("NULL-SHA256", { bits: 0, aead: false })],
+  });
+  assert.equal(nullCipher.scores.cipher, 50, "(best 100 + worst 0) / 2");
+  assert.equal(nullCipher.grade, "F", "a NULL suite caps at F");
+  const anonymous = gradeEndpoint({ ...GOOD, suites: [suite("ADH-AES256-GCM-SHA384")] });
+  assert.equal(anonymous.score, 0, "anonymous key exchange scores 0");
+});
+
+Deno.test("cipher strength is the mean of the best and the worst suite", () => {
+  const mixed = gradeEndpoint({ ...GOOD, suites: [...STRONG, RSA_CBC] });
+  assert.equal(mixed.scores.cipher, 90, "(100 + 80) / 2");
+  const dh = gradeEndpoint({
+    ...GOOD,
+    suites: [...STRONG, suite("DHE-RSA-AES256-GCM-SHA384", { kex: "DH", kex_bits: 1024 })],
+  });
+  assert.equal(dh.scores.keyExchange, 80, "the weakest group: DH 1024 → 80");
 });
 
 Deno.test("problems: each only when it holds", () => {
@@ -125,8 +223,21 @@ Deno.test("problems: each only when it holds", () => {
     "self_signed",
   ]);
   assert.deepEqual(
-    postureProblems({ ...GOOD, protocols: ["TLS 1.0", "TLS 1.1"], aead: false }, 300),
+    postureProblems({
+      ...GOOD,
+      protocols: ["TLS 1.0", "TLS 1.1"],
+      suites: [suite("ECDHE-RSA-AES256-SHA", { protocol: "TLS 1.1", aead: false })],
+    }, 300),
     ["tls1_0", "tls1_1", "legacy_only", "no_tls1_3", "no_aead"],
+  );
+  assert.deepEqual(postureProblems({ ...GOOD, suites: [...STRONG, RSA_CBC] }, 300), []);
+  assert.deepEqual(
+    postureProblems({
+      ...GOOD,
+      suites: [...STRONG, suite("DHE-RSA-AES128-GCM-SHA256", { kex: "DH", kex_bits: 1024 })],
+      features: Features.parse({ secure_renegotiation: false, fallback_scsv: false }),
+    }, 300),
+    ["weak_dh", "insecure_renegotiation", "no_fallback_scsv"],
   );
   assert.deepEqual(
     postureProblems(

@@ -4,7 +4,7 @@ import { getLogger } from "../../src/app/logging.ts";
 import { ScanCoordinator } from "../../src/tls_scan/coordinator.ts";
 import type { EngineResult, ResolvedTarget, ScanEngine } from "../../src/tls_scan/engine.ts";
 import { createTlsScanMetrics } from "../../src/tls_scan/metrics.ts";
-import type { TlsReport } from "../../src/tls_scan/report.ts";
+import { Features, type TlsReport } from "../../src/tls_scan/report.ts";
 import { Scheduler } from "../../src/tls_scan/scheduler.ts";
 import { ReportStore } from "../../src/tls_scan/store.ts";
 
@@ -53,6 +53,9 @@ function recordingEngine(
           revocation_status: "unknown",
         },
         problems: [],
+        suites: [],
+        not_tested: [],
+        features: Features.parse({}),
       };
       return { kind: "report", report };
     },

@@ -33,6 +33,8 @@ export type LeafName =
   | "mismatch"
   | "weak_key"
   | "ecdsa"
+  | "p384"
+  | "rsa4096"
   | "sha1";
 
 /** What {@linkcode generateCertificates} made. */
@@ -41,6 +43,8 @@ export interface Certificates {
   /** The trusted test CA (PEM). */
   readonly caFile: string;
   readonly leaves: Readonly<Record<LeafName, LeafFiles>>;
+  /** DH parameters for `s_server -dhparam`: a weak 1024-bit group and RFC 7919's ffdhe3072. */
+  readonly dhParams: { readonly weak: string; readonly strong: string };
 }
 
 const DAY = 86_400_000;
@@ -147,7 +151,7 @@ async function signLeaf(dir: string, name: string, spec: LeafSpec): Promise<Leaf
   return { cert: `${dir}/${name}.pem`, key: `${dir}/${spec.key}` };
 }
 
-/** Generates the CA and every leaf into `dir` (about a second: four keys). */
+/** Generates the CA, every leaf and the DH groups into `dir` (1–4 s: the RSA-4096 key). */
 export async function generateCertificates(dir: string, now = new Date()): Promise<Certificates> {
   const at = (days: number) => new Date(now.getTime() + days * DAY);
   await Promise.all([
@@ -179,6 +183,37 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
       "ec_paramgen_curve:P-256",
       "-out",
       "p256.key",
+    ], dir),
+    openssl([
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-384",
+      "-out",
+      "p384.key",
+    ], dir),
+    // The slowest key (1–4 s on a busy machine): made beside the others, not after them.
+    openssl([
+      "genpkey",
+      "-algorithm",
+      "RSA",
+      "-pkeyopt",
+      "rsa_keygen_bits:4096",
+      "-out",
+      "rsa4096.key",
+    ], dir),
+    // A fresh 1024-bit group takes ~0.2 s; the strong one is a named group, no search at all.
+    openssl(["dhparam", "-out", "dh1024.pem", "1024"], dir),
+    openssl([
+      "genpkey",
+      "-genparam",
+      "-algorithm",
+      "DH",
+      "-pkeyopt",
+      "group:ffdhe3072",
+      "-out",
+      "ffdhe3072.pem",
     ], dir),
   ]);
   const local = { key: "rsa2048.key", subject: "/O=edr tests/CN=localhost", san: LOCAL_SAN };
@@ -219,6 +254,13 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
     ...valid,
   });
   leaves.ecdsa = await signLeaf(dir, "ecdsa", { ca: "ca", ...local, key: "p256.key", ...valid });
+  leaves.p384 = await signLeaf(dir, "p384", { ca: "ca", ...local, key: "p384.key", ...valid });
+  leaves.rsa4096 = await signLeaf(dir, "rsa4096", {
+    ca: "ca",
+    ...local,
+    key: "rsa4096.key",
+    ...valid,
+  });
   leaves.sha1 = await signLeaf(dir, "sha1", { ca: "ca", ...local, ...valid, md: "sha1" });
   await openssl([
     "req",
@@ -236,5 +278,10 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
     "self_signed.pem",
   ], dir);
   leaves.self_signed = { cert: `${dir}/self_signed.pem`, key: `${dir}/rsa2048.key` };
-  return { dir, caFile: `${dir}/ca.pem`, leaves: leaves as Record<LeafName, LeafFiles> };
+  return {
+    dir,
+    caFile: `${dir}/ca.pem`,
+    leaves: leaves as Record<LeafName, LeafFiles>,
+    dhParams: { weak: `${dir}/dh1024.pem`, strong: `${dir}/ffdhe3072.pem` },
+  };
 }

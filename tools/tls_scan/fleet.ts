@@ -19,7 +19,7 @@
  * @module
  */
 import { runOpenssl } from "../../src/tls_scan/openssl.ts";
-import { parseBrief } from "../../src/tls_scan/s_client_output.ts";
+import { parseSession } from "../../src/tls_scan/s_client_output.ts";
 import { type Certificates, generateCertificates, type LeafName } from "./certs.ts";
 import { type CountingProxy, startCountingProxy } from "./counting_proxy.ts";
 import { dieWithParent } from "../common/parent_death.ts";
@@ -34,6 +34,8 @@ export interface FleetTarget {
   readonly purpose: string;
   /** Completes TLS handshakes (s_server and HTTPS targets). */
   readonly tls: boolean;
+  /** Part of the enumeration fleet (compared with sslscan). */
+  readonly enumeration: boolean;
   /** Connections it accepted so far. */
   connections(): number;
 }
@@ -54,8 +56,11 @@ export interface Fleet extends AsyncDisposable {
 interface ServerSpec {
   readonly name: string;
   readonly leaf: LeafName;
+  /** s_server flags; `{weak_dh}` / `{strong_dh}` stand for the DH parameter files. */
   readonly flags: readonly string[];
   readonly purpose: string;
+  /** Part of the enumeration fleet (compared with sslscan suite for suite). */
+  readonly enumeration?: boolean;
 }
 
 const LEGACY = ["-cipher", "DEFAULT@SECLEVEL=0", "-min_protocol", "TLSv1"];
@@ -80,14 +85,21 @@ export const SERVERS: readonly ServerSpec[] = [
     flags: ["-cipher", "DEFAULT@SECLEVEL=1"],
     purpose: "RSA-1024 leaf",
   },
-  { name: "ecdsa", leaf: "ecdsa", flags: [], purpose: "ECDSA P-256 leaf" },
+  { name: "ecdsa", leaf: "ecdsa", flags: [], purpose: "ECDSA P-256 leaf", enumeration: true },
   {
     name: "sha1",
     leaf: "sha1",
     flags: ["-cipher", "DEFAULT@SECLEVEL=0", "-min_protocol", "TLSv1.2"],
     purpose: "SHA-1-signed leaf",
+    enumeration: true,
   },
-  { name: "legacy", leaf: "good", flags: LEGACY, purpose: "TLS 1.0 to 1.3" },
+  {
+    name: "legacy",
+    leaf: "good",
+    flags: LEGACY,
+    purpose: "TLS 1.0 to 1.3",
+    enumeration: true,
+  },
   {
     name: "legacy_only",
     leaf: "good",
@@ -108,11 +120,104 @@ export const SERVERS: readonly ServerSpec[] = [
     flags: ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA256"],
     purpose: "TLS 1.2, CBC suite only",
   },
+  {
+    name: "weak_dh",
+    leaf: "good",
+    flags: [
+      "-tls1_2",
+      "-cipher",
+      "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+      "-dhparam",
+      "{weak_dh}",
+    ],
+    purpose: "TLS 1.2, DHE-RSA-AES128-GCM-SHA256 with a 1024-bit DH group (issue 16's case)",
+    enumeration: true,
+  },
+  {
+    name: "strong_dh",
+    leaf: "good",
+    flags: [
+      "-cipher",
+      "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-CHACHA20-POLY1305",
+      "-dhparam",
+      "{strong_dh}",
+    ],
+    purpose: "DHE suites with ffdhe3072, TLS 1.2 + 1.3",
+    enumeration: true,
+  },
+  {
+    name: "mixed",
+    leaf: "good",
+    flags: [
+      "-serverpref",
+      "-cipher",
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:AES256-SHA256:AES128-GCM-SHA256",
+    ],
+    purpose: "strong preferred (ECDHE-GCM) that also accepts RSA key exchange and CBC",
+    enumeration: true,
+  },
+  {
+    name: "chacha",
+    leaf: "good",
+    flags: [
+      "-cipher",
+      "ECDHE-RSA-CHACHA20-POLY1305",
+      "-ciphersuites",
+      "TLS_CHACHA20_POLY1305_SHA256",
+    ],
+    purpose: "ChaCha20-Poly1305 only, TLS 1.2 + 1.3",
+    enumeration: true,
+  },
+  {
+    name: "p384",
+    leaf: "p384",
+    flags: [],
+    purpose: "ECDSA P-384 leaf",
+    enumeration: true,
+  },
+  { name: "rsa4096", leaf: "rsa4096", flags: [], purpose: "RSA-4096 leaf", enumeration: true },
+  {
+    name: "many",
+    leaf: "good",
+    flags: [
+      "-cipher",
+      "ALL:!aNULL:!PSK:!SRP:@SECLEVEL=0",
+      "-ciphersuites",
+      "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256",
+      "-min_protocol",
+      "TLSv1",
+      "-dhparam",
+      "{strong_dh}",
+    ],
+    purpose: "30+ suites across TLS 1.0 to 1.3 (ffdhe3072 for DHE)",
+    enumeration: true,
+  },
 ];
+
+let shared: Promise<Certificates> | undefined;
+
+/**
+ * One set of certificates per process (keys take seconds on a busy machine, RSA-4096 most),
+ * in a temporary directory removed when the process exits.
+ */
+function sharedCertificates(): Promise<Certificates> {
+  shared ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tls-fleet-" });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // already gone
+      }
+    });
+    return await generateCertificates(dir);
+  })();
+  return shared;
+}
 
 /** Options of {@linkcode startFleet}. */
 export interface FleetOptions {
-  /** Where the certificates go. Default: a new temporary directory, removed at stop. */
+  /** Where the certificates go. Default: one temporary directory per process, removed at exit. */
   readonly dir?: string;
   /** Start only these targets (by name). Default: all. */
   readonly only?: readonly string[];
@@ -120,10 +225,10 @@ export interface FleetOptions {
 
 /** Starts the fleet. */
 export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
-  const ownDir = options.dir === undefined;
-  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "tls-fleet-" });
   const wanted = (name: string) => !options.only || options.only.includes(name);
-  const certificates = await generateCertificates(dir);
+  const certificates = options.dir === undefined
+    ? await sharedCertificates()
+    : await generateCertificates(options.dir);
   const targets: FleetTarget[] = [];
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -162,7 +267,6 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const stop = () =>
     stopped ??= (async () => {
       await Promise.all(stops.map((s) => s()));
-      if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     })();
   return {
     certificates,
@@ -182,7 +286,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
         "-cipher",
         "DEFAULT@SECLEVEL=0",
       ], { timeoutMs: 3_000 });
-      return parseBrief(`${run.stdout}\n${run.stderr}`).protocol !== undefined;
+      return parseSession(`${run.stdout}\n${run.stderr}`).protocol !== undefined;
     },
     stop,
     [Symbol.asyncDispose]: stop,
@@ -207,7 +311,13 @@ async function startSServer(certs: Certificates, spec: ServerSpec): Promise<Runn
     "-key",
     leaf.key,
     "-www",
-    ...spec.flags,
+    ...spec.flags.map((flag) =>
+      flag === "{weak_dh}"
+        ? certs.dhParams.weak
+        : flag === "{strong_dh}"
+        ? certs.dhParams.strong
+        : flag
+    ),
   ]);
   const child = new Deno.Command(command, {
     args,
@@ -263,7 +373,7 @@ async function startSServer(certs: Certificates, spec: ServerSpec): Promise<Runn
     upstream: { transport: "tcp", hostname: "127.0.0.1", port: upstream },
   });
   return {
-    target: describe(spec.name, proxy, spec.purpose, true),
+    target: { ...describe(spec.name, proxy, spec.purpose, true), enumeration: !!spec.enumeration },
     stop: async () => {
       await proxy.close();
       await kill();
@@ -340,6 +450,7 @@ function startListener(
       port: (listener.addr as Deno.NetAddr).port,
       purpose,
       tls: false,
+      enumeration: false,
       connections: () => connections,
     },
     stop: async () => {
@@ -367,6 +478,7 @@ function closedPort(): FleetTarget {
     port,
     purpose: "closed port",
     tls: false,
+    enumeration: false,
     connections: () => 0,
   };
 }
@@ -378,6 +490,7 @@ function describe(name: string, proxy: CountingProxy, purpose: string, tls: bool
     port: proxy.port,
     purpose,
     tls,
+    enumeration: false,
     connections: () => proxy.connections,
   };
 }
