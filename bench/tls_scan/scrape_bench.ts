@@ -15,7 +15,7 @@ import { loadConfig } from "../../src/app/app_config.ts";
 import { getLogger } from "../../src/app/logging.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import { createTlsScan, tlsScan, type TlsScanConfig } from "../../src/tls_scan/mod.ts";
-import { GRADES, type TlsReport } from "../../src/tls_scan/report.ts";
+import { Features, GRADES, type TlsReport } from "../../src/tls_scan/report.ts";
 import { ReportStore } from "../../src/tls_scan/store.ts";
 
 const { values } = parseArgs({
@@ -60,6 +60,9 @@ function report(host: string, grade: TlsReport["grade"], days: number): TlsRepor
       revocation_status: "unknown",
     },
     problems: [],
+    suites: [],
+    not_tested: [],
+    features: Features.parse({}),
   };
 }
 
