@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
-/** Static credentials; when absent the SDK's default provider chain is used. */
+/** Static credentials (an emulator's dummy keys, say). */
 export interface StaticCredentials {
   /** The access key id (`test` against LocalStack). */
   readonly accessKeyId: string;
@@ -23,8 +23,11 @@ export interface AwsClientOptions {
   readonly region: string;
   /** The endpoint URL; `undefined` means the real AWS endpoint of the region. */
   readonly endpoint?: string | undefined;
-  /** Static credentials, or `undefined` for the default provider chain. */
-  readonly credentials?: StaticCredentials | undefined;
+  /**
+   * Static credentials or a provider (aws_credentials.ts: the SDK's default chain, shared by
+   * both clients); `undefined`: each client makes its own default chain.
+   */
+  readonly credentials?: StaticCredentials | SQSClientConfig["credentials"] | undefined;
   /** Attempts per call by the SDK's standard retry strategy (throttling, 5xx, network). Default 3. */
   readonly maxAttempts?: number;
   /** Milliseconds a whole request may take before it fails with a TimeoutError. */

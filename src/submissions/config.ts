@@ -9,11 +9,13 @@
  *
  * const config = deriveConfig(readSettings(SETTINGS, { WORKERS: "4" }), {});
  * config.workers; // 4
+ * config.credentials; // "default-chain": the region's AWS endpoints, the SDK's credentials
  * ```
  *
  * @module
  */
 import { z } from "zod";
+import { credentialsPlan, sharedFilesExist } from "./aws_credentials.ts";
 import {
   type Env,
   httpUrl,
@@ -41,10 +43,10 @@ export const SETTINGS = {
     help: "AWS region of the queue and the stream",
   },
   AWS_ENDPOINT_URL: {
-    schema: optionalHttpUrl,
-    default: "http://localhost:4566",
-    allowed: "an http(s) URL, or empty for the real AWS endpoints",
-    help: "endpoint of every AWS service (LocalStack's edge port by default)",
+    // No default: a deployment that forgets it talks to AWS, never to a localhost emulator.
+    schema: optionalHttpUrl.optional(),
+    allowed: "an http(s) URL; unset or empty: the region's AWS endpoints",
+    help: "endpoint of SQS and Kinesis, e.g. an emulator's (deno task stack prints its own)",
   },
   AWS_ENDPOINT_URL_SQS: {
     schema: optionalHttpUrl.optional(),
@@ -170,29 +172,34 @@ export const SETTINGS = {
 } as const satisfies SettingsTable;
 
 /**
- * Derives what the pipeline reads from its validated settings: endpoints, the dummy
- * credentials of a local endpoint, and every value under a readable name.
+ * Derives what the pipeline reads from its validated settings: endpoints, the credentials plan
+ * (aws_credentials.ts: the SDK's chain, or dummy keys for loopback endpoints when nothing is
+ * configured; `sharedFiles` says whether `~/.aws` holds a config or credentials file), and every
+ * value under a readable name.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
  * import { deriveConfig, SETTINGS } from "./config.ts";
- * const config = deriveConfig(readSettings(SETTINGS, {}), {});
- * config.sqsEndpoint; // "http://localhost:4566"
- * config.credentials; // { accessKeyId: "test", secretAccessKey: "test" }: a local endpoint
+ * const aws = deriveConfig(readSettings(SETTINGS, {}), {}, false);
+ * assert.equal(aws.sqsEndpoint, undefined); // the region's AWS endpoint
+ * assert.equal(aws.credentials, "default-chain");
+ * const local = { AWS_ENDPOINT_URL: "http://127.0.0.1:4566" };
+ * assert.equal(deriveConfig(readSettings(SETTINGS, local), local, false).credentials, "loopback-dummy");
  * ```
  */
-export function deriveConfig(raw: SettingValues<typeof SETTINGS>, env: Env) {
+export function deriveConfig(
+  raw: SettingValues<typeof SETTINGS>,
+  env: Env,
+  sharedFiles: boolean = sharedFilesExist(env),
+) {
   const sqsEndpoint = raw.AWS_ENDPOINT_URL_SQS ?? raw.AWS_ENDPOINT_URL;
   const kinesisEndpoint = raw.AWS_ENDPOINT_URL_KINESIS ?? raw.AWS_ENDPOINT_URL;
-  const local = sqsEndpoint !== undefined || kinesisEndpoint !== undefined;
   return {
     region: raw.AWS_REGION,
     sqsEndpoint,
     kinesisEndpoint,
-    // LocalStack accepts any credentials; elsewhere the SDK's provider chain decides.
-    credentials: local && !env.AWS_ACCESS_KEY_ID
-      ? { accessKeyId: "test", secretAccessKey: "test" }
-      : undefined,
+    credentials: credentialsPlan([sqsEndpoint, kinesisEndpoint], env, sharedFiles),
     queueName: raw.SQS_QUEUE_NAME,
     queueUrl: raw.SQS_QUEUE_URL,
     invalidQueueUrl: raw.SQS_INVALID_QUEUE_URL,

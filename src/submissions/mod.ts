@@ -18,6 +18,7 @@
  */
 import { type ComponentContext, defineComponent } from "../app/component.ts";
 import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
+import { type ClientCredentials, credentialsFor, describeCredentials } from "./aws_credentials.ts";
 import { type Config, deriveConfig, SETTINGS } from "./config.ts";
 import type { RecordSink } from "./kinesis_sink.ts";
 import { SubmissionsService } from "./service.ts";
@@ -29,6 +30,8 @@ export { SubmissionsService } from "./service.ts";
 export interface SubmissionsOverrides {
   /** Replaces the Kinesis sink (fault injection). */
   readonly sink?: RecordSink;
+  /** The clients' credentials, already resolved once ({@linkcode resolveCredentials}). */
+  readonly credentials?: ClientCredentials;
 }
 
 /**
@@ -52,14 +55,59 @@ export function createSubmissions(
   context: ComponentContext,
   overrides: SubmissionsOverrides = {},
 ): SubmissionsService {
-  const clientOptions = { region: config.region, credentials: config.credentials };
+  const { credentials = credentialsFor(config.credentials, config.region), ...rest } = overrides;
+  const clientOptions = { region: config.region, credentials };
   return new SubmissionsService({
     config,
     sqs: createSqsClient({ ...clientOptions, endpoint: config.sqsEndpoint }),
     kinesis: createKinesisClient({ ...clientOptions, endpoint: config.kinesisEndpoint }),
     registry: context.registry,
-    ...overrides,
+    ...rest,
   });
+}
+
+/**
+ * The clients' credentials, resolved once before anything starts, so that start-up logs the
+ * endpoints and where the credentials came from (never a key), and a deployment without any
+ * stops at once with one clear line instead of failing every call.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getLogger } from "../app/logging.ts";
+ * import { readSettings } from "../app/settings.ts";
+ * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { resolveCredentials } from "./mod.ts";
+ *
+ * const env = { AWS_ENDPOINT_URL: "http://127.0.0.1:4566" }; // an emulator, nothing configured
+ * const config = deriveConfig(readSettings(SETTINGS, env), env, false);
+ * const credentials = await resolveCredentials(config, getLogger("submissions"));
+ * assert.deepEqual(credentials, { accessKeyId: "test", secretAccessKey: "test" });
+ * ```
+ */
+export async function resolveCredentials(
+  config: Config,
+  logger: ComponentContext["logger"],
+): Promise<ClientCredentials> {
+  const credentials = credentialsFor(config.credentials, config.region);
+  let source;
+  try {
+    source = describeCredentials(
+      typeof credentials === "function" ? await credentials() : credentials,
+    );
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `no AWS credentials (${reason}); configure a source (README "Deploy"), or point ` +
+        "AWS_ENDPOINT_URL at an emulator on loopback",
+    );
+  }
+  const aws = `the region's AWS endpoint (${config.region})`;
+  logger.info("AWS: SQS {sqs}, Kinesis {kinesis}; credentials from {source}", {
+    sqs: config.sqsEndpoint ?? aws,
+    kinesis: config.kinesisEndpoint ?? aws,
+    source,
+  });
+  return credentials;
 }
 
 /**
@@ -77,5 +125,8 @@ export const submissions = defineComponent({
   summary: "SQS submissions → validated events → Kinesis",
   settings: SETTINGS,
   configure: deriveConfig,
-  create: (config, context) => createSubmissions(config, context),
+  create: async (config, context) =>
+    createSubmissions(config, context, {
+      credentials: await resolveCredentials(config, context.logger),
+    }),
 });

@@ -11,11 +11,12 @@ function loadConfig(env: Record<string, string>, args: string[] = []) {
   return { ...app, ...(enabled[0]!.config as Config) };
 }
 
-Deno.test("defaults match the design card (LocalStack endpoint, submissions → events)", () => {
+Deno.test("defaults: the region's AWS endpoints with the SDK's credentials, submissions → events", () => {
   const config = loadConfig({});
   assert.equal(config.region, "eu-west-1");
-  assert.equal(config.sqsEndpoint, "http://localhost:4566");
-  assert.equal(config.kinesisEndpoint, "http://localhost:4566");
+  // Never localhost by default: a deployment that forgets the endpoint talks to AWS.
+  assert.equal(config.sqsEndpoint, undefined);
+  assert.equal(config.kinesisEndpoint, undefined);
   assert.equal(config.queueName, "submissions");
   assert.equal(config.streamName, "events");
   assert.equal(config.maxMessages, 10);
@@ -23,7 +24,7 @@ Deno.test("defaults match the design card (LocalStack endpoint, submissions → 
   assert.equal(config.waitTimeSeconds, 20);
   assert.equal(config.partitionKey, "device_id");
   assert.equal(config.workers, 8);
-  assert.deepEqual(config.credentials, { accessKeyId: "test", secretAccessKey: "test" });
+  assert.equal(config.credentials, "default-chain");
 });
 
 Deno.test("environment variables and flags are read; a flag wins", () => {
@@ -44,17 +45,61 @@ Deno.test("environment variables and flags are read; a flag wins", () => {
   assert.equal(config.partitionKey, "submission_id");
   assert.equal(config.httpPort, 0);
   assert.equal(config.sqsEndpoint, "http://127.0.0.1:9324");
-  assert.equal(config.kinesisEndpoint, "http://localhost:4566");
+  assert.equal(config.kinesisEndpoint, undefined);
   assert.equal(config.invalidQueueUrl, "http://127.0.0.1:9324/000000000000/invalid");
   // Real credentials in the environment are left to the SDK's provider chain.
-  assert.equal(config.credentials, undefined);
+  assert.equal(config.credentials, "default-chain");
+});
+
+Deno.test("dummy keys only for loopback endpoints with nothing configured; an override is not a credential", () => {
+  const local = { AWS_ENDPOINT_URL: "http://localhost:4566" };
+  assert.equal(loadConfig(local).credentials, "loopback-dummy");
+  assert.equal(
+    loadConfig({
+      AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:1",
+      AWS_ENDPOINT_URL_KINESIS: "http://[::1]:2",
+    })
+      .credentials,
+    "loopback-dummy",
+  );
+  for (
+    const env of <Record<string, string>[]> [
+      { ...local, AWS_ACCESS_KEY_ID: "AKIA", AWS_SECRET_ACCESS_KEY: "s" },
+      { ...local, AWS_PROFILE: "dev" },
+      { ...local, AWS_WEB_IDENTITY_TOKEN_FILE: "/var/run/secrets/eks.amazonaws.com/token" },
+      { ...local, AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://169.254.170.23/v1/credentials" },
+      { ...local, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/x" },
+      { ...local, AWS_SHARED_CREDENTIALS_FILE: "/etc/edr/credentials" },
+      // A VPC or FIPS endpoint is production: the SDK's chain, even with nothing configured.
+      { AWS_ENDPOINT_URL_SQS: "https://vpce-1.sqs.eu-west-1.vpce.amazonaws.com" },
+      { AWS_ENDPOINT_URL: "https://kinesis-fips.eu-west-1.amazonaws.com" },
+      // One endpoint on loopback is not enough.
+      { ...local, AWS_ENDPOINT_URL_KINESIS: "https://kinesis.eu-west-1.amazonaws.com" },
+      { AWS_ENDPOINT_URL: "http://localstack:4566" },
+    ]
+  ) {
+    assert.equal(loadConfig(env).credentials, "default-chain", JSON.stringify(env));
+  }
+});
+
+Deno.test("a profile in ~/.aws counts as configured, so loopback endpoints get it, not dummy keys", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const env = { AWS_ENDPOINT_URL: "http://127.0.0.1:4566", HOME: home };
+    assert.equal(loadConfig(env).credentials, "loopback-dummy");
+    await Deno.mkdir(`${home}/.aws`);
+    await Deno.writeTextFile(`${home}/.aws/credentials`, "[default]\naws_access_key_id = AKIA\n");
+    assert.equal(loadConfig(env).credentials, "default-chain");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });
 
 Deno.test("an empty AWS_ENDPOINT_URL means the real AWS endpoints; empty numbers mean unset", () => {
   const config = loadConfig({ AWS_ENDPOINT_URL: "", WORKERS: "" });
   assert.equal(config.sqsEndpoint, undefined);
   assert.equal(config.kinesisEndpoint, undefined);
-  assert.equal(config.credentials, undefined);
+  assert.equal(config.credentials, "default-chain");
   assert.equal(config.workers, 8);
 });
 

@@ -342,7 +342,8 @@ export class InProcessService implements ServiceHandle {
  * The stack's dummy keys are left out of the configuration's input: given
  * `AWS_ACCESS_KEY_ID`, the service leaves credentials to the SDK's provider chain, which reads
  * the *process* environment, and this process has none. Without them the configuration picks
- * the dummy credentials of an endpoint override, exactly what the subprocess ends up using.
+ * the dummy keys of loopback endpoints with nothing configured: the keys the subprocess signs
+ * with too.
  */
 export async function startInProcessService(
   e2e: E2eStack,

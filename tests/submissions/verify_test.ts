@@ -521,6 +521,9 @@ Deno.test("readToolEnv: LocalStack defaults, overrides, and the real AWS endpoin
   assert.equal(custom.kinesisEndpoint, "http://kinesis:2");
   assert.deepEqual(custom.credentials, { accessKeyId: "AKIA", secretAccessKey: "secret" });
   assert.equal(custom.queueName, "q");
+  // An endpoint that is not loopback (a VPC endpoint, another host) never means dummy keys.
+  assert.equal(env({ AWS_ENDPOINT_URL: "http://localstack:4566" }).credentials, undefined);
+  assert.equal(env({ AWS_PROFILE: "dev" }).credentials, undefined, "a profile is configured");
   assert.equal(custom.streamName, "s");
   // An empty endpoint means real AWS, where the SDK's own credential chain must be used.
   const aws = env({ AWS_ENDPOINT_URL: "" });

@@ -8,7 +8,7 @@
  * |---|---|
  * | `AWS_REGION` (or `AWS_DEFAULT_REGION`) | `eu-west-1` |
  * | `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL` | `http://localhost:4566`; set to the empty string for the real AWS endpoints |
- * | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | `test`/`test` against an endpoint override, else the SDK's default chain |
+ * | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | the SDK's default chain; `test`/`test` only against loopback endpoints with nothing configured (the service's rule, src/submissions/aws_credentials.ts) |
  * | `SQS_QUEUE_URL` | resolved from `SQS_QUEUE_NAME` with GetQueueUrl |
  * | `SQS_QUEUE_NAME` | `submissions` |
  * | `KINESIS_STREAM_NAME` | `events` |
@@ -23,6 +23,12 @@ import {
   createSqsClient,
   type StaticCredentials,
 } from "../../src/submissions/aws_clients.ts";
+import {
+  CREDENTIAL_VARIABLES,
+  credentialsPlan,
+  DUMMY_CREDENTIALS,
+  sharedFilesExist,
+} from "../../src/submissions/aws_credentials.ts";
 
 export type { StaticCredentials };
 
@@ -73,7 +79,7 @@ export function readToolEnv(lookup: EnvLookup = (name) => Deno.env.get(name)): T
       "eu-west-1",
     sqsEndpoint,
     kinesisEndpoint,
-    credentials: credentialsOf(lookup, sqsEndpoint !== undefined || kinesisEndpoint !== undefined),
+    credentials: credentialsOf(lookup, [sqsEndpoint, kinesisEndpoint]),
     queueUrl: nonEmpty(lookup("SQS_QUEUE_URL")),
     queueName: nonEmpty(lookup("SQS_QUEUE_NAME")) ?? "submissions",
     streamName: nonEmpty(lookup("KINESIS_STREAM_NAME")) ?? "events",
@@ -101,6 +107,12 @@ export function createToolClients(env: ToolEnv): ToolClients {
  * @example
  * ```ts
  * import { createKinesisClient, createSqsClient } from "../../src/submissions/aws_clients.ts";
+import {
+  CREDENTIAL_VARIABLES,
+  credentialsPlan,
+  DUMMY_CREDENTIALS,
+  sharedFilesExist,
+} from "../../src/submissions/aws_credentials.ts";
  * import { toolClients } from "./tool_env.ts";
  *
  * const common = { region: "eu-west-1", endpoint: "http://127.0.0.1:4566" };
@@ -132,7 +144,10 @@ function endpointOf(value: string | undefined, fallback: string | undefined): st
   return value.trim() === "" ? undefined : value.trim();
 }
 
-function credentialsOf(lookup: EnvLookup, emulated: boolean): StaticCredentials | undefined {
+function credentialsOf(
+  lookup: EnvLookup,
+  endpoints: readonly (string | undefined)[],
+): StaticCredentials | undefined {
   const accessKeyId = nonEmpty(lookup("AWS_ACCESS_KEY_ID"));
   const secretAccessKey = nonEmpty(lookup("AWS_SECRET_ACCESS_KEY"));
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
@@ -142,8 +157,14 @@ function credentialsOf(lookup: EnvLookup, emulated: boolean): StaticCredentials 
       ? { accessKeyId, secretAccessKey }
       : { accessKeyId, secretAccessKey, sessionToken } as StaticCredentials;
   }
-  // Emulators accept any keys; against real AWS, profiles, SSO and roles must keep working.
-  return emulated ? { accessKeyId: "test", secretAccessKey: "test" } : undefined;
+  // Emulators accept any keys; anywhere else (a VPC endpoint too) profiles, SSO and roles must
+  // keep working: the same rule as the service's.
+  const env = Object.fromEntries(
+    [...CREDENTIAL_VARIABLES, "HOME"].map((name) => [name, lookup(name)]),
+  );
+  return credentialsPlan(endpoints, env, sharedFilesExist(env)) === "loopback-dummy"
+    ? DUMMY_CREDENTIALS
+    : undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
