@@ -15,7 +15,7 @@
  */
 import { createApp } from "./src/app/app.ts";
 import { ConfigError, configHelp, loadConfig } from "./src/app/app_config.ts";
-import { probeHealth } from "./src/app/healthcheck.ts";
+import { probeHealth, probeHost } from "./src/app/healthcheck.ts";
 import { getLogger, setupLogging, teardownLogging } from "./src/app/logging.ts";
 import { buildInfo } from "./src/app/version.ts";
 import { COMPONENTS } from "./src/components.ts";
@@ -54,7 +54,10 @@ try {
 }
 
 if (healthcheck) {
-  const result = await probeHealth(loaded.app.httpPort);
+  const result = await probeHealth(
+    probeHost(loaded.app.httpHost ?? "0.0.0.0"),
+    loaded.app.httpPort,
+  );
   (result.healthy ? console.log : console.error)(`edr-preprocessor healthcheck: ${result.detail}`);
   Deno.exit(result.healthy ? 0 : 1);
 }
