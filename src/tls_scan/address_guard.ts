@@ -78,6 +78,7 @@ const RANGE_WORDS: Readonly<Record<string, string>> = {
   uniqueLocal: "unique-local (private)",
   rfc6052: "NAT64",
   "6to4": "6to4",
+  "special-use": "special-use (never public)",
 };
 
 /**
@@ -130,10 +131,10 @@ export const systemResolver: Resolver = async (host) => {
 export async function guardTarget(host: string, options: GuardOptions): Promise<GuardResult> {
   const kind = options.kind ??
     (ipaddr.isValid(host) ? (host.includes(":") ? "ipv6" : "ipv4") : "name");
-  // `localhost` and `*.localhost` are loopback by definition (RFC 6761), whatever DNS says.
-  if (kind === "name" && (host === "localhost" || host.endsWith(".localhost"))) {
-    if (!options.allowPrivate) return { kind: "refused", address: host, range: "loopback" };
-  }
+  // `localhost` and `*.localhost` are loopback by definition (RFC 6761), whatever DNS says;
+  // the other special-use names never resolve publicly.
+  const reserved = kind === "name" ? reservedName(host) : undefined;
+  if (reserved && !options.allowPrivate) return { kind: "refused", address: host, range: reserved };
   let addresses: readonly string[];
   if (kind === "name") {
     try {
@@ -159,6 +160,65 @@ export async function guardTarget(host: string, options: GuardOptions): Promise<
   }
   return { kind: "allowed", addresses: unique.slice(0, options.maxAddresses ?? 4) };
 }
+
+/**
+ * Special-use names that never resolve in public DNS, so no scanner anywhere can reach them
+ * publicly: `localhost` (RFC 6761), `.invalid` (RFC 6761), `.local` (mDNS, RFC 6762),
+ * `.onion` (RFC 7686), `.alt` (RFC 9476), `home.arpa` (RFC 8375) and `.internal` (ICANN's
+ * private-use TLD, 2024). `.test` and `.example` are reserved too but RFC 6761 asks software
+ * not to treat them specially. Returns the rule a name falls under, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reservedName } from "./address_guard.ts";
+ * assert.equal(reservedName("db.localhost"), "loopback");
+ * assert.equal(reservedName("printer.local"), "special-use");
+ * assert.equal(reservedName("nas.home.arpa"), "special-use");
+ * assert.equal(reservedName("example.com"), undefined);
+ * ```
+ */
+export function reservedName(host: string): "loopback" | "special-use" | undefined {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  if (name === "localhost" || name.endsWith(".localhost")) return "loopback";
+  const special = ["invalid", "local", "onion", "alt", "home.arpa", "internal"];
+  return special.some((tld) => name === tld || name.endsWith(`.${tld}`))
+    ? "special-use"
+    : undefined;
+}
+
+/**
+ * The guard of an engine that does not connect itself (SSL Labs resolves and connects on its
+ * side, so a local resolver, split-horizon or without public names, must not decide): refuses
+ * only what can never be public, IP literals outside the public ranges and reserved names
+ * ({@linkcode reservedName}); resolves nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { guardNeverPublic } from "./address_guard.ts";
+ * // A public name that resolves to 10.x inside: SSL Labs would scan it, so it is allowed.
+ * assert.deepEqual(guardNeverPublic("intranet-and-public.example.com", "name"), {
+ *   kind: "allowed",
+ *   addresses: [],
+ * });
+ * assert.equal(guardNeverPublic("10.0.0.1", "ipv4").kind, "refused");
+ * assert.equal(guardNeverPublic("localhost", "name").kind, "refused");
+ * ```
+ */
+export function guardNeverPublic(host: string, kind: HostKind): GuardResult {
+  if (kind === "name") {
+    const reserved = reservedName(host);
+    return reserved ? { kind: "refused", address: host, range: reserved } : ALLOWED_UNRESOLVED;
+  }
+  const address = ipaddr.process(host).toString();
+  const range = addressRange(address);
+  return range === "unicast"
+    ? { kind: "allowed", addresses: [] }
+    : { kind: "refused", address, range };
+}
+
+const ALLOWED_UNRESOLVED: GuardResult = { kind: "allowed", addresses: [] };
 
 function resolutionMessage(error: unknown): string {
   const code = (error as { code?: string }).code;

@@ -3,8 +3,13 @@
  * (GET /scan, with or without `fresh`, or the scheduler): a second caller joins the running
  * scan. A caller waits up to `waitMs` and is otherwise told to come back (202). A report younger
  * than the max age is answered from the store without touching the host; distinct scans started
- * by requests are bounded (`maxPending`; beyond: busy). Each scan: the SSRF guard (resolve,
- * refuse non-public addresses), the engine, the store, the metrics.
+ * by requests are bounded (`maxPending`; beyond: busy, at once). Request scans and the
+ * scheduler's run in separate lanes of the engine (`lane`), so strangers' requests for hosts
+ * that never answer cannot delay watched hosts' rescans. `fresh` is honoured only for a report
+ * older than `freshMinAgeMs`: nobody can make this service rescan a third party (or spend SSL
+ * Labs assessments) more often than that. Each scan: the SSRF guard (the probe: resolve, refuse
+ * non-public addresses; SSL Labs: refuse only what can never be public, resolve nothing), the
+ * engine, the store, the metrics.
  *
  * @example
  * ```ts
@@ -19,7 +24,7 @@
  */
 import type { Logger } from "../app/logging.ts";
 import { remaining, within } from "../app/deadline.ts";
-import { type GuardResult, guardTarget, type Resolver } from "./address_guard.ts";
+import { guardNeverPublic, type GuardResult, guardTarget, type Resolver } from "./address_guard.ts";
 import type { ScanEngine } from "./engine.ts";
 import type { TlsScanMetrics } from "./metrics.ts";
 import { errorReport, gradeRank, type TlsReport } from "./report.ts";
@@ -57,6 +62,11 @@ export interface CoordinatorOptions {
   readonly waitMs: number;
   /** Distinct scans requests may have running (TLS_SCAN_MAX_PENDING). */
   readonly maxPending: number;
+  /**
+   * `fresh` is honoured only when the stored report is at least this old
+   * (TLS_SCAN_FRESH_MIN_AGE_SECONDS); younger, the stored report is answered. Default 0.
+   */
+  readonly freshMinAgeMs?: number;
   readonly allowPrivate: boolean;
   /** The resolver of the SSRF guard. Default: the system's. */
   readonly resolve?: Resolver;
@@ -119,12 +129,11 @@ export class ScanCoordinator {
     const key = targetKey(target);
     let job = this.#jobs.get(key);
     if (!job) {
-      if (!options.fresh) {
-        const cached = this.#cached(target);
-        if (cached) {
-          this.#o.metrics.cacheHits.inc();
-          return { kind: "report", report: cached };
-        }
+      const cached = this.#cached(target, options.fresh ? this.#o.freshMinAgeMs ?? 0 : undefined);
+      if (cached) {
+        this.#o.metrics.cacheHits.inc();
+        if (options.fresh) this.#o.metrics.freshDeclined.inc();
+        return { kind: "report", report: cached };
       }
       if (this.#fromRequests >= this.#o.maxPending) {
         this.#o.metrics.rejected.inc({ reason: "busy" });
@@ -151,10 +160,16 @@ export class ScanCoordinator {
     }
   }
 
-  #cached(target: ScanTarget): TlsReport | undefined {
+  /**
+   * The stored report younger than the max age, or, for a `fresh` request, younger than
+   * `freshMinAgeMs` (`undefined`: not fresh).
+   */
+  #cached(target: ScanTarget, freshMinAgeMs: number | undefined): TlsReport | undefined {
+    if (freshMinAgeMs === 0) return undefined;
     const stored = this.#o.store.latest(target, this.#o.engine.name);
     const now = (this.#o.now ?? (() => new Date()))().getTime();
-    if (!stored || now - stored.scannedAtMs >= this.#o.maxAgeMs) return undefined;
+    const maxAge = Math.min(this.#o.maxAgeMs, freshMinAgeMs ?? Infinity);
+    if (!stored || now - stored.scannedAtMs >= maxAge) return undefined;
     return { ...stored.report, from_cache: true };
   }
 
@@ -162,14 +177,16 @@ export class ScanCoordinator {
     const key = targetKey(target);
     if (fromRequest) this.#fromRequests++;
     this.#o.metrics.inFlight.inc();
-    const done = this.#run(target, fresh).catch((error): ScanEnd => {
-      // A defect (or the store closed under a scan at shutdown): answered, never unhandled.
-      this.#o.logger.error("scan of {target} failed: {error}", {
-        target: key,
-        error: String(error),
-      });
-      return { kind: "failed", reason: "internal error", status: 502 };
-    }).finally(() => {
+    const done = this.#run(target, fresh, fromRequest ? "request" : "watched").catch(
+      (error): ScanEnd => {
+        // A defect (or the store closed under a scan at shutdown): answered, never unhandled.
+        this.#o.logger.error("scan of {target} failed: {error}", {
+          target: key,
+          error: String(error),
+        });
+        return { kind: "failed", reason: "internal error", status: 502 };
+      },
+    ).finally(() => {
       this.#jobs.delete(key);
       if (fromRequest) this.#fromRequests--;
       this.#o.metrics.inFlight.dec();
@@ -179,14 +196,16 @@ export class ScanCoordinator {
     return job;
   }
 
-  async #run(target: ScanTarget, fresh: boolean): Promise<ScanEnd> {
+  async #run(target: ScanTarget, fresh: boolean, lane: "request" | "watched"): Promise<ScanEnd> {
     const { engine, metrics, logger } = this.#o;
     const started = performance.now();
     const signal = this.#stopping.signal;
-    // With private targets allowed there is nothing to check for an engine that does not
-    // connect itself: SSL Labs resolves the name on its side.
-    const verdict: GuardResult = this.#o.allowPrivate && !engine.connectsItself
-      ? { kind: "allowed", addresses: [] }
+    // An engine that does not connect itself (SSL Labs resolves the name on its side, perhaps
+    // differently from a split-horizon resolver here) is refused only what is never public.
+    const verdict: GuardResult = !engine.connectsItself
+      ? (this.#o.allowPrivate
+        ? { kind: "allowed", addresses: [] }
+        : guardNeverPublic(target.host, target.kind))
       : await guardTarget(target.host, {
         allowPrivate: this.#o.allowPrivate,
         kind: target.kind,
@@ -206,7 +225,7 @@ export class ScanCoordinator {
         kind: "report" as const,
         report: errorReport({ ...target, engine: engine.name, message: verdict.message }),
       }
-      : await engine.scan({ ...target, addresses: verdict.addresses }, { fresh, signal });
+      : await engine.scan({ ...target, addresses: verdict.addresses }, { fresh, signal, lane });
     metrics.scanDuration.observe({ engine: engine.name }, (performance.now() - started) / 1000);
     if (result.kind === "failed") {
       metrics.scans.inc({ engine: engine.name, outcome: "failed" });

@@ -32,6 +32,12 @@ export interface ScanOptions {
   readonly fresh: boolean;
   /** Aborted at shutdown. */
   readonly signal: AbortSignal;
+  /**
+   * Who asked: `request` (GET /scan) or `watched` (the scheduler). The probe runs each lane
+   * within its own concurrency, so requests cannot starve watched hosts' rescans. Default
+   * `watched`.
+   */
+  readonly lane?: "request" | "watched";
 }
 
 /** The end of a scan. */

@@ -63,6 +63,12 @@ export function createTlsScanMetrics(registry: client.Registry) {
       help: "GET /scan answered from the store (no connection to the host)",
       registers,
     }),
+    freshDeclined: new client.Counter({
+      name: "edr_tls_scan_fresh_declined_total",
+      help: "GET /scan?fresh=true answered from the store: the report was younger than " +
+        "TLS_SCAN_FRESH_MIN_AGE_SECONDS",
+      registers,
+    }),
     rejected: new client.Counter({
       name: "edr_tls_scan_rejected_total",
       help: "Requests refused: invalid (400), refused target (403), busy (503)",
@@ -196,6 +202,44 @@ export function registerWatchGauges(
       for (const row of store.listWatched(options.engine, 100_000)) {
         if (row.grade) this.set({ host: row.host, port: String(row.port) }, gradeRank(row.grade));
       }
+    },
+  });
+}
+
+/**
+ * Registers the scheduler's gauges, read at scrape time: watched hosts whose last scheduled
+ * scan was refused (their name now resolves to a non-public address) and hosts backing off
+ * after a failure.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../app/metrics.ts";
+ * import { registerSchedulerGauges } from "./metrics.ts";
+ * const { registry } = createRegistry();
+ * registerSchedulerGauges(registry, { refusedHosts: 2, failingHosts: 3 });
+ * const text = await registry.getSingleMetricAsString("edr_tls_scan_watched_refused_hosts");
+ * assert.ok(text.endsWith(" 2"));
+ * ```
+ */
+export function registerSchedulerGauges(
+  registry: client.Registry,
+  scheduler: { readonly refusedHosts: number; readonly failingHosts: number },
+): void {
+  new client.Gauge({
+    name: "edr_tls_scan_watched_refused_hosts",
+    help: "Watched hosts whose last scheduled scan was refused: the name now resolves to a " +
+      "non-public address (retried with a growing backoff; unwatch them or fix their DNS)",
+    registers: [registry],
+    collect() {
+      this.set(scheduler.refusedHosts);
+    },
+  });
+  new client.Gauge({
+    name: "edr_tls_scan_scheduler_backoff_hosts",
+    help: "Watched hosts waiting out a backoff after a failed or refused scheduled scan",
+    registers: [registry],
+    collect() {
+      this.set(scheduler.failingHosts);
     },
   });
 }

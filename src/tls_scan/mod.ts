@@ -24,7 +24,12 @@ import { remaining } from "../app/deadline.ts";
 import type { Resolver } from "./address_guard.ts";
 import { ScanCoordinator } from "./coordinator.ts";
 import type { ScanEngine } from "./engine.ts";
-import { createTlsScanMetrics, registerWatchGauges, statusLabel } from "./metrics.ts";
+import {
+  createTlsScanMetrics,
+  registerSchedulerGauges,
+  registerWatchGauges,
+  statusLabel,
+} from "./metrics.ts";
 import { createProbeEngine } from "./probe_engine.ts";
 import { tlsScanRoutes } from "./routes.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -75,6 +80,7 @@ export function createTlsScan(
     ? createProbeEngine({
       timeoutMs: config.timeoutSeconds * 1000,
       concurrency: config.concurrency,
+      requestConcurrency: config.requestConcurrency,
       ...(config.caFile ? { caFile: config.caFile } : {}),
       onEndpoint: (seen) => metrics.probeConnections.observe(seen.connections),
       ...(overrides.now ? { now: overrides.now } : {}),
@@ -105,6 +111,7 @@ export function createTlsScan(
     maxAgeMs,
     waitMs: config.waitSeconds * 1000,
     maxPending: config.maxPending,
+    freshMinAgeMs: config.freshMinAgeSeconds * 1000,
     allowPrivate: config.allowPrivate,
     ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
     ...(overrides.now ? { now: overrides.now } : {}),
@@ -117,8 +124,10 @@ export function createTlsScan(
     intervalMs: config.schedulerIntervalSeconds * 1000,
     maxAgeMs,
     warnDays: config.expiryWarnDays,
+    maxEntries: config.maxWatched,
     ...(overrides.now ? { now: overrides.now } : {}),
   });
+  registerSchedulerGauges(registry, scheduler);
   const starting = new AbortController();
   let stopped = false;
   return {
@@ -129,6 +138,7 @@ export function createTlsScan(
       engine: engine.name,
       maxWatched: config.maxWatched,
       allowPrivate: config.allowPrivate,
+      ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
       ...(overrides.now ? { now: overrides.now } : {}),
     }),
     checks: { [engine.name === "probe" ? "openssl" : "ssllabs"]: (signal) => engine.check(signal) },

@@ -23,10 +23,15 @@ import { loadCatalog, type SuiteCatalog } from "./suite_catalog.ts";
 export interface ProbeEngineOptions {
   /** Hard timeout of each `openssl` process, in milliseconds (TLS_SCAN_TIMEOUT_SECONDS). */
   readonly timeoutMs: number;
-  /** Hosts probed at once (TLS_SCAN_CONCURRENCY). */
+  /** Hosts the scheduler's scans probe at once (TLS_SCAN_CONCURRENCY). */
   readonly concurrency: number;
   /** Handshakes in flight at once per endpoint. Default `CONNECTIONS_AT_ONCE` (4). */
   readonly connectionsAtOnce?: number;
+  /**
+   * Hosts GET /scan's scans probe at once, in a lane of their own
+   * (TLS_SCAN_REQUEST_CONCURRENCY). Default `concurrency`.
+   */
+  readonly requestConcurrency?: number;
   /** Extra trust anchors, PEM (TLS_SCAN_CA_FILE). */
   readonly caFile?: string;
   /** A whole scan's deadline in milliseconds. Default 55 000 (the contract's 60 s, less margin). */
@@ -51,7 +56,11 @@ const STOPPING: EngineResult = { kind: "failed", reason: "the service is stoppin
  * ```
  */
 export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
-  const limit = pLimit(options.concurrency);
+  // Two lanes: requests for hosts that never answer fill only their own.
+  const lanes = {
+    watched: pLimit(options.concurrency),
+    request: pLimit(options.requestConcurrency ?? options.concurrency),
+  };
   let caPath: string | undefined;
   let catalog: Promise<SuiteCatalog> | undefined;
   const now = options.now ?? (() => new Date());
@@ -96,6 +105,7 @@ export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
     name: "probe",
     connectsItself: true,
     scan(target: ResolvedTarget, scan: ScanOptions): Promise<EngineResult> {
+      const limit = lanes[scan.lane ?? "watched"];
       return limit(() => scan.signal.aborted ? STOPPING : scanNow(target, scan.signal));
     },
     retryAfterSeconds: () => Math.max(1, Math.ceil(options.timeoutMs / 1000)),

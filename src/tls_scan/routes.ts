@@ -14,12 +14,13 @@
  * @module
  */
 import { jsonError, readBody, type Route } from "../app/routes.ts";
-import { describeRange, guardTarget } from "./address_guard.ts";
+import { describeRange, type Resolver } from "./address_guard.ts";
+import { refuseToWatch } from "./watch_guard.ts";
 import type { ScanAnswer, ScanCoordinator, ScanTarget } from "./coordinator.ts";
 import { daysRemaining, type EngineName } from "./report.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { ReportStore } from "./store.ts";
-import { parseHost, parsePort, type Target, targetKey } from "./target.ts";
+import { type HostKind, parseHost, parsePort, type Target, targetKey } from "./target.ts";
 import { renderText } from "./text_report.ts";
 
 /**
@@ -67,6 +68,8 @@ export interface TlsScanRoutesOptions {
   readonly engine: EngineName;
   readonly maxWatched: number;
   readonly allowPrivate: boolean;
+  /** The resolver of the watch-time check (watch_guard.ts). Default: the system's. */
+  readonly resolve?: Resolver;
   readonly now?: () => Date;
 }
 
@@ -167,6 +170,8 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     }
     const targets: Target[] = [];
     const indexes = new Map<Target, number>(); // each target's index in the request
+    const kinds = new Map<Target, HostKind>();
+    const shownHosts = new Map<Target, string>();
     const rejections: { index: number; host: string; error: string }[] = [];
     for (const [index, entry] of hosts.entries()) {
       const rawHost = typeof entry === "string" ? entry : (entry as { host?: unknown })?.host;
@@ -191,18 +196,31 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
         fail(port.error);
         continue;
       }
-      const local = host.host === "localhost" || host.host.endsWith(".localhost");
-      if (!options.allowPrivate && (host.kind !== "name" || local)) {
-        // Literals (and localhost) are judged now; names when they are scanned (resolved).
-        const verdict = await guardTarget(host.host, { allowPrivate: false, kind: host.kind });
-        if (verdict.kind === "refused") {
-          fail(`refused: ${verdict.address} is a ${describeRange(verdict.range)} address`);
-          continue;
-        }
-      }
       const target = { host: host.host, port: port.port };
       targets.push(target);
       indexes.set(target, index);
+      kinds.set(target, host.kind);
+      shownHosts.set(target, shown);
+    }
+    if (!options.allowPrivate) {
+      // Literals and reserved names now; names resolved now too for the probe (watch_guard.ts).
+      const refused = await refuseToWatch(
+        targets.map((target) => ({ host: target.host, kind: kinds.get(target)! })),
+        {
+          resolveNames: options.engine === "probe",
+          ...(options.resolve ? { resolve: options.resolve } : {}),
+        },
+      );
+      for (const [position, error] of refused) {
+        const target = targets[position]!;
+        rejections.push({ index: indexes.get(target)!, host: shownHosts.get(target)!, error });
+      }
+      if (refused.size > 0) {
+        const kept = targets.filter((_, position) => !refused.has(position));
+        targets.length = 0;
+        targets.push(...kept);
+      }
+      rejections.sort((a, b) => a.index - b.index);
     }
     const { added, already, full } = options.store.watch(
       targets,
@@ -272,6 +290,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     const port = portRaw === null ? undefined : parsePort(portRaw);
     if (port && !port.ok) return jsonError(400, port.error, { field: "port" });
     const removed = options.store.unwatch(host.host, port?.port);
+    if (removed > 0) options.scheduler.forget(host.host, port?.port);
     return removed === 0
       ? jsonError(404, `${host.host} is not watched${port ? ` on port ${port.port}` : ""}`)
       : Response.json({ removed });
@@ -304,6 +323,27 @@ function readTarget(
   return { host: host.host, port: port.port, kind: host.kind };
 }
 
+/**
+ * The 403 of a refused target. A literal (or a reserved name) is judged as given, so its range
+ * is named; a name refused for what it resolved to is not: echoing the address would let
+ * anyone enumerate an internal DNS zone through this service (the log keeps it for operators).
+ */
+function refusal(answer: { address: string; range: string }, target: ScanTarget): Response {
+  const key = targetKey(target);
+  if (target.kind === "name" && answer.address !== target.host) {
+    return jsonError(
+      403,
+      `refusing to scan ${key}: it resolves to an address that is not public`,
+      { reason: "not_public" },
+    );
+  }
+  return jsonError(
+    403,
+    `refusing to scan ${key}: ${answer.address} is a ${describeRange(answer.range)} address`,
+    { reason: "not_public", range: answer.range },
+  );
+}
+
 /** `Accept: text/plain` (and not JSON first) asks for the text report. */
 function wantsText(request: Request): boolean {
   const accept = request.headers.get("accept") ?? "";
@@ -330,16 +370,7 @@ function answerResponse(answer: ScanAnswer, target: ScanTarget, text: boolean): 
         "retry-after": String(answer.retryAfterSeconds),
       });
     case "refused":
-      return jsonError(
-        403,
-        `refusing to scan ${targetKey(target)}: ${answer.address} is a ${
-          describeRange(answer.range)
-        } address`,
-        {
-          address: answer.address,
-          range: answer.range,
-        },
-      );
+      return refusal(answer, target);
     case "failed":
       return jsonError(answer.status, answer.reason);
   }

@@ -4,7 +4,11 @@
  * engine's limits (`parallelism()`: TLS_SCAN_CONCURRENCY for the probe, the API's counters for
  * SSL Labs). Its scans go through the coordinator, so they join a request's scan of the same
  * host rather than run twice. A host whose scan failed (SSL Labs refusing, say) waits a
- * growing backoff before it is tried again.
+ * growing backoff before it is tried again; a watched name that has come to resolve to a
+ * non-public address is flagged (`refusedHosts`, a gauge; one warning, then debug) and backs
+ * off the same way, up to the max age, rather than being refused at every round. The failure
+ * map holds watched hosts only: an unwatched host is forgotten (`forget`), and it never holds
+ * more than `maxEntries`.
  *
  * @example
  * ```ts
@@ -37,6 +41,8 @@ export interface SchedulerOptions {
   readonly maxAgeMs: number;
   /** Certificates expiring within this many days are rechecked daily. */
   readonly warnDays: number;
+  /** The most hosts the failure map holds (TLS_SCAN_MAX_WATCHED). Default 100 000. */
+  readonly maxEntries?: number;
   readonly now?: () => Date;
 }
 
@@ -84,7 +90,10 @@ const DAY = 86_400_000;
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #stopping = new AbortController();
-  readonly #failures = new Map<string, { count: number; retryAt: number }>();
+  readonly #failures = new Map<
+    string,
+    { count: number; retryAt: number; refused: boolean }
+  >();
   #wake = Promise.withResolvers<void>();
   #loop: Promise<void> | undefined;
 
@@ -96,6 +105,31 @@ export class Scheduler {
   /** Starts the loop (when the interval is not 0). */
   start(): void {
     if (this.#o.intervalMs > 0) this.#loop ??= this.#run();
+  }
+
+  /** Watched hosts whose last scheduled scan was refused (they resolve to non-public addresses). */
+  get refusedHosts(): number {
+    let count = 0;
+    for (const failure of this.#failures.values()) if (failure.refused) count++;
+    return count;
+  }
+
+  /** Hosts in the failure map (at most `maxEntries`). */
+  get failingHosts(): number {
+    return this.#failures.size;
+  }
+
+  /** Forgets the failures of an unwatched host (every port when `port` is not given). */
+  forget(host: string, port?: number): void {
+    if (port !== undefined) {
+      this.#failures.delete(targetKey({ host, port }));
+      return;
+    }
+    for (const key of [...this.#failures.keys()]) {
+      if (key.slice(0, key.lastIndexOf(":")).replace(/^\[|\]$/g, "") === host) {
+        this.#failures.delete(key);
+      }
+    }
   }
 
   /** Looks for due hosts now (after hosts were added). */
@@ -143,14 +177,30 @@ export class Scheduler {
       return;
     }
     // Refused or failed: try again later, not at every round.
-    const count = (this.#failures.get(key)?.count ?? 0) + 1;
+    const previous = this.#failures.get(key);
+    const count = (previous?.count ?? 0) + 1;
     const wait = Math.min(this.#o.maxAgeMs, this.#o.intervalMs * 2 ** count);
-    this.#failures.set(key, { count, retryAt: now + wait });
-    this.#o.logger.info("scheduled scan of {target} ended {kind}; next try in {seconds} s", {
-      target: key,
-      kind: end.kind,
-      seconds: Math.round(wait / 1000),
-    });
+    this.#failures.delete(key); // re-inserted last: the map's order is least recently failed first
+    this.#failures.set(key, { count, retryAt: now + wait, refused: end.kind === "refused" });
+    // Bounded: the oldest entries go first (their hosts are tried at the next due round).
+    const max = this.#o.maxEntries ?? 100_000;
+    for (const old of this.#failures.keys()) {
+      if (this.#failures.size <= max) break;
+      this.#failures.delete(old);
+    }
+    const fields = { target: key, kind: end.kind, seconds: Math.round(wait / 1000) };
+    if (end.kind === "refused" && !previous?.refused) {
+      this.#o.logger.warn(
+        "watched {target} now resolves to a non-public address: refused, retried in {seconds} s " +
+          "and less often after (unwatch it, or fix its DNS)",
+        fields,
+      );
+    } else {
+      this.#o.logger.debug(
+        "scheduled scan of {target} ended {kind}; next try in {seconds} s",
+        fields,
+      );
+    }
   }
 
   async #run(): Promise<void> {

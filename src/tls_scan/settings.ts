@@ -77,7 +77,14 @@ export const SETTINGS = {
     schema: integer(1, 64),
     default: "4",
     allowed: "an integer from 1 to 64",
-    help: "hosts the probe scans at once",
+    help: "hosts the probe scans at once for the scheduler (watched hosts' rescans)",
+  },
+  TLS_SCAN_REQUEST_CONCURRENCY: {
+    schema: integer(1, 64),
+    default: "2",
+    allowed: "an integer from 1 to 64",
+    help: "hosts the probe scans at once for GET /scan, in a lane of their own: requests for " +
+      "hosts that never answer cannot delay watched hosts' rescans",
   },
   TLS_SCAN_TIMEOUT_SECONDS: {
     schema: integer(1, 30),
@@ -90,6 +97,14 @@ export const SETTINGS = {
     default: "100",
     allowed: "an integer from 1 to 10000",
     help: "distinct scans GET /scan may have running at once (beyond: 503 with Retry-After)",
+  },
+  TLS_SCAN_FRESH_MIN_AGE_SECONDS: {
+    schema: integer(0, 86_400),
+    default: "300",
+    allowed: "an integer from 0 to 86400 (seconds; 0: fresh=true always scans)",
+    help: "GET /scan?fresh=true rescans only a host whose report is at least this old; a younger " +
+      "report is answered from the store, so no caller can make this service rescan a third " +
+      "party (or spend SSL Labs assessments) more often",
   },
   TLS_SCAN_MAX_WATCHED: {
     schema: integer(1, 100_000),
@@ -158,6 +173,8 @@ export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env
     maxAgeHours: values.TLS_SCAN_MAX_AGE_HOURS,
     expiryWarnDays: values.TLS_SCAN_EXPIRY_WARN_DAYS,
     concurrency: values.TLS_SCAN_CONCURRENCY,
+    requestConcurrency: values.TLS_SCAN_REQUEST_CONCURRENCY,
+    freshMinAgeSeconds: values.TLS_SCAN_FRESH_MIN_AGE_SECONDS,
     timeoutSeconds: values.TLS_SCAN_TIMEOUT_SECONDS,
     maxPending: values.TLS_SCAN_MAX_PENDING,
     maxWatched: values.TLS_SCAN_MAX_WATCHED,

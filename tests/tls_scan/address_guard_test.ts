@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { addressRange, guardTarget, isPublicAddress } from "../../src/tls_scan/address_guard.ts";
+import {
+  addressRange,
+  guardNeverPublic,
+  guardTarget,
+  isPublicAddress,
+  reservedName,
+} from "../../src/tls_scan/address_guard.ts";
 
 Deno.test("address ranges: only public unicast passes, IPv4 and IPv6", () => {
   const refused: [string, string][] = [
@@ -93,4 +99,23 @@ Deno.test("the system resolver resolves localhost when private targets are allow
       String(verdict.addresses),
     );
   }
+});
+
+Deno.test("the ssllabs engine's guard: refuses only what can never be public, resolves nothing", () => {
+  for (const [host, kind] of [["10.0.0.1", "ipv4"], ["::1", "ipv6"], ["169.254.169.254", "ipv4"]]) {
+    assert.equal(guardNeverPublic(host!, kind as "ipv4" | "ipv6").kind, "refused", host);
+  }
+  for (
+    const host of ["localhost", "a.localhost", "x.invalid", "nas.local", "y.onion", "home.arpa"]
+  ) {
+    assert.ok(reservedName(host), host);
+    assert.equal(guardNeverPublic(host, "name").kind, "refused", host);
+  }
+  // .test and .example are reserved, but RFC 6761 asks software not to treat them specially.
+  for (
+    const host of ["www.example.com", "intranet.corp.example", "a.test", "localhost.example.com"]
+  ) {
+    assert.deepEqual(guardNeverPublic(host, "name"), { kind: "allowed", addresses: [] }, host);
+  }
+  assert.deepEqual(guardNeverPublic("1.1.1.1", "ipv4"), { kind: "allowed", addresses: [] });
 });

@@ -3,9 +3,13 @@ import { TlsReport } from "../../src/tls_scan/report.ts";
 import { startFleet } from "../../tools/tls_scan/fleet.ts";
 import { startService } from "./service_harness.ts";
 
-Deno.test("GET /scan: a report, then the store (no connection), fresh=true scans again", async () => {
+Deno.test("GET /scan: a report, then the store (no connection); fresh=true scans again only past TLS_SCAN_FRESH_MIN_AGE_SECONDS", async () => {
   await using fleet = await startFleet({ only: ["good"] });
-  await using service = await startService({ TLS_SCAN_CA_FILE: fleet.caFile });
+  let clock = Date.now();
+  await using service = await startService(
+    { TLS_SCAN_CA_FILE: fleet.caFile, TLS_SCAN_FRESH_MIN_AGE_SECONDS: "300" },
+    { now: () => new Date(clock) },
+  );
   const good = fleet.target("good");
   const path = `/scan?host=localhost&port=${good.port}`;
   const first = await service.json(path);
@@ -21,6 +25,15 @@ Deno.test("GET /scan: a report, then the store (no connection), fresh=true scans
   assert.equal(cached.body.scanned_at, report.scanned_at);
   assert.equal(good.connections(), perScan, "answered from the store: no connection");
 
+  // fresh=true on a report younger than the minimum age: the store's report, no connection.
+  clock += 299_000;
+  const declined = await service.json(`${path}&fresh=true`);
+  assert.equal(declined.body.from_cache, true);
+  assert.equal(good.connections(), perScan, "fresh declined: no connection");
+  const metrics = await (await service.get("/metrics")).text();
+  assert.match(metrics, /^edr_tls_scan_fresh_declined_total 1$/m);
+
+  clock += 2_000;
   const again = await service.json(`${path}&fresh=true`);
   assert.equal(again.body.from_cache, false);
   assert.ok(good.connections() >= 2 * perScan - 4, `${good.connections()} after two scans`);

@@ -62,20 +62,50 @@ Deno.test("403 for loopback, private, link-local, CGNAT, unspecified, multicast:
         `/scan?host=${encodeURIComponent(host)}&port=${watch.port}`,
       );
       assert.equal(answer.status, 403, host);
-      assert.match(String(answer.body.error), /^refusing to scan .*: .* is an? .* address$/, host);
+      if (host.endsWith(".example")) {
+        // A name refused for what it resolves to: the address is never echoed (internal DNS
+        // enumeration), neither in the message nor in a field.
+        assert.match(
+          String(answer.body.error),
+          /^refusing to scan .*: it resolves to an address that is not public$/,
+          host,
+        );
+        const text = JSON.stringify(answer.body);
+        for (const leaked of ["127.0.0.1", "10.0.0.5", "169.254", "loopback", "private"]) {
+          assert.ok(!text.includes(leaked), `${host}: ${text}`);
+        }
+      } else {
+        assert.match(
+          String(answer.body.error),
+          /^refusing to scan .*: .* is an? .* address$/,
+          host,
+        );
+      }
     }
     const fresh = await service.json(`/scan?host=internal.example&port=${watch.port}&fresh=true`);
     assert.equal(fresh.status, 403);
     const posted = await fetch(`${service.base}/scans`, {
       method: "POST",
       body: JSON.stringify({
-        hosts: ["127.0.0.1", "localhost", { host: "10.0.0.1", port: watch.port }],
+        hosts: [
+          "127.0.0.1",
+          "localhost",
+          { host: "10.0.0.1", port: watch.port },
+          "internal.example", // resolves to loopback now: refused at watch time, not echoed
+          "printer.local",
+        ],
       }),
     });
     const body = await posted.json();
     assert.equal(body.accepted, 0);
-    assert.equal(body.rejected, 3);
+    assert.equal(body.rejected, 5);
     assert.match(body.rejections[0].error, /refused: 127\.0\.0\.1 is a loopback address/);
+    assert.deepEqual(body.rejections[3], {
+      index: 3,
+      host: "internal.example",
+      error: "refused: it resolves to an address that is not public",
+    });
+    assert.match(body.rejections[4].error, /printer\.local is a special-use \(never public\)/);
     assert.equal(watch.connections(), 0, "no connection reached the sentinel");
   } finally {
     await watch.close();
@@ -95,7 +125,7 @@ Deno.test("with TLS_SCAN_ALLOW_PRIVATE=true the same target is scanned (the sent
   }
 });
 
-Deno.test("ssllabs engine: a refused target makes no API call", async () => {
+Deno.test("ssllabs engine: only never-public targets are refused (no API call), names are not resolved here", async () => {
   await using fake = await startFakeSslLabs({
     email: "sec@example.org",
     hosts: { "internal.example": { result: readyHost("internal.example") } },
@@ -107,8 +137,14 @@ Deno.test("ssllabs engine: a refused target makes no API call", async () => {
     SSLLABS_EMAIL: "sec@example.org",
     SSLLABS_TIME_SCALE: "0.001",
   }, { resolve });
-  for (const host of ["internal.example", "127.0.0.1", "localhost"]) {
+  for (const host of ["127.0.0.1", "10.1.2.3", "[::1]", "localhost", "db.localhost", "x.invalid"]) {
     assert.equal((await service.json(`/scan?host=${host}`)).status, 403, host);
   }
   assert.deepEqual(fake.calls.filter((c) => c.call === "analyze"), []);
+  // A public name that resolves to loopback *here* (split-horizon DNS): SSL Labs resolves it
+  // on its side, so it is asked.
+  const internal = await service.json("/scan?host=internal.example");
+  assert.equal(internal.status, 200);
+  assert.equal(internal.body.status, "READY");
+  assert.ok(fake.calls.some((c) => c.call === "analyze" && c.params.host === "internal.example"));
 });
