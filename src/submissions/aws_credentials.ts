@@ -36,6 +36,8 @@ export const CREDENTIAL_VARIABLES: readonly string[] = [
   "AWS_WEB_IDENTITY_TOKEN_FILE",
   "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
   "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  // Instance metadata at an address of the operator's choosing: configured, not a default.
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT",
 ];
 
 /**

@@ -70,6 +70,7 @@ Deno.test("dummy keys only for loopback endpoints with nothing configured; an ov
       { ...local, AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://169.254.170.23/v1/credentials" },
       { ...local, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/x" },
       { ...local, AWS_SHARED_CREDENTIALS_FILE: "/etc/edr/credentials" },
+      { ...local, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:1338" },
       // A VPC or FIPS endpoint is production: the SDK's chain, even with nothing configured.
       { AWS_ENDPOINT_URL_SQS: "https://vpce-1.sqs.eu-west-1.vpce.amazonaws.com" },
       { AWS_ENDPOINT_URL: "https://kinesis-fips.eu-west-1.amazonaws.com" },

@@ -134,3 +134,59 @@ export function startFakeContainerEndpoint(accessKeyId: string): Fake {
     }));
   }, seen);
 }
+
+/**
+ * EC2 instance metadata, IMDSv2: `PUT /latest/api/token` hands out a session token, then the role
+ * name and its credentials answer only with it. Records the session token each credentials
+ * request carried.
+ */
+export function startFakeImds(accessKeyId: string): Fake {
+  const seen: string[] = [];
+  const session = `imds-session-${crypto.randomUUID()}`;
+  const role = "edr-preprocessor";
+  const path = "/latest/meta-data/iam/security-credentials/";
+  return serve((request) => {
+    const { pathname } = new URL(request.url);
+    if (request.method === "PUT" && pathname === "/latest/api/token") {
+      return Promise.resolve(new Response(session));
+    }
+    const token = request.headers.get("x-aws-ec2-metadata-token") ?? "";
+    if (token !== session) return Promise.resolve(new Response("", { status: 401 }));
+    if (pathname === path) return Promise.resolve(new Response(role));
+    if (pathname !== `${path}${role}`) return Promise.resolve(new Response("", { status: 404 }));
+    seen.push(token);
+    const c = temporary(accessKeyId);
+    return Promise.resolve(Response.json({
+      Code: "Success",
+      LastUpdated: new Date().toISOString(),
+      Type: "AWS-HMAC",
+      AccessKeyId: c.accessKeyId,
+      SecretAccessKey: c.secretAccessKey,
+      Token: c.sessionToken,
+      Expiration: c.expiration,
+    }));
+  }, seen);
+}
+
+/**
+ * The SSO portal's `GetRoleCredentials` (`GET /federation/credentials`): records the bearer token
+ * (`x-amz-sso_bearer_token`, from the SSO token cache) and issues `accessKeyId`.
+ */
+export function startFakeSsoPortal(accessKeyId: string): Fake {
+  const seen: string[] = [];
+  return serve((request) => {
+    if (new URL(request.url).pathname !== "/federation/credentials") {
+      return Promise.resolve(new Response("", { status: 404 }));
+    }
+    seen.push(request.headers.get("x-amz-sso_bearer_token") ?? "");
+    const c = temporary(accessKeyId);
+    return Promise.resolve(Response.json({
+      roleCredentials: {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        sessionToken: c.sessionToken,
+        expiration: Date.parse(c.expiration),
+      },
+    }));
+  }, seen);
+}

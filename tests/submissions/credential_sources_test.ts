@@ -3,7 +3,7 @@
  * (its flags read from deno.json; the compiled binary carries the same) against the local stack:
  * a recording proxy in front of SQS and of Kinesis checks the access key id of every request's
  * SigV4 signature, while a fake STS (IRSA) and a fake container-credentials endpoint (EKS Pod
- * Identity) check the token they receive. Token and config files live in a folder of the
+ * Identity), a fake SSO portal and a fake instance metadata service check the token they receive. Token and config files live in a folder of the
  * repository's `.tmp/`, outside `data/` and `/tmp`, as on EKS (`/var/run/secrets/…`) or in a home
  * directory: with the start task's former `--allow-read=data,/tmp` the IRSA case fails, as the
  * last step shows. Instance metadata is disabled throughout (no link-local traffic).
@@ -18,6 +18,8 @@ import { SERVICE_COMMAND, startService, waitReady } from "../../tools/common/ser
 import { sleep } from "../../src/app/backoff.ts";
 import {
   startFakeContainerEndpoint,
+  startFakeImds,
+  startFakeSsoPortal,
   startFakeSts,
   startRecordingProxy,
 } from "./credential_fakes.ts";
@@ -44,12 +46,14 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_00
   }
 }
 
-Deno.test("credential sources: keys, profiles, IRSA, Pod Identity, dummy keys, under the start task's flags", async (t) => {
+Deno.test("credential sources: keys, profiles, IRSA, Pod Identity, SSO, IMDS, dummy keys, under the start task's flags", async (t) => {
   await using stack = await startLocalStack();
   await using sqsProxy = startRecordingProxy(stack.endpoints.sqs);
   await using kinesisProxy = startRecordingProxy(stack.endpoints.kinesis);
   await using sts = startFakeSts("ASIAIRSAEXAMPLE");
   await using container = startFakeContainerEndpoint("ASIAPODIDENTITYEXAMPLE");
+  await using imds = startFakeImds("ASIAIMDSEXAMPLE");
+  await using portal = startFakeSsoPortal("ASIASSOEXAMPLE");
   const clients = stack.createClients();
   await Deno.mkdir(new URL(".tmp/", ROOT), { recursive: true });
   const dir = await Deno.makeTempDir({ dir: new URL(".tmp/", ROOT).pathname, prefix: "creds-" });
@@ -172,6 +176,51 @@ Deno.test("credential sources: keys, profiles, IRSA, Pod Identity, dummy keys, u
       );
       assert.match(seen.line, /container credentials endpoint/);
     });
+
+    await t.step(
+      "SSO: an sso-session profile and its cached token, at the SSO portal",
+      async () => {
+        const home = `${dir}/sso/home`;
+        await writeFile(
+          `${home}/.aws/config`,
+          "[profile edr-sso]\nsso_session = edr\nsso_account_id = 111122223333\n" +
+            "sso_role_name = EdrRole\nregion = eu-west-1\n\n[sso-session edr]\n" +
+            "sso_start_url = https://edr.awsapps.com/start\nsso_region = eu-west-1\n",
+        );
+        // `aws sso login` caches the token under the SHA-1 of the session name.
+        const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode("edr"));
+        const name = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
+          .join("");
+        const token = `sso-${crypto.randomUUID()}`;
+        await writeFile(
+          `${home}/.aws/sso/cache/${name}.json`,
+          JSON.stringify({
+            accessToken: token,
+            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+            region: "eu-west-1",
+            startUrl: "https://edr.awsapps.com/start",
+          }),
+        );
+        const seen = await run("sso", { AWS_PROFILE: "edr-sso", AWS_ENDPOINT_URL_SSO: portal.url });
+        assert.ok(portal.seen.length >= 1);
+        assert.deepEqual([...new Set(portal.seen)], [token]);
+        assert.deepEqual([...seen.sqs, ...seen.kinesis], ["ASIASSOEXAMPLE", "ASIASSOEXAMPLE"]);
+        assert.match(seen.line, /SSO/);
+      },
+    );
+
+    await t.step(
+      "EC2 instance metadata (IMDSv2) at AWS_EC2_METADATA_SERVICE_ENDPOINT",
+      async () => {
+        const seen = await run("imds", {
+          AWS_EC2_METADATA_DISABLED: "false",
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+        });
+        assert.ok(imds.seen.length >= 1, "credentials asked with the IMDSv2 session token");
+        assert.deepEqual([...seen.sqs, ...seen.kinesis], ["ASIAIMDSEXAMPLE", "ASIAIMDSEXAMPLE"]);
+        assert.match(seen.line, /instance or container metadata/);
+      },
+    );
 
     await t.step("nothing configured, loopback endpoints: the emulator's dummy keys", async () => {
       const seen = await run("dummy", {});
