@@ -3,9 +3,10 @@
  * the Kubernetes API schemas (npm:kubernetes-models, and its KEDA models, schemas bundled in the
  * packages: nothing is downloaded at run time); the objects refer to each other correctly; the
  * Deployment's environment is a configuration main.ts accepts; and the IAM policy grants exactly
- * the SQS and Kinesis actions the code calls. kubernetes-models checks types, required fields,
- * enums and formats, not unknown field names (the API's own schemas allow them; a cluster with
- * strict field validation would also reject a misspelt field). No cluster runs here.
+ * the SQS and Kinesis actions the code calls. kubernetes-models' validators check types, required
+ * fields, enums and formats but let unknown field names through (as the API's JSON schemas do), so
+ * the objects are also type-checked as literals of the same package's TypeScript interfaces,
+ * whose excess-property check rejects a misspelt field. No cluster runs here.
  *
  * @module
  */
@@ -73,6 +74,62 @@ Deno.test("kubernetes: every file of the kustomization is listed, and every obje
     "ServiceAccount",
     "TriggerAuthentication",
   ]);
+});
+
+/** The models' TypeScript interface of each kind, for `deno check`'s excess-property check. */
+const TYPES: Record<string, [module: string, type: string]> = {
+  "apps/v1 Deployment": ["kubernetes-models/apps/v1/Deployment", "IDeployment"],
+  "v1 Service": ["kubernetes-models/v1/Service", "IService"],
+  "v1 ServiceAccount": ["kubernetes-models/v1/ServiceAccount", "IServiceAccount"],
+  "policy/v1 PodDisruptionBudget": [
+    "kubernetes-models/policy/v1/PodDisruptionBudget",
+    "IPodDisruptionBudget",
+  ],
+  "keda.sh/v1alpha1 ScaledObject": [
+    "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject",
+    "IScaledObject",
+  ],
+  "keda.sh/v1alpha1 TriggerAuthentication": [
+    "@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication",
+    "ITriggerAuthentication",
+  ],
+};
+
+/**
+ * `deno check` of the objects as literals of the models' interfaces: TypeScript rejects a field
+ * the API does not define (a misspelt `readinesProbe` say), which the JSON schemas let through.
+ * Returns the checker's diagnostics, empty when every object is clean.
+ */
+async function typeCheck(manifests: readonly Manifest[]): Promise<string> {
+  await Deno.mkdir(new URL(".tmp/", ROOT), { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: new URL(".tmp/", ROOT).pathname, prefix: "k8s-" });
+  try {
+    const lines = manifests.map(({ file: _, ...object }, i) => {
+      const [module, type] = TYPES[`${object.apiVersion} ${object.kind}`]!;
+      return `import type { ${type} as T${i} } from "${module}";\n` +
+        `export const object${i}: T${i} = ${JSON.stringify(object, null, 2)};`;
+    });
+    await Deno.writeTextFile(`${dir}/manifests.ts`, lines.join("\n") + "\n");
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--quiet", "--config", new URL("deno.json", ROOT).pathname, "manifests.ts"],
+      cwd: dir,
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return output.success ? "" : new TextDecoder().decode(output.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("kubernetes: no object has a field the API does not define (TypeScript's excess-property check)", async () => {
+  assert.equal(await typeCheck(objects), "");
+  const misspelt = structuredClone(only("Deployment"));
+  const container = misspelt.spec.template.spec.containers[0];
+  container.readinesProbe = container.readinessProbe;
+  delete container.readinessProbe;
+  assert.match(await typeCheck([misspelt]), /readinesProbe/);
 });
 
 Deno.test("kubernetes: the validator rejects a broken object (the check can fail)", () => {
