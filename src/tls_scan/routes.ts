@@ -1,6 +1,7 @@
 /**
- * The HTTP face of tls-scan on the shared server: `GET /scan` (one host, now), `POST /scans`,
- * `GET /scans`, `DELETE /scans/{host}` (the watch list). Every input is validated with an
+ * The HTTP face of tls-scan on the shared server: `GET /scan` (one host, now; JSON, text or
+ * HTML by `Accept`), `POST /scans`, `GET /scans`, `DELETE /scans/{host}` (the watch list),
+ * `GET /scans/report` (the digest of every watched host). Every input is validated with an
  * error naming what is wrong; bodies and pages are bounded.
  *
  * ```ts
@@ -8,7 +9,7 @@
  * import { tlsScanRoutes } from "./routes.ts";
  * declare const options: TlsScanRoutesOptions;
  * tlsScanRoutes(options).map((r) => `${r.method} ${r.path}`);
- * // ["GET /scan", "POST /scans", "GET /scans", "DELETE /scans/:host"]
+ * // ["GET /scan", "POST /scans", "GET /scans", "GET /scans/report", "DELETE /scans/:host"]
  * ```
  *
  * @module
@@ -21,7 +22,12 @@ import { daysRemaining, type EngineName } from "./report.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { ReportStore } from "./store.ts";
 import { type HostKind, parseHost, parsePort, type Target, targetKey } from "./target.ts";
-import { renderText } from "./text_report.ts";
+import {
+  digestResponse,
+  preferredFormat,
+  type ReportFormat,
+  reportResponse,
+} from "./report_format.ts";
 
 /**
  * At most this many hosts per `POST /scans`.
@@ -125,6 +131,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     // POST and DELETE change the watch list: the server serves them to an admin only.
     { method: "POST", path: "/scans", changesState: true, handle: (request) => watch(request) },
     { method: "GET", path: "/scans", handle: (_request, _params, url) => list(url) },
+    { method: "GET", path: "/scans/report", handle: (request) => digest(request) },
     {
       method: "DELETE",
       path: "/scans/:host",
@@ -143,7 +150,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
       });
     }
     const answer = await options.coordinator.request(target, { fresh: fresh === "true" });
-    return answerResponse(answer, target, wantsText(request));
+    return answerResponse(answer, target, preferredFormat(request));
   }
 
   async function watch(request: Request): Promise<Response> {
@@ -282,6 +289,19 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     });
   }
 
+  /** Every watched host's last grade and expiry, worst first (bounded by `maxWatched`). */
+  function digest(request: Request): Response {
+    const rows = [];
+    let after: Target | undefined;
+    for (;;) {
+      const page = options.store.listWatched(options.engine, PAGE_MAX, after);
+      rows.push(...page);
+      if (page.length < PAGE_MAX || rows.length >= options.maxWatched) break;
+      after = page.at(-1);
+    }
+    return digestResponse(rows.slice(0, options.maxWatched), preferredFormat(request), now());
+  }
+
   function unwatch(rawHost: string, url: URL): Response {
     // The server hands path parameters decoded (a malformed %-sequence is its 400).
     const host = parseHost(rawHost);
@@ -344,22 +364,10 @@ function refusal(answer: { address: string; range: string }, target: ScanTarget)
   );
 }
 
-/** `Accept: text/plain` (and not JSON first) asks for the text report. */
-function wantsText(request: Request): boolean {
-  const accept = request.headers.get("accept") ?? "";
-  const text = accept.search(/\btext\/plain\b/);
-  const json = accept.search(/\bapplication\/json\b/);
-  return text >= 0 && (json < 0 || text < json);
-}
-
-function answerResponse(answer: ScanAnswer, target: ScanTarget, text: boolean): Response {
+function answerResponse(answer: ScanAnswer, target: ScanTarget, format: ReportFormat): Response {
   switch (answer.kind) {
     case "report":
-      return text
-        ? new Response(renderText(answer.report), {
-          headers: { "content-type": "text/plain; charset=utf-8" },
-        })
-        : Response.json(answer.report);
+      return reportResponse(answer.report, format);
     case "in_progress":
       return Response.json({ status: "IN_PROGRESS" }, {
         status: 202,
