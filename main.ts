@@ -16,7 +16,7 @@
 import { createApp } from "./src/app/app.ts";
 import { ConfigError, configHelp, loadConfig } from "./src/app/app_config.ts";
 import { probeHealth, probeHost } from "./src/app/healthcheck.ts";
-import { getLogger, setupLogging, teardownLogging } from "./src/app/logging.ts";
+import { getLogger, otelEnabled, setupLogging, teardownLogging } from "./src/app/logging.ts";
 import { buildInfo } from "./src/app/version.ts";
 import { COMPONENTS } from "./src/components.ts";
 
@@ -62,7 +62,7 @@ if (healthcheck) {
   Deno.exit(result.healthy ? 0 : 1);
 }
 
-await setupLogging(loaded.app.logLevel);
+await setupLogging(loaded.app.logLevel, { otel: otelEnabled(Deno.env.toObject()) });
 const logger = getLogger("app", "main");
 const app = await createApp(loaded).catch(async (error) => {
   logger.fatal("cannot make the components: {error}", { error: String(error?.message ?? error) });

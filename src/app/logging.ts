@@ -83,36 +83,80 @@ function renderMessage(parts: readonly unknown[]): string {
   return text;
 }
 
+/** Every level to `console.error`: one stream, stderr. */
+const STDERR_ONLY = {
+  trace: "error",
+  debug: "error",
+  info: "error",
+  warning: "error",
+  error: "error",
+  fatal: "error",
+} as const;
+
 /**
- * Sends records of `level` and above, as JSON lines, to stderr (stdout stays free for tools).
+ * Each level to the console method of its severity, which Deno's OpenTelemetry maps to the log
+ * record's severity (DEBUG, INFO, WARN, ERROR); `console.debug` and `console.info` write to
+ * stdout.
+ */
+const BY_SEVERITY = {
+  trace: "debug",
+  debug: "debug",
+  info: "info",
+  warning: "warn",
+  error: "error",
+  fatal: "error",
+} as const;
+
+/** Options of {@linkcode setupLogging}. */
+export interface LoggingOptions {
+  /**
+   * Deno's OpenTelemetry exports the console (`OTEL_DENO=true`): write each level with the
+   * console method of its severity, so exported records carry their real severity; DEBUG and
+   * INFO lines then go to stdout, WARN and above to stderr. Default false: every line to stderr.
+   */
+  readonly otel?: boolean;
+}
+
+/**
+ * Sends records of `level` and above, as JSON lines, to stderr (stdout stays free for tools);
+ * with `otel`, by severity (see {@linkcode LoggingOptions}).
  *
  * ```ts
  * import { setupLogging, teardownLogging } from "./logging.ts";
  * await setupLogging("warning");
  * await teardownLogging();
+ * await setupLogging("info", { otel: true }); // info to console.info, warnings to console.warn
+ * await teardownLogging();
  * ```
  */
-export async function setupLogging(level: LogLevel): Promise<void> {
+export async function setupLogging(level: LogLevel, options: LoggingOptions = {}): Promise<void> {
   await configure({
     reset: true,
     sinks: {
-      stderr: getConsoleSink({
+      console: getConsoleSink({
         formatter: formatRecord,
-        levelMap: {
-          trace: "error",
-          debug: "error",
-          info: "error",
-          warning: "error",
-          error: "error",
-          fatal: "error",
-        },
+        levelMap: options.otel ? BY_SEVERITY : STDERR_ONLY,
       }),
     },
     loggers: [
-      { category: ["edr"], lowestLevel: level, sinks: ["stderr"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+      { category: ["edr"], lowestLevel: level, sinks: ["console"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
     ],
   });
+}
+
+/**
+ * Whether Deno's OpenTelemetry is on for this process, from its `OTEL_DENO` variable.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { otelEnabled } from "./logging.ts";
+ * assert.equal(otelEnabled({ OTEL_DENO: "true" }), true);
+ * assert.equal(otelEnabled({}), false);
+ * ```
+ */
+export function otelEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
+  return ["true", "1"].includes(env.OTEL_DENO?.trim().toLowerCase() ?? "");
 }
 
 /**

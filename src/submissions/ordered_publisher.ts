@@ -81,6 +81,8 @@ export interface OrderedPublisherOptions {
 export interface PublishOptions {
   /** Aborting gives up on the rest of the submission (shutdown, timeout). */
   readonly signal?: AbortSignal;
+  /** After each round trip of one of its records; `errorCode` when it failed (for traces). */
+  readonly onSent?: (errorCode: string | undefined) => void;
 }
 
 /** How a submission's publishing ended. */
@@ -96,6 +98,7 @@ interface Chain {
   readonly records: readonly SinkRecord[];
   readonly resolve: (outcome: PublishOutcome) => void;
   readonly signal: AbortSignal | undefined;
+  readonly onSent: ((errorCode: string | undefined) => void) | undefined;
   readonly onAbort: () => void;
   /** Index of the record to send next; `records.length` when complete. */
   next: number;
@@ -214,6 +217,7 @@ export class OrderedPublisher {
         records,
         resolve,
         signal,
+        onSent: options.onSent,
         onAbort: () => this.#abort(chain),
         next: 0,
         failures: 0,
@@ -364,6 +368,7 @@ export class OrderedPublisher {
   /** Moves a chain on after its record's call: next record, retry, or done. */
   #advance(chain: Chain, errorCode: string | undefined): void {
     if (chain.state === "settled") return; // aborted while its record was in flight
+    chain.onSent?.(errorCode);
     if (errorCode === undefined) {
       chain.next++;
       this.#backlog.remove(chain.records[0]!.partitionKey, 1);

@@ -19,6 +19,7 @@ import type { Metrics } from "./metrics.ts";
 import type { OrderedPublisher } from "./ordered_publisher.ts";
 import type { Rejection } from "./reject_reason.ts";
 import type { ReceivedMessage, SqsSource } from "./sqs_source.ts";
+import { SubmissionSpan } from "./submission_span.ts";
 import type { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
 
 /** What a worker works with, shared by all workers. */
@@ -166,9 +167,12 @@ export class Worker {
     metrics.messagesReceived.inc();
     metrics.messagesInFlight.inc();
     heartbeat.track(message.messageId, message.receiptHandle);
-    const task = this.#process(message)
+    const span = SubmissionSpan.start(message);
+    const task = this.#process(message, span)
+      .then(() => span.end())
       .catch((error) => {
         // A defect, not an input problem: keep the message (it comes back) and the worker.
+        span.end(error);
         metrics.workerErrors.inc();
         this.#o.logger.error("unexpected failure processing {messageId}: {error}", {
           messageId: message.messageId,
@@ -184,7 +188,7 @@ export class Worker {
     this.#tasks.add(task);
   }
 
-  async #process(message: ReceivedMessage): Promise<void> {
+  async #process(message: ReceivedMessage, span: SubmissionSpan): Promise<void> {
     const { metrics, publisher, partitionKey, giveUp, maxEvents } = this.#o;
     const started = performance.now();
     const decoded = decodeMessage(message.body, {
@@ -192,7 +196,11 @@ export class Worker {
       partitionKey,
       maxEvents,
     });
-    if (!decoded.ok) return await this.#reject(message, decoded);
+    if (!decoded.ok) {
+      span.outcome("rejected", decoded.reason);
+      return await this.#reject(message, decoded);
+    }
+    span.decoded({ events: decoded.records.length, submissionId: decoded.submissionId });
     if (decoded.unknownEventTypes.length > 0) {
       metrics.unknownEventTypes.inc(decoded.unknownEventTypes.length);
       this.#o.logger.debug("ignored unknown event types {types} in {submissionId}", {
@@ -203,6 +211,7 @@ export class Worker {
     }
     const key = decoded.records[0]?.partitionKey;
     if (key !== undefined && this.#mayDefer(message) && publisher.overloaded(key)) {
+      span.outcome("deferred");
       return await this.#defer(message);
     }
     // Give up on shutdown, or when publishing takes longer than the publish deadline, which
@@ -214,11 +223,14 @@ export class Worker {
     });
     const timer = setTimeout(() => timeout.abort(), deadlineMs);
     const signal = AbortSignal.any([giveUp, timeout.signal]);
-    const outcome = await publisher.publish(decoded.records, { signal }).finally(() =>
-      clearTimeout(timer)
-    );
+    const outcome = await span.publish(
+      decoded.records.length,
+      (onSent) => publisher.publish(decoded.records, { signal, onSent }),
+    ).finally(() => clearTimeout(timer));
     if (!outcome.complete) {
-      return await this.#release(message, giveUp.aborted ? "shutdown" : "publish_timeout", {
+      const cause = giveUp.aborted ? "shutdown" : "publish_timeout";
+      span.outcome("released", cause);
+      return await this.#release(message, cause, {
         published: outcome.published,
         events: decoded.records.length,
       });
@@ -226,7 +238,8 @@ export class Worker {
     if (message.sentTimestamp !== undefined) {
       metrics.endToEndSeconds.observe(Math.max(0, Date.now() - message.sentTimestamp) / 1000);
     }
-    if (await this.#delete(message, "published")) {
+    span.outcome("published");
+    if (await span.delete(() => this.#delete(message, "published"))) {
       metrics.messageSeconds.observe((performance.now() - started) / 1000);
       metrics.lastSuccess.set(Date.now() / 1000);
     }

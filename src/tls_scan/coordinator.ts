@@ -29,6 +29,7 @@ import type { ScanEngine } from "./engine.ts";
 import type { TlsScanMetrics } from "./metrics.ts";
 import { errorReport, gradeRank, type TlsReport } from "./report.ts";
 import type { ReportStore } from "./store.ts";
+import { traceScan } from "./scan_span.ts";
 import { type HostKind, targetKey } from "./target.ts";
 
 /** A validated target. */
@@ -177,16 +178,15 @@ export class ScanCoordinator {
     const key = targetKey(target);
     if (fromRequest) this.#fromRequests++;
     this.#o.metrics.inFlight.inc();
-    const done = this.#run(target, fresh, fromRequest ? "request" : "watched").catch(
-      (error): ScanEnd => {
-        // A defect (or the store closed under a scan at shutdown): answered, never unhandled.
-        this.#o.logger.error("scan of {target} failed: {error}", {
-          target: key,
-          error: String(error),
-        });
-        return { kind: "failed", reason: "internal error", status: 502 };
-      },
-    ).finally(() => {
+    const run = () => this.#run(target, fresh, fromRequest ? "request" : "watched");
+    const done = traceScan(target, this.#o.engine.name, fresh, run).catch((error): ScanEnd => {
+      // A defect (or the store closed under a scan at shutdown): answered, never unhandled.
+      this.#o.logger.error("scan of {target} failed: {error}", {
+        target: key,
+        error: String(error),
+      });
+      return { kind: "failed", reason: "internal error", status: 502 };
+    }).finally(() => {
       this.#jobs.delete(key);
       if (fromRequest) this.#fromRequests--;
       this.#o.metrics.inFlight.dec();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getLogger, setupLogging, teardownLogging } from "../../src/app/logging.ts";
+import { getLogger, otelEnabled, setupLogging, teardownLogging } from "../../src/app/logging.ts";
 
 /** The JSON lines logged while `run` runs, at `level`. */
 async function capture(
@@ -59,4 +59,52 @@ Deno.test("records below the level are not written", async () => {
     logger.error("this {n}", { n: 1 });
   });
   assert.deepEqual(lines.map((l) => [l.component, l.message]), [["ip-events", "this 1"]]);
+});
+
+Deno.test("every level goes to console.error, or with otel to the method of its severity", async () => {
+  const methods = ["debug", "info", "warn", "error"] as const;
+  const seen: string[] = [];
+  const originals = methods.map((m) => console[m]);
+  for (const m of methods) {
+    console[m] = (line: string) => seen.push(`${m} ${JSON.parse(line).level}`);
+  }
+  const logger = getLogger("app", "test");
+  const logAll = () => {
+    logger.debug("d");
+    logger.info("i");
+    logger.warn("w");
+    logger.error("e");
+    logger.fatal("f");
+  };
+  try {
+    await setupLogging("debug");
+    logAll();
+    await teardownLogging();
+    assert.deepEqual(seen.splice(0), [
+      "error DEBUG",
+      "error INFO",
+      "error WARN",
+      "error ERROR",
+      "error FATAL",
+    ]);
+    await setupLogging("debug", { otel: true });
+    logAll();
+    await teardownLogging();
+    assert.deepEqual(seen, [
+      "debug DEBUG",
+      "info INFO",
+      "warn WARN",
+      "error ERROR",
+      "error FATAL",
+    ]);
+  } finally {
+    methods.forEach((m, i) => console[m] = originals[i]!);
+  }
+});
+
+Deno.test("otelEnabled reads Deno's OTEL_DENO", () => {
+  assert.equal(otelEnabled({ OTEL_DENO: "true" }), true);
+  assert.equal(otelEnabled({ OTEL_DENO: "1" }), true);
+  assert.equal(otelEnabled({ OTEL_DENO: "false" }), false);
+  assert.equal(otelEnabled({}), false);
 });
