@@ -141,6 +141,25 @@ Deno.test("slow, stalled, idle and greedy connections are closed in bound; fds b
     `fds back to baseline after the bodies: ${fdAfter} (baseline ${fdBaseline})`,
   );
 
+  // 5. Clients that hang up mid-body: counted, logged at debug, never at ERROR.
+  for (let i = 0; i < 3; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode(
+      'POST /scans HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"hosts": [',
+    ));
+    await new Promise((r) => setTimeout(r, 200)); // the handler is reading the body
+    conn.close();
+  }
+  assert.ok(
+    await waitFor(async () => {
+      const text = await (await fetch(`${hostile.base}/metrics`)).text();
+      return Number(
+        /^edr_http_refused_requests_total\{reason="aborted"\} (\d+)$/m.exec(text)?.[1],
+      ) >= 3;
+    }, 10_000),
+    "three hang-ups counted as aborted",
+  );
+
   // Throughout: /healthz answered, quickly.
   const tally = await health.stop();
   assert.equal(tally.failed, 0, `/healthz failed ${tally.failed} times`);
