@@ -214,8 +214,10 @@ function fail(controller: ReadableStreamDefaultController<Uint8Array>): void {
 }
 
 /**
- * Writes `response` to `res` (status, headers, the body with backpressure). Resolves when it is
- * written or the connection is gone; never rejects.
+ * Writes `response` to `res`: status, headers and the body with its `Content-Length`. The body
+ * is read whole first: every route answers a body it already holds (JSON, a text report,
+ * the metrics), and one write is much cheaper than a chunked stream through node:http. Resolves
+ * when it is handed to the socket or the connection is gone; never rejects.
  *
  * ```ts
  * import { sendResponse } from "./node_bridge.ts";
@@ -229,26 +231,17 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
     await response.body?.cancel().catch(() => {});
     return;
   }
-  res.statusCode = response.status;
-  for (const [name, value] of response.headers) res.setHeader(name, value);
-  if (response.body === null) {
-    res.end();
-    return;
-  }
+  let body: Uint8Array | undefined;
   try {
-    for await (const chunk of response.body) {
-      if (res.destroyed) break;
-      if (!res.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          res.once("drain", resolve);
-          res.once("close", resolve);
-        });
-      }
-    }
+    body = response.body === null ? undefined : new Uint8Array(await response.arrayBuffer());
   } catch {
-    // The body stream failed mid-way: the answer is cut short; the socket is closed below.
+    // The body failed: nothing was sent yet; the connection is closed without an answer.
     res.destroy();
     return;
   }
-  res.end();
+  if (res.destroyed) return;
+  res.statusCode = response.status;
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  if (body !== undefined) res.setHeader("content-length", body.byteLength);
+  res.end(body);
 }
