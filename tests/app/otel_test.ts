@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { dieWithParent } from "../../tools/common/parent_death.ts";
 import { SERVICE_COMMAND } from "../../tools/common/service_process.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import { createFleet, nextSubmission } from "../../tools/submissions/fleet/generate.ts";
@@ -82,8 +83,9 @@ Deno.test("OTEL_DENO=true: spans per submission, scan and request; logs at their
   const receiver = startReceiver();
   const dir = await Deno.makeTempDir({ prefix: "edr-otel-" });
   const port = freePort();
-  const [command, ...args] = SERVICE_COMMAND;
-  const child = new Deno.Command(command!, {
+  // Spawned here rather than by startService: under OTel its INFO lines go to stdout.
+  const { command, args } = dieWithParent(SERVICE_COMMAND[0]!, SERVICE_COMMAND.slice(1));
+  const child = new Deno.Command(command, {
     args,
     cwd: new URL("../../", import.meta.url),
     env: {

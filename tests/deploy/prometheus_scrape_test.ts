@@ -10,6 +10,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { dieWithParent } from "../../tools/common/parent_death.ts";
 import { type ServiceProcess, startService } from "../../tools/common/service_process.ts";
 import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
@@ -105,12 +106,13 @@ Deno.test("a real Prometheus scrapes all three components and evaluates the rule
         }],
       }),
     );
-    prometheus = new Deno.Command("prometheus", {
-      args: [
-        `--config.file=${dir}/prometheus.yml`,
-        `--storage.tsdb.path=${dir}/data`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-      ],
+    const { command, args } = dieWithParent("prometheus", [
+      `--config.file=${dir}/prometheus.yml`,
+      `--storage.tsdb.path=${dir}/data`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ]);
+    prometheus = new Deno.Command(command, {
+      args,
       stdout: "null",
       stderr: "null",
     }).spawn();
