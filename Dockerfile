@@ -4,7 +4,7 @@
 #     --build-arg EDR_BUILD_COMMIT="$(git rev-parse HEAD)" .
 #
 # NOT BUILT on the machines this project is developed on: they have no Docker engine, and
-# `deno compile` downloads its `denort` runtime from the internet. tests/app/deploy_files_test.ts
+# `deno compile` downloads its `denort` runtime from the internet. tests/app/deploy_compose_test.ts
 # checks what can be checked without an engine (every path copied here exists, the stages and
 # the HEALTHCHECK command are the ones named below).
 

@@ -89,6 +89,19 @@ Deno.test("compose: every host path it mounts or runs exists; named volumes are 
   assert.ok(checked >= 6, `only ${checked} paths checked`);
 });
 
+Deno.test("Dockerfile and compose: every repository path their comments and commands name exists", async () => {
+  let checked = 0;
+  for (const file of ["Dockerfile", "docker-compose.yml"]) {
+    const text = await Deno.readTextFile(new URL(file, ROOT));
+    const paths = text.matchAll(/(?<![\w./-])((?:src|tools|tests|docker|deploy)\/[\w./-]*[\w/])/g);
+    for (const [, path] of paths) {
+      assert.ok(await exists(path!), `${file} names ${path}, which does not exist`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 3, `only ${checked} paths named`);
+});
+
 Deno.test("compose: the preprocessor runs all three components with a configuration main.ts accepts", () => {
   const env = compose.services.preprocessor!.environment!;
   const loaded = loadConfig(COMPONENTS, env);
