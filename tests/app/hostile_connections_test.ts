@@ -21,6 +21,11 @@ const CLOSE_BOUND_MS = (REQUEST_TIMEOUT_SECONDS + 1 + 4) * 1000;
 /** The idle keep-alive bound: 5 s, the check interval, and load slack. */
 const IDLE_BOUND_MS = (5 + 1 + 4) * 1000;
 const BODY_BUDGET = 8 * 1024 * 1024;
+/**
+ * Descriptors the service may open meanwhile on its own (its AWS clients' connections, a probe):
+ * far below the 200 the half-open connections took.
+ */
+const FD_SLACK = 8;
 
 Deno.test("slow, stalled, idle and greedy connections are closed in bound; fds back to baseline; /healthz throughout", async () => {
   await using hostile = await startHostileService({
@@ -35,8 +40,8 @@ Deno.test("slow, stalled, idle and greedy connections are closed in bound; fds b
   const fdBaseline = await fdCount(service.pid);
   const health = watchHealth(hostile.base);
 
-  // 1. One connection of each kind of slowness, at once.
-  const [headers, body, idle, chunked] = await Promise.all([
+  // 1. One connection of each kind of slowness, at once (checked after 2, which runs meanwhile).
+  const slowOnes = Promise.all([
     rawExchange(port, ["GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "], { waitMs: 20_000 }),
     rawExchange(port, [
       "POST /scans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
@@ -48,15 +53,6 @@ Deno.test("slow, stalled, idle and greedy connections are closed in bound; fds b
       "Transfer-Encoding: chunked\r\n\r\n4\r\nab",
     ], { waitMs: 20_000 }),
   ]);
-  for (const [name, answer] of Object.entries({ headers, body, chunked })) {
-    assert.ok(answer.closed, `${name}: closed`);
-    assert.ok(answer.ms < CLOSE_BOUND_MS, `${name}: closed after ${answer.ms.toFixed(0)} ms`);
-    assert.equal(answer.status, 408, `${name}: ${answer.text}`);
-    assert.match(answer.text, /not complete in time/);
-  }
-  assert.equal(idle.status, 200);
-  assert.ok(idle.closed && idle.ms < IDLE_BOUND_MS, `idle closed after ${idle.ms.toFixed(0)} ms`);
-
   // 2. 200 connections that never finish their headers.
   const conns: Deno.Conn[] = [];
   for (let i = 0; i < 200; i++) {
@@ -81,9 +77,21 @@ Deno.test("slow, stalled, idle and greedy connections are closed in bound; fds b
   }
   assert.equal(answers.filter((a) => a.closed).length, 200, "every half-open connection closed");
   assert.ok(answers.every((a) => a.status === 408 || a.status === 0));
+  const [headers, body, idle, chunked] = await slowOnes;
+  for (const [name, answer] of Object.entries({ headers, body, chunked })) {
+    assert.ok(answer.closed, `${name}: closed`);
+    assert.ok(answer.ms < CLOSE_BOUND_MS, `${name}: closed after ${answer.ms.toFixed(0)} ms`);
+    assert.equal(answer.status, 408, `${name}: ${answer.text}`);
+    assert.match(answer.text, /not complete in time/);
+  }
+  assert.equal(idle.status, 200);
+  assert.ok(idle.closed && idle.ms < IDLE_BOUND_MS, `idle closed after ${idle.ms.toFixed(0)} ms`);
   let fdAfter = 0;
   assert.ok(
-    await waitFor(async () => (fdAfter = await fdCount(service.pid)) <= fdBaseline + 3, 10_000),
+    await waitFor(
+      async () => (fdAfter = await fdCount(service.pid)) <= fdBaseline + FD_SLACK,
+      10_000,
+    ),
     `fds back to baseline: ${fdAfter} (baseline ${fdBaseline})`,
   );
 
@@ -129,7 +137,9 @@ Deno.test("slow, stalled, idle and greedy connections are closed in bound; fds b
     statuses.every((s) => s === 503 || s === 408 || s === 0),
     `statuses ${statuses.join(",")}`,
   );
-  assert.ok(statuses.filter((s) => s === 503).length >= 15, `budget refusals: ${statuses}`);
+  // 8 MiB holds at most 3 of the 3 MiB bodies at once; a held one released by its timeout may
+  // let a late one in on a slow machine, hence ≥ 10 and not 17 (without the budget: none).
+  assert.ok(statuses.filter((s) => s === 503).length >= 10, `budget refusals: ${statuses}`);
   assert.ok(
     stalled.filter((a) => a.status !== 503).every((a) => a.ms < CLOSE_BOUND_MS + 5_000),
     `stalled bodies closed after ${stalled.map((a) => a.ms.toFixed(0)).join(",")} ms`,
@@ -137,7 +147,10 @@ Deno.test("slow, stalled, idle and greedy connections are closed in bound; fds b
   const rssGrowth = rssPeak - rssBefore;
   assert.ok(rssGrowth < 48 * 1024 * 1024, `RSS grew ${rssGrowth} bytes for 20 stalled bodies`);
   assert.ok(
-    await waitFor(async () => (fdAfter = await fdCount(service.pid)) <= fdBaseline + 3, 10_000),
+    await waitFor(
+      async () => (fdAfter = await fdCount(service.pid)) <= fdBaseline + FD_SLACK,
+      10_000,
+    ),
     `fds back to baseline after the bodies: ${fdAfter} (baseline ${fdBaseline})`,
   );
 
