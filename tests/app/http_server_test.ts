@@ -165,3 +165,41 @@ Deno.test("the server listens on a free port and shuts down cleanly", async () =
   await response.body?.cancel();
   await server.shutdown();
 });
+
+Deno.test("HTTP_MAX_CONNECTIONS: a connection past the cap is closed at once; shutdown closes idle keep-alive connections at once", async () => {
+  const server = await startHttpServer({
+    port: 0,
+    hostname: "127.0.0.1",
+    registry: createRegistry().registry,
+    readiness: () => Promise.resolve(READY),
+    maxConnections: 2,
+  });
+  const request = new TextEncoder().encode("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  const conns = [];
+  for (let i = 0; i < 3; i++) {
+    conns.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+  }
+  const answers = await Promise.all(conns.map(async (conn) => {
+    try {
+      await conn.write(request);
+      const buffer = new Uint8Array(1024);
+      const n = await conn.read(buffer);
+      return n === null
+        ? "closed"
+        : new TextDecoder().decode(buffer.subarray(0, n)).split("\r\n")[0];
+    } catch {
+      return "closed";
+    }
+  }));
+  assert.deepEqual(answers, ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "closed"]);
+  // Two idle keep-alive connections remain: shutdown must not wait for their 5 s timeout.
+  const started = performance.now();
+  await server.shutdown();
+  const ms = performance.now() - started;
+  assert.ok(ms < 1_500, `shutdown took ${ms.toFixed(0)} ms`);
+  for (const conn of conns) {
+    const n = await conn.read(new Uint8Array(16)).catch(() => null);
+    assert.equal(n, null, "closed by the shutdown");
+    conn.close();
+  }
+});
