@@ -122,7 +122,8 @@ export type HandlerOptions = Pick<HttpServerOptions, "registry" | "readiness" | 
 
 /**
  * Makes the request handler of the server (exported for tests that need no socket): `peer` is
- * the TCP peer address, which decides protected mode.
+ * the TCP peer address, which decides protected mode; `url`, the request's URL when the caller
+ * has parsed it already.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -137,12 +138,12 @@ export type HandlerOptions = Pick<HttpServerOptions, "registry" | "readiness" | 
  */
 export function createHandler(
   options: HandlerOptions,
-): (request: Request, peer: string) => Promise<Response> {
+): (request: Request, peer: string, url?: URL) => Promise<Response> {
   const router = new Router(options.routes ?? []);
   const access = options.access ?? adminAccess({ token: undefined });
   const refused = (reason: string) => options.onRefused?.(reason);
-  return async (request, peer) => {
-    const url = new URL(request.url);
+  return async (request, peer, parsed) => {
+    const url = parsed ?? new URL(request.url);
     if (BUILT_IN.has(url.pathname)) return await builtIn(request, url.pathname, options);
     let match;
     try {
@@ -358,7 +359,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
     let response: Response;
     try {
       bridged = toRequest(incoming, budget);
-      response = await handle(bridged.request, socket.remoteAddress ?? "");
+      response = await handle(bridged.request, socket.remoteAddress ?? "", bridged.url);
     } catch (error) {
       if (error instanceof HttpError) {
         metrics.refused.inc({ reason: error.reason });

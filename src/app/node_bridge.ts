@@ -65,6 +65,8 @@ export class BodyBudget {
 export interface BridgedRequest {
   /** The request; its URL is `http://localhost` + the request target (the Host is not used). */
   readonly request: Request;
+  /** The request's URL, parsed once. */
+  readonly url: URL;
   /** Gives the body's bytes back to the budget; call once the answer is written. */
   release(): void;
 }
@@ -87,6 +89,7 @@ const BODILESS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
  * incoming.url = "/scans?limit=2";
  * incoming.httpVersion = "1.1";
  * incoming.headers = { host: "example.com" };
+ * incoming.rawHeaders = ["Host", "example.com"];
  * const { request, release } = toRequest(incoming, new BodyBudget(1024));
  * assert.equal(request.url, "http://localhost/scans?limit=2");
  * release();
@@ -98,12 +101,13 @@ export function toRequest(incoming: IncomingMessage, budget: BodyBudget): Bridge
     throw new HttpError(400, "HTTP/1.1 requests need a Host header (RFC 9112)", "no_host");
   }
   const url = requestUrl(incoming.url ?? "");
-  const headers = new Headers();
+  let headers: Headers;
   try {
-    for (const [name, value] of Object.entries(incoming.headers)) {
-      if (value === undefined) continue;
-      for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
-    }
+    // rawHeaders alternates names and values, repeats kept: one constructor call.
+    const raw = incoming.rawHeaders;
+    const pairs: [string, string][] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+    headers = new Headers(pairs);
   } catch {
     throw new HttpError(400, "a request header has a value HTTP does not allow", "bad_header");
   }
@@ -118,7 +122,7 @@ export function toRequest(incoming: IncomingMessage, budget: BodyBudget): Bridge
   const hasBody = !BODILESS.has(method) &&
     (incoming.headers["transfer-encoding"] !== undefined ||
       Number(incoming.headers["content-length"] ?? "0") > 0);
-  if (!hasBody) return { request: new Request(url, { method, headers }), release };
+  if (!hasBody) return { request: new Request(url, { method, headers }), url, release };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       incoming.on("data", (chunk: Uint8Array) => {
@@ -165,6 +169,7 @@ export function toRequest(incoming: IncomingMessage, budget: BodyBudget): Bridge
   }, { highWaterMark: 1 });
   return {
     request: new Request(url, { method, headers, body, duplex: "half" } as RequestInit),
+    url,
     release,
   };
 }
