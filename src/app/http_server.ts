@@ -38,7 +38,7 @@
  *
  * @module
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import client, { type Registry } from "prom-client";
 import { adminAccess, type AdminCheck } from "./admin_access.ts";
@@ -258,7 +258,11 @@ function clientErrorAnswer(
         `the whole request within ${timeouts.requestMs / 1000} s)`,
       ];
     case "HPE_HEADER_OVERFLOW":
-      return [431, "header_overflow", "the request headers are too large"];
+      return [
+        431,
+        "header_overflow",
+        `the request line and headers are over ${HTTP_LIMITS.maxHeaderBytes / 1024} KiB`,
+      ];
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
       return [413, "too_large", "the chunk extensions are too large"];
     default: {
@@ -340,9 +344,10 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
     const started = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (socket.writable && !started?.headersSent) {
       const body = JSON.stringify({ error: message });
+      const length = new TextEncoder().encode(body).byteLength;
       socket.end(
-        `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
-          `content-length: ${new TextEncoder().encode(body).byteLength}\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nconnection: close\r\n` +
+          `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n${body}`,
       );
       lingerThenDestroy(socket);
     } else {

@@ -71,8 +71,18 @@ const MALFORMED: [string, string, number, RegExp][] = [
     400,
     /malformed/,
   ],
-  ["20 KiB header", request("GET", "/healthz", { "x-big": "a".repeat(20_000) }), 431, /too large/],
-  ["60 KiB after=", request("GET", `/scans?after=${"a".repeat(60 * 1024)}:443`), 431, /too large/],
+  [
+    "20 KiB header",
+    request("GET", "/healthz", { "x-big": "a".repeat(20_000) }),
+    431,
+    /request line and headers are over 16 KiB/,
+  ],
+  [
+    "60 KiB after=",
+    request("GET", `/scans?after=${"a".repeat(60 * 1024)}:443`),
+    431,
+    /request line and headers are over 16 KiB/,
+  ],
   ["target *", request("OPTIONS", "*"), 400, /request target must be a path/],
   ["target //x", request("GET", "//x/scans"), 400, /request target must be a path/],
   // Paths: percent-encoding that is not UTF-8.
