@@ -28,7 +28,7 @@ import { guardNeverPublic, type GuardResult, guardTarget, type Resolver } from "
 import type { ScanEngine } from "./engine.ts";
 import type { TlsScanMetrics } from "./metrics.ts";
 import { errorReport, gradeRank, type TlsReport } from "./report.ts";
-import type { ReportStore } from "./store.ts";
+import type { ReportStore } from "./sqlite_store.ts";
 import { traceScan } from "./scan_span.ts";
 import { type HostKind, targetKey } from "./target.ts";
 
@@ -88,7 +88,7 @@ interface Job {
  * import { ScanCoordinator } from "./coordinator.ts";
  * import { createTlsScanMetrics } from "./metrics.ts";
  * import { createProbeEngine } from "./probe_engine.ts";
- * import { ReportStore } from "./store.ts";
+ * import { ReportStore } from "./sqlite_store.ts";
  *
  * const coordinator = new ScanCoordinator({
  *   engine: createProbeEngine({ timeoutMs: 8_000, concurrency: 4 }),

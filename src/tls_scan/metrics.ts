@@ -16,7 +16,7 @@
  */
 import client from "prom-client";
 import { daysRemaining, type EngineName, gradeRank, GRADES } from "./report.ts";
-import type { ReportStore } from "./store.ts";
+import type { ReportStore } from "./sqlite_store.ts";
 
 /** Scan durations from 50 ms (a local probe) to 30 min (a slow SSL Labs assessment). */
 const SCAN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -128,7 +128,7 @@ export function statusLabel(status: number | "network"): string {
  * ```ts
  * import { createRegistry } from "../app/metrics.ts";
  * import { registerWatchGauges } from "./metrics.ts";
- * import { ReportStore } from "./store.ts";
+ * import { ReportStore } from "./sqlite_store.ts";
  * const { registry } = createRegistry();
  * const store = ReportStore.open(":memory:");
  * store.watch([{ host: "example.com", port: 443 }], 10_000);

@@ -4,7 +4,7 @@
  * `probe` (openssl s_client from here; {@link ./probe_engine.ts}) and `ssllabs` (the SSL Labs
  * API v4; {@link ./ssllabs_engine.ts}). Its settings are in {@link ./settings.ts}; the report
  * contract in {@link ./report.ts}; one scan per host:port at a time ({@link ./coordinator.ts});
- * reports and the watch list in SQLite ({@link ./store.ts}).
+ * reports and the watch list in SQLite ({@link ./sqlite_store.ts}).
  *
  * ```ts
  * import { loadConfig } from "../app/app_config.ts";
@@ -35,7 +35,7 @@ import { tlsScanRoutes } from "./routes.ts";
 import { Scheduler } from "./scheduler.ts";
 import { deriveTlsScanConfig, SETTINGS, type TlsScanConfig } from "./settings.ts";
 import { createSslLabsEngine } from "./ssllabs_engine.ts";
-import { ReportStore } from "./store.ts";
+import { ReportStore } from "./sqlite_store.ts";
 
 export type { TlsScanConfig } from "./settings.ts";
 export type { TlsReport } from "./report.ts";

@@ -20,7 +20,7 @@ import { refuseToWatch } from "./watch_guard.ts";
 import type { ScanAnswer, ScanCoordinator, ScanTarget } from "./coordinator.ts";
 import { daysRemaining, type EngineName } from "./report.ts";
 import type { Scheduler } from "./scheduler.ts";
-import type { ReportStore } from "./store.ts";
+import type { ReportStore } from "./sqlite_store.ts";
 import { type HostKind, parseHost, parsePort, type Target, targetKey } from "./target.ts";
 import {
   digestResponse,
@@ -90,7 +90,7 @@ export interface TlsScanRoutesOptions {
  * import { createProbeEngine } from "./probe_engine.ts";
  * import { tlsScanRoutes } from "./routes.ts";
  * import { Scheduler } from "./scheduler.ts";
- * import { ReportStore } from "./store.ts";
+ * import { ReportStore } from "./sqlite_store.ts";
  *
  * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
  * const store = ReportStore.open(":memory:");

@@ -25,7 +25,7 @@ import { remaining, within } from "../app/deadline.ts";
 import type { Logger } from "../app/logging.ts";
 import type { ScanCoordinator } from "./coordinator.ts";
 import type { ScanEngine } from "./engine.ts";
-import type { ReportStore } from "./store.ts";
+import type { ReportStore } from "./sqlite_store.ts";
 import { type Target, targetKey } from "./target.ts";
 import ipaddr from "ipaddr.js";
 
@@ -58,7 +58,7 @@ const DAY = 86_400_000;
  * import { createTlsScanMetrics } from "./metrics.ts";
  * import { createProbeEngine } from "./probe_engine.ts";
  * import { Scheduler } from "./scheduler.ts";
- * import { ReportStore } from "./store.ts";
+ * import { ReportStore } from "./sqlite_store.ts";
  *
  * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
  * const store = ReportStore.open(":memory:");

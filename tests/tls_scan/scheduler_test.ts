@@ -6,7 +6,7 @@ import type { EngineResult, ResolvedTarget, ScanEngine } from "../../src/tls_sca
 import { createTlsScanMetrics } from "../../src/tls_scan/metrics.ts";
 import { Features, type TlsReport } from "../../src/tls_scan/report.ts";
 import { Scheduler } from "../../src/tls_scan/scheduler.ts";
-import { ReportStore } from "../../src/tls_scan/store.ts";
+import { ReportStore } from "../../src/tls_scan/sqlite_store.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { ReportStore } from "./store.ts";
+ * import { ReportStore } from "./sqlite_store.ts";
  * const store = ReportStore.open(`${Deno.makeTempDirSync()}/tls.db`);
  * store.watch([{ host: "example.com", port: 443 }], 10_000); // { added: 1, already: 0, full: [] }
  * store.close();
@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS watched (
  *
  * ```ts
  * import { errorReport } from "./report.ts";
- * import { ReportStore } from "./store.ts";
+ * import { ReportStore } from "./sqlite_store.ts";
  * const store = ReportStore.open(":memory:");
  * const report = errorReport({ host: "a.test", port: 443, engine: "probe", message: "Refused" });
  * store.save(report); // { previousGrade: undefined }: its first report
