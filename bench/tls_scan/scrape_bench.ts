@@ -16,7 +16,7 @@ import { getLogger } from "../../src/app/logging.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import { createTlsScan, tlsScan, type TlsScanConfig } from "../../src/tls_scan/mod.ts";
 import { Features, GRADES, type TlsReport } from "../../src/tls_scan/report.ts";
-import { ReportStore } from "../../src/tls_scan/store.ts";
+import { SqliteStore } from "../../src/tls_scan/sqlite_store.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -73,12 +73,12 @@ const targets = Array.from({ length: hosts }, (_, i) => ({
   host: `host-${String(i).padStart(5, "0")}.bench.test`,
   port: 443,
 }));
-const seed = ReportStore.open(dbPath);
+const seed = SqliteStore.open(dbPath, { maxReports: 100_000 });
 await seed.watch(targets, hosts);
 for (const [i, { host }] of targets.entries()) {
   await seed.save(report(host, GRADES[i % 4]!, 1 + (i % 120)));
 }
-seed.close();
+await seed.close();
 console.error(`seeded ${hosts} watched hosts with reports in ${ms(performance.now() - seeding)}`);
 
 const loaded = loadConfig([tlsScan], {

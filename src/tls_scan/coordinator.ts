@@ -11,6 +11,10 @@
  * non-public addresses; SSL Labs: refuse only what can never be public, resolve nothing), the
  * engine, the store, the metrics.
  *
+ * Across instances sharing one database, a scan first claims its target in the store (a lease
+ * renewed while it runs, so a killed instance's claims expire): an instance asked for a target
+ * another one is scanning waits for that scan's report in the store instead of scanning again.
+ *
  * @example
  * ```ts
  * import type { ScanCoordinator } from "./coordinator.ts";
@@ -23,12 +27,13 @@
  * @module
  */
 import type { Logger } from "../app/logging.ts";
+import { sleep } from "../app/backoff.ts";
 import { remaining, within } from "../app/deadline.ts";
 import { guardNeverPublic, type GuardResult, guardTarget, type Resolver } from "./address_guard.ts";
 import type { ScanEngine } from "./engine.ts";
 import type { TlsScanMetrics } from "./metrics.ts";
 import { errorReport, gradeRank, type TlsReport } from "./report.ts";
-import type { ReportStore } from "./sqlite_store.ts";
+import { type Lease, StoreUnavailableError, type TlsScanStore } from "./store.ts";
 import { traceScan } from "./scan_span.ts";
 import { type HostKind, targetKey } from "./target.ts";
 
@@ -54,7 +59,7 @@ export type ScanAnswer =
 /** Options of {@linkcode ScanCoordinator}. */
 export interface CoordinatorOptions {
   readonly engine: ScanEngine;
-  readonly store: ReportStore;
+  readonly store: TlsScanStore;
   readonly metrics: TlsScanMetrics;
   readonly logger: Logger;
   /** Reports younger than this are answered from the store. */
@@ -69,6 +74,12 @@ export interface CoordinatorOptions {
    */
   readonly freshMinAgeMs?: number;
   readonly allowPrivate: boolean;
+  /** This instance's name on its scan claims (unique per process). */
+  readonly owner: string;
+  /** How long a claim lives unless renewed (renewed every third of it while scanning). */
+  readonly leaseMs: number;
+  /** How often a caller waiting on another instance's scan looks for its report. */
+  readonly pollMs?: number;
   /** The resolver of the SSRF guard. Default: the system's. */
   readonly resolve?: Resolver;
   readonly now?: () => Date;
@@ -88,17 +99,19 @@ interface Job {
  * import { ScanCoordinator } from "./coordinator.ts";
  * import { createTlsScanMetrics } from "./metrics.ts";
  * import { createProbeEngine } from "./probe_engine.ts";
- * import { ReportStore } from "./sqlite_store.ts";
+ * import { SqliteStore } from "./sqlite_store.ts";
  *
  * const coordinator = new ScanCoordinator({
  *   engine: createProbeEngine({ timeoutMs: 8_000, concurrency: 4 }),
- *   store: ReportStore.open(":memory:"),
+ *   store: SqliteStore.open(":memory:", { maxReports: 1_000 }),
  *   metrics: createTlsScanMetrics(createRegistry().registry),
  *   logger: getLogger("tls-scan", "scan"),
  *   maxAgeMs: 86_400_000,
  *   waitMs: 90_000,
  *   maxPending: 100,
  *   allowPrivate: true, // 127.0.0.1 is loopback: refused without it
+ *   owner: "instance-1",
+ *   leaseMs: 24_000,
  * });
  * const target = { host: "127.0.0.1", port: 9, kind: "ipv4" as const }; // nothing listens on 9
  * const first = coordinator.request(target, { fresh: true });
@@ -130,7 +143,13 @@ export class ScanCoordinator {
     const key = targetKey(target);
     let job = this.#jobs.get(key);
     if (!job) {
-      const cached = this.#cached(target, options.fresh ? this.#o.freshMinAgeMs ?? 0 : undefined);
+      let cached: TlsReport | undefined;
+      try {
+        cached = await this.#cached(target, options.fresh ? this.#o.freshMinAgeMs ?? 0 : undefined);
+      } catch (error) {
+        if (error instanceof StoreUnavailableError) return unavailable(error);
+        throw error;
+      }
       if (cached) {
         this.#o.metrics.cacheHits.inc();
         if (options.fresh) this.#o.metrics.freshDeclined.inc();
@@ -140,12 +159,15 @@ export class ScanCoordinator {
         this.#o.metrics.rejected.inc({ reason: "busy" });
         return { kind: "busy", retryAfterSeconds: this.#o.engine.retryAfterSeconds() };
       }
-      job = this.#start(target, options.fresh, true);
+      job = this.#jobs.get(key) ?? this.#start(target, options.fresh, true);
     }
     return await this.#wait(job.done, this.#o.waitMs);
   }
 
-  /** The scheduler's scan: joins a running one, else starts one; waits for the end. */
+  /**
+   * The scheduler's scan of a target it has claimed ({@linkcode TlsScanStore.claimDue}):
+   * joins a running one, else starts one; waits for the end.
+   */
   scan(target: ScanTarget): Promise<ScanEnd> {
     return (this.#jobs.get(targetKey(target)) ?? this.#start(target, false, false)).done;
   }
@@ -165,21 +187,94 @@ export class ScanCoordinator {
    * The stored report younger than the max age, or, for a `fresh` request, younger than
    * `freshMinAgeMs` (`undefined`: not fresh).
    */
-  #cached(target: ScanTarget, freshMinAgeMs: number | undefined): TlsReport | undefined {
+  async #cached(
+    target: ScanTarget,
+    freshMinAgeMs: number | undefined,
+  ): Promise<TlsReport | undefined> {
     if (freshMinAgeMs === 0) return undefined;
-    const stored = this.#o.store.latest(target, this.#o.engine.name);
-    const now = (this.#o.now ?? (() => new Date()))().getTime();
+    const stored = await this.#o.store.latest(target, this.#o.engine.name);
     const maxAge = Math.min(this.#o.maxAgeMs, freshMinAgeMs ?? Infinity);
-    if (!stored || now - stored.scannedAtMs >= maxAge) return undefined;
+    if (!stored || this.#now() - stored.scannedAtMs >= maxAge) return undefined;
     return { ...stored.report, from_cache: true };
+  }
+
+  #now(): number {
+    return (this.#o.now ?? (() => new Date()))().getTime();
+  }
+
+  /** The stored report if made at or after `sinceMs` (a `fresh` caller), else if young enough. */
+  async #madeSince(target: ScanTarget, sinceMs: number | undefined) {
+    if (sinceMs === undefined) return await this.#cached(target, undefined);
+    const stored = await this.#o.store.latest(target, this.#o.engine.name);
+    return stored && stored.scannedAtMs >= sinceMs
+      ? { ...stored.report, from_cache: true }
+      : undefined;
+  }
+
+  #lease(): Lease {
+    // Claims compare instances' wall clocks, never the cache's (injectable) clock.
+    return { owner: this.#o.owner, leaseMs: this.#o.leaseMs, nowMs: Date.now() };
+  }
+
+  /**
+   * Claims `target` for this instance, or waits until the instance holding it has stored
+   * its report (answered from the store) or let its claim go or expire (claimed then).
+   */
+  async #acquire(target: ScanTarget, fresh: boolean): Promise<ScanEnd | "claimed"> {
+    const { store, engine } = this.#o;
+    const sinceMs = fresh ? this.#now() : undefined;
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      if (await store.claim(target, engine.name, this.#lease())) {
+        // Its holder may have stored the report and let go between our look and our claim.
+        const report = await this.#madeSince(target, sinceMs);
+        if (!report) return "claimed";
+        await store.release(target, engine.name, this.#o.owner);
+        this.#o.metrics.cacheHits.inc();
+        return { kind: "report", report };
+      }
+      const report = await this.#madeSince(target, sinceMs);
+      if (report) {
+        this.#o.metrics.cacheHits.inc();
+        return { kind: "report", report };
+      }
+      await sleep(this.#o.pollMs ?? 250, signal);
+    }
+    return { kind: "failed", reason: "the service is stopping", status: 503 };
+  }
+
+  async #claimAndRun(target: ScanTarget, fresh: boolean, lane: "request" | "watched") {
+    const { store, engine, owner, leaseMs } = this.#o;
+    if (lane === "request") {
+      const claimed = await this.#acquire(target, fresh);
+      if (claimed !== "claimed") return claimed;
+    }
+    // The scheduler's targets come claimed; either way the claim lives while the scan runs.
+    const renew = setInterval(() => {
+      store.renew(target, engine.name, this.#lease()).catch(() => {});
+    }, Math.max(100, leaseMs / 3));
+    try {
+      return await this.#run(target, fresh, lane);
+    } finally {
+      clearInterval(renew);
+      // Unreachable database: the claim expires on its own.
+      await store.release(target, engine.name, owner).catch(() => {});
+    }
   }
 
   #start(target: ScanTarget, fresh: boolean, fromRequest: boolean): Job {
     const key = targetKey(target);
     if (fromRequest) this.#fromRequests++;
     this.#o.metrics.inFlight.inc();
-    const run = () => this.#run(target, fresh, fromRequest ? "request" : "watched");
+    const run = () => this.#claimAndRun(target, fresh, fromRequest ? "request" : "watched");
     const done = traceScan(target, this.#o.engine.name, fresh, run).catch((error): ScanEnd => {
+      if (error instanceof StoreUnavailableError) {
+        this.#o.logger.warn("scan of {target} not started: {error}", {
+          target: key,
+          error: error.message,
+        });
+        return unavailable(error);
+      }
       // A defect (or the store closed under a scan at shutdown): answered, never unhandled.
       this.#o.logger.error("scan of {target} failed: {error}", {
         target: key,
@@ -240,7 +335,7 @@ export class ScanCoordinator {
       engine: engine.name,
       outcome: report.status === "READY" ? "ready" : "error",
     });
-    const { previousGrade } = this.#o.store.save(report);
+    const { previousGrade } = await this.#o.store.save(report);
     if (previousGrade && report.grade && gradeRank(report.grade) > gradeRank(previousGrade)) {
       metrics.gradeDrops.inc({ engine: engine.name });
       logger.warn("grade of {target} dropped from {previous} to {grade}", {
@@ -274,4 +369,8 @@ export class ScanCoordinator {
       clearTimeout(timer);
     }
   }
+}
+
+function unavailable(error: StoreUnavailableError): ScanEnd {
+  return { kind: "failed", reason: `database unavailable: ${error.message}`, status: 503 };
 }

@@ -2,7 +2,8 @@
  * The tls-scan metrics (`edr_tls_scan_*`) on the app's one registry. Counters and histograms
  * are fed as scans happen; the watch-list gauges (watched hosts, hosts by grade, hosts whose
  * certificate expires within the warn window, expiry time and grade rank per watched host) are
- * read from the store at scrape time. Per-host series are acceptable only because the watch
+ * read at scrape time from the store's summary that {@link ./watch_stats.ts} keeps fresh off
+ * the scrape path (a scrape runs no query). Per-host series are acceptable only because the watch
  * list is bounded (TLS_SCAN_MAX_WATCHED).
  *
  * ```ts
@@ -16,7 +17,7 @@
  */
 import client from "prom-client";
 import { daysRemaining, type EngineName, gradeRank, GRADES } from "./report.ts";
-import type { ReportStore } from "./sqlite_store.ts";
+import type { WatchStats } from "./store.ts";
 
 /** Scan durations from 50 ms (a local probe) to 30 min (a slow SSL Labs assessment). */
 const SCAN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -123,22 +124,27 @@ export function statusLabel(status: number | "network"): string {
 }
 
 /**
- * Registers the gauges read from `store` at scrape time.
+ * Registers the gauges read from the last watch-list summary (`stats()`) at scrape time.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { registerWatchGauges } from "./metrics.ts";
- * import { ReportStore } from "./sqlite_store.ts";
  * const { registry } = createRegistry();
- * const store = ReportStore.open(":memory:");
- * store.watch([{ host: "example.com", port: 443 }], 10_000);
- * registerWatchGauges(registry, store, { engine: "probe", warnDays: 30 });
- * (await registry.getSingleMetricAsString("edr_tls_scan_watched_hosts")).endsWith(" 1"); // true
+ * const stats = () => ({
+ *   watched: 1,
+ *   reports: 1,
+ *   byGrade: { A: 1 },
+ *   hosts: [{ host: "example.com", port: 443, grade: "A" as const, notAfterMs: null }],
+ * });
+ * registerWatchGauges(registry, stats, { engine: "probe", warnDays: 30 });
+ * const text = await registry.getSingleMetricAsString("edr_tls_scan_watched_hosts");
+ * assert.ok(text.endsWith(" 1"));
  * ```
  */
 export function registerWatchGauges(
   registry: client.Registry,
-  store: ReportStore,
+  stats: () => WatchStats,
   options: { readonly engine: EngineName; readonly warnDays: number; readonly now?: () => Date },
 ): void {
   const registers = [registry];
@@ -148,7 +154,7 @@ export function registerWatchGauges(
     help: "Hosts on the watch list",
     registers,
     collect() {
-      this.set(store.watchedCount());
+      this.set(stats().watched);
     },
   });
   new client.Gauge({
@@ -157,15 +163,16 @@ export function registerWatchGauges(
     labelNames: ["grade"] as const,
     registers,
     collect() {
-      const counts = store.gradeCounts(options.engine);
+      const counts = stats().byGrade;
       for (const grade of [...GRADES, "none"]) this.set({ grade }, counts[grade] ?? 0);
     },
   });
   const expiries = () =>
-    store.watchedExpiries(options.engine).map((row) => ({
-      labels: { host: row.host, port: String(row.port) },
-      notAfterMs: row.notAfterMs,
-    }));
+    stats().hosts.flatMap((row) =>
+      row.notAfterMs === null
+        ? []
+        : [{ labels: { host: row.host, port: String(row.port) }, notAfterMs: row.notAfterMs }]
+    );
   new client.Gauge({
     // As blackbox_exporter's probe_ssl_earliest_cert_expiry: an instant, so alerts compute
     // the time left (`… - time()`) at any resolution.
@@ -199,7 +206,7 @@ export function registerWatchGauges(
     registers,
     collect() {
       this.reset();
-      for (const row of store.listWatched(options.engine, 100_000)) {
+      for (const row of stats().hosts) {
         if (row.grade) this.set({ host: row.host, port: String(row.port) }, gradeRank(row.grade));
       }
     },

@@ -4,7 +4,8 @@
  * `probe` (openssl s_client from here; {@link ./probe_engine.ts}) and `ssllabs` (the SSL Labs
  * API v4; {@link ./ssllabs_engine.ts}). Its settings are in {@link ./settings.ts}; the report
  * contract in {@link ./report.ts}; one scan per host:port at a time ({@link ./coordinator.ts});
- * reports and the watch list in SQLite ({@link ./sqlite_store.ts}).
+ * reports, the watch list and scan claims in the store ({@link ./store.ts}; SQLite by default,
+ * PostgreSQL for several instances).
  *
  * ```ts
  * import { loadConfig } from "../app/app_config.ts";
@@ -35,10 +36,15 @@ import { tlsScanRoutes } from "./routes.ts";
 import { Scheduler } from "./scheduler.ts";
 import { deriveTlsScanConfig, SETTINGS, type TlsScanConfig } from "./settings.ts";
 import { createSslLabsEngine } from "./ssllabs_engine.ts";
-import { ReportStore } from "./sqlite_store.ts";
+import { openStore } from "./open_store.ts";
+import { createStoreMetrics } from "./store_metrics.ts";
+import { notifyingChanges, WatchStatsCache } from "./watch_stats.ts";
 
 export type { TlsScanConfig } from "./settings.ts";
 export type { TlsReport } from "./report.ts";
+
+/** How often the watch-list gauges re-read the store (changes made here show within 1 s). */
+const STATS_INTERVAL_MS = 15_000;
 
 /** What a test may replace. */
 export interface TlsScanOverrides {
@@ -62,7 +68,7 @@ export interface TlsScanOverrides {
  * const config = deriveTlsScanConfig(readSettings(SETTINGS, { TLS_SCAN_DB: ":memory:" }), {});
  * const context = { registry: createRegistry().registry, logger: getLogger("tls-scan") };
  * const component = createTlsScan(config, context);
- * component.describe(); // "engine probe, 0 watched, db :memory:"
+ * component.describe(); // "engine probe, 0 watched, sqlite :memory:"
  * component.routes.map((route) => `${route.method} ${route.path}`);
  * // ["GET /scan", "POST /scans", "GET /scans", "DELETE /scans/:host"]
  * await component.stop(performance.now() + 1_000); // closes the store
@@ -75,7 +81,24 @@ export function createTlsScan(
 ): Component {
   const { registry, logger } = context;
   const metrics = createTlsScanMetrics(registry);
-  const store = ReportStore.open(config.dbPath);
+  const storeMetrics = createStoreMetrics(registry, {
+    store: "sqlite",
+    reports: () => stats.current().reports,
+  });
+  const opened = openStore(config, {
+    onQuery: () => storeMetrics.queries.inc(),
+    onEvicted: (count) => storeMetrics.evicted.inc(count),
+  });
+  const stats = new WatchStatsCache({
+    store: opened,
+    engine: config.engine,
+    intervalMs: STATS_INTERVAL_MS,
+    logger,
+  });
+  const store = notifyingChanges(opened, () => stats.refreshSoon());
+  // One name per process on its scan claims: instances sharing a database tell theirs apart.
+  const owner = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const claims = { owner, leaseMs: config.leaseMs };
   const engine: ScanEngine = config.engine === "probe"
     ? createProbeEngine({
       timeoutMs: config.timeoutSeconds * 1000,
@@ -97,7 +120,7 @@ export function createTlsScan(
       },
       onEvent: (event, fields) => logger.warn(event, fields),
     });
-  registerWatchGauges(registry, store, {
+  registerWatchGauges(registry, () => stats.current(), {
     engine: engine.name,
     warnDays: config.expiryWarnDays,
     ...(overrides.now ? { now: overrides.now } : {}),
@@ -113,6 +136,7 @@ export function createTlsScan(
     maxPending: config.maxPending,
     freshMinAgeMs: config.freshMinAgeSeconds * 1000,
     allowPrivate: config.allowPrivate,
+    ...claims,
     ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
     ...(overrides.now ? { now: overrides.now } : {}),
   });
@@ -125,6 +149,7 @@ export function createTlsScan(
     maxAgeMs,
     warnDays: config.expiryWarnDays,
     maxEntries: config.maxWatched,
+    ...claims,
     ...(overrides.now ? { now: overrides.now } : {}),
   });
   registerSchedulerGauges(registry, scheduler);
@@ -141,11 +166,16 @@ export function createTlsScan(
       ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
       ...(overrides.now ? { now: overrides.now } : {}),
     }),
-    checks: { [engine.name === "probe" ? "openssl" : "ssllabs"]: (signal) => engine.check(signal) },
+    checks: {
+      [engine.name === "probe" ? "openssl" : "ssllabs"]: (signal) => engine.check(signal),
+      database: (signal) => store.check(signal),
+    },
     describe: () =>
-      `engine ${engine.name}, ${store.watchedCount()} watched, db ${config.dbPath}` +
+      `engine ${engine.name}, ${stats.current().watched} watched, ${store.kind} ${store.where}` +
       (config.allowPrivate ? ", private targets ALLOWED" : ""),
-    start() {
+    async start() {
+      await stats.refresh(); // describe() after start names the watch list's size
+      stats.start();
       // The engine's start (openssl's certificate directory; SSL Labs `info`) runs in the
       // background: its outcome shows in the readiness check.
       engine.start(starting.signal).catch((error) =>
@@ -154,13 +184,13 @@ export function createTlsScan(
         .finally(() => {
           if (!stopped) scheduler.start();
         });
-      return Promise.resolve();
     },
     async stop(deadline: number) {
       stopped = true;
       starting.abort();
       await Promise.all([scheduler.stop(deadline), coordinator.stop(deadline)]);
-      store.close();
+      await stats.stop();
+      await store.close(deadline);
       if (remaining(deadline) === 0) logger.warn("tls-scan stopped at its deadline");
     },
   };

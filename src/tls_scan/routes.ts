@@ -20,7 +20,7 @@ import { refuseToWatch } from "./watch_guard.ts";
 import type { ScanAnswer, ScanCoordinator, ScanTarget } from "./coordinator.ts";
 import { daysRemaining, type EngineName } from "./report.ts";
 import type { Scheduler } from "./scheduler.ts";
-import type { ReportStore } from "./sqlite_store.ts";
+import { StoreUnavailableError, type TlsScanStore } from "./store.ts";
 import { type HostKind, parseHost, parsePort, type Target, targetKey } from "./target.ts";
 import {
   digestResponse,
@@ -69,7 +69,7 @@ export const PAGE_MAX = 1_000;
 /** What the routes use. */
 export interface TlsScanRoutesOptions {
   readonly coordinator: ScanCoordinator;
-  readonly store: ReportStore;
+  readonly store: TlsScanStore;
   readonly scheduler: Scheduler;
   readonly engine: EngineName;
   readonly maxWatched: number;
@@ -90,14 +90,15 @@ export interface TlsScanRoutesOptions {
  * import { createProbeEngine } from "./probe_engine.ts";
  * import { tlsScanRoutes } from "./routes.ts";
  * import { Scheduler } from "./scheduler.ts";
- * import { ReportStore } from "./sqlite_store.ts";
+ * import { SqliteStore } from "./sqlite_store.ts";
  *
  * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
- * const store = ReportStore.open(":memory:");
+ * const store = SqliteStore.open(":memory:", { maxReports: 1_000 });
  * const logger = getLogger("tls-scan");
  * const metrics = createTlsScanMetrics(createRegistry().registry);
  * const limits = { maxAgeMs: 86_400_000, waitMs: 90_000, maxPending: 100, allowPrivate: false };
- * const coordinator = new ScanCoordinator({ engine, store, metrics, logger, ...limits });
+ * const claims = { owner: "instance-1", leaseMs: 24_000 };
+ * const coordinator = new ScanCoordinator({ engine, store, metrics, logger, ...limits, ...claims });
  * const scheduler = new Scheduler({
  *   coordinator,
  *   store,
@@ -106,6 +107,7 @@ export interface TlsScanRoutesOptions {
  *   intervalMs: 60_000,
  *   maxAgeMs: 86_400_000,
  *   warnDays: 30,
+ *   ...claims,
  * });
  * const routes = tlsScanRoutes({
  *   coordinator,
@@ -129,14 +131,19 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
   return [
     { method: "GET", path: "/scan", handle: (request, _params, url) => scan(request, url) },
     // POST and DELETE change the watch list: the server serves them to an admin only.
-    { method: "POST", path: "/scans", changesState: true, handle: (request) => watch(request) },
-    { method: "GET", path: "/scans", handle: (_request, _params, url) => list(url) },
-    { method: "GET", path: "/scans/report", handle: (request) => digest(request) },
+    {
+      method: "POST",
+      path: "/scans",
+      changesState: true,
+      handle: (request) => storeDown(watch(request)),
+    },
+    { method: "GET", path: "/scans", handle: (_request, _params, url) => storeDown(list(url)) },
+    { method: "GET", path: "/scans/report", handle: (request) => storeDown(digest(request)) },
     {
       method: "DELETE",
       path: "/scans/:host",
       changesState: true,
-      handle: (_request, params, url) => unwatch(params.host ?? "", url),
+      handle: (_request, params, url) => storeDown(unwatch(params.host ?? "", url)),
     },
   ];
 
@@ -151,6 +158,16 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     }
     const answer = await options.coordinator.request(target, { fresh: fresh === "true" });
     return answerResponse(answer, target, preferredFormat(request));
+  }
+
+  /** The database unreachable: 503 with why (the client retries; nothing was changed). */
+  async function storeDown(answer: Promise<Response>): Promise<Response> {
+    try {
+      return await answer;
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      return jsonError(503, `database unavailable: ${error.message}`, {}, { "retry-after": "5" });
+    }
   }
 
   async function watch(request: Request): Promise<Response> {
@@ -229,7 +246,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
       }
       rejections.sort((a, b) => a.index - b.index);
     }
-    const { added, already, full } = options.store.watch(
+    const { added, already, full } = await options.store.watch(
       targets,
       options.maxWatched,
       now().getTime(),
@@ -251,7 +268,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     }, { status: 202 });
   }
 
-  function list(url: URL): Response {
+  async function list(url: URL): Promise<Response> {
     const limitRaw = url.searchParams.get("limit");
     const limit = limitRaw === null ? PAGE_DEFAULT : Number(limitRaw);
     if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX) {
@@ -268,11 +285,11 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
       }
       after = parsed;
     }
-    const rows = options.store.listWatched(options.engine, limit + 1, after);
+    const rows = await options.store.listWatched(options.engine, limit + 1, after);
     const page = rows.slice(0, limit);
     const at = now();
     return Response.json({
-      total: options.store.watchedCount(),
+      total: await options.store.watchedCount(),
       hosts: page.map((row) => ({
         host: row.host,
         port: row.port,
@@ -290,11 +307,11 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
   }
 
   /** Every watched host's last grade and expiry, worst first (bounded by `maxWatched`). */
-  function digest(request: Request): Response {
+  async function digest(request: Request): Promise<Response> {
     const rows = [];
     let after: Target | undefined;
     for (;;) {
-      const page = options.store.listWatched(options.engine, PAGE_MAX, after);
+      const page = await options.store.listWatched(options.engine, PAGE_MAX, after);
       rows.push(...page);
       if (page.length < PAGE_MAX || rows.length >= options.maxWatched) break;
       after = page.at(-1);
@@ -302,14 +319,14 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     return digestResponse(rows.slice(0, options.maxWatched), preferredFormat(request), now());
   }
 
-  function unwatch(rawHost: string, url: URL): Response {
+  async function unwatch(rawHost: string, url: URL): Promise<Response> {
     // The server hands path parameters decoded (a malformed %-sequence is its 400).
     const host = parseHost(rawHost);
     if (!host.ok) return jsonError(400, host.error, { field: "host" });
     const portRaw = url.searchParams.get("port");
     const port = portRaw === null ? undefined : parsePort(portRaw);
     if (port && !port.ok) return jsonError(400, port.error, { field: "port" });
-    const removed = options.store.unwatch(host.host, port?.port);
+    const removed = await options.store.unwatch(host.host, port?.port);
     if (removed > 0) options.scheduler.forget(host.host, port?.port);
     return removed === 0
       ? jsonError(404, `${host.host} is not watched${port ? ` on port ${port.port}` : ""}`)

@@ -8,7 +8,8 @@
  * non-public address is flagged (`refusedHosts`, a gauge; one warning, then debug) and backs
  * off the same way, up to the max age, rather than being refused at every round. The failure
  * map holds watched hosts only: an unwatched host is forgotten (`forget`), and it never holds
- * more than `maxEntries`.
+ * more than `maxEntries`. Each round claims its targets in the store
+ * ({@linkcode TlsScanStore.claimDue}), so instances sharing one database scan a due host once.
  *
  * @example
  * ```ts
@@ -25,16 +26,20 @@ import { remaining, within } from "../app/deadline.ts";
 import type { Logger } from "../app/logging.ts";
 import type { ScanCoordinator } from "./coordinator.ts";
 import type { ScanEngine } from "./engine.ts";
-import type { ReportStore } from "./sqlite_store.ts";
+import { StoreUnavailableError, type TlsScanStore } from "./store.ts";
 import { type Target, targetKey } from "./target.ts";
 import ipaddr from "ipaddr.js";
 
 /** Options of {@linkcode Scheduler}. */
 export interface SchedulerOptions {
   readonly coordinator: ScanCoordinator;
-  readonly store: ReportStore;
+  readonly store: TlsScanStore;
   readonly engine: ScanEngine;
   readonly logger: Logger;
+  /** This instance's name on its claims (the coordinator's). */
+  readonly owner: string;
+  /** How long a claim lives unless renewed (the coordinator's). */
+  readonly leaseMs: number;
   /** Pause between rounds when nothing is due, ms (0: the loop does not run). */
   readonly intervalMs: number;
   /** Reports older than this are due. */
@@ -58,11 +63,12 @@ const DAY = 86_400_000;
  * import { createTlsScanMetrics } from "./metrics.ts";
  * import { createProbeEngine } from "./probe_engine.ts";
  * import { Scheduler } from "./scheduler.ts";
- * import { ReportStore } from "./sqlite_store.ts";
+ * import { SqliteStore } from "./sqlite_store.ts";
  *
  * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
- * const store = ReportStore.open(":memory:");
+ * const store = SqliteStore.open(":memory:", { maxReports: 1_000 });
  * const logger = getLogger("tls-scan");
+ * const claims = { owner: "instance-1", leaseMs: 24_000 };
  * const coordinator = new ScanCoordinator({
  *   engine,
  *   store,
@@ -72,6 +78,7 @@ const DAY = 86_400_000;
  *   waitMs: 90_000,
  *   maxPending: 100,
  *   allowPrivate: true,
+ *   ...claims,
  * });
  * const scheduler = new Scheduler({
  *   coordinator,
@@ -81,8 +88,9 @@ const DAY = 86_400_000;
  *   intervalMs: 60_000,
  *   maxAgeMs: 86_400_000,
  *   warnDays: 30,
+ *   ...claims,
  * });
- * store.watch([{ host: "127.0.0.1", port: 9 }], 10_000);
+ * await store.watch([{ host: "127.0.0.1", port: 9 }], 10_000);
  * await scheduler.tick(); // 1: the new host, never scanned (its report: ERROR, refused)
  * await scheduler.tick(); // 0: its report is fresh
  * ```
@@ -148,22 +156,37 @@ export class Scheduler {
   async tick(): Promise<number> {
     const now = (this.#o.now ?? (() => new Date()))().getTime();
     const batch = Math.max(1, this.#o.engine.parallelism()) * 4;
-    const due = this.#o.store.dueWatched(this.#o.engine.name, {
+    const { store, engine, owner, leaseMs } = this.#o;
+    const claimedAt = Date.now();
+    const claimed = await store.claimDue(engine.name, {
       staleBeforeMs: now - this.#o.maxAgeMs,
       expiringBeforeMs: now + this.#o.warnDays * DAY,
       recheckBeforeMs: now - Math.min(DAY, this.#o.maxAgeMs),
       limit: batch + this.#failures.size,
-    }).filter((t) => (this.#failures.get(targetKey(t))?.retryAt ?? 0) <= now).slice(0, batch);
+    }, { owner, leaseMs, nowMs: claimedAt });
+    const due = claimed.filter((t) => (this.#failures.get(targetKey(t))?.retryAt ?? 0) <= now)
+      .slice(0, batch);
+    const skipped = claimed.filter((t) => !due.includes(t));
+    await Promise.all(skipped.map((t) => store.release(t, engine.name, owner)));
     const queue = [...due];
     const worker = async () => {
       for (let target = queue.shift(); target; target = queue.shift()) {
-        if (this.#stopping.signal.aborted) return;
+        if (this.#stopping.signal.aborted) break;
+        // A target queued for long renews its claim first (another instance may hold it now).
+        const stale = Date.now() - claimedAt > leaseMs / 3;
+        if (stale && !await store.claim(target, engine.name, this.#lease())) continue;
         await this.#scanOne(target, now);
       }
     };
     const workers = Math.min(queue.length, Math.max(1, this.#o.engine.parallelism()));
     await Promise.all(Array.from({ length: workers }, worker));
+    // Claimed but not scanned (stopping): free for another instance now, not at expiry.
+    await Promise.all(queue.map((t) => store.release(t, engine.name, owner).catch(() => {})));
     return due.length;
+  }
+
+  #lease() {
+    return { owner: this.#o.owner, leaseMs: this.#o.leaseMs, nowMs: Date.now() };
   }
 
   async #scanOne(target: Target, now: number): Promise<void> {
@@ -210,7 +233,11 @@ export class Scheduler {
       try {
         scanned = await this.tick();
       } catch (error) {
-        this.#o.logger.error("scheduler round failed: {error}", { error: String(error) });
+        if (error instanceof StoreUnavailableError) {
+          this.#o.logger.warn("scheduler round skipped: database unavailable ({error})", {
+            error: error.message,
+          });
+        } else this.#o.logger.error("scheduler round failed: {error}", { error: String(error) });
       }
       if (scanned > 0) continue;
       const woken = this.#wake.promise;

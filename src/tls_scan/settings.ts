@@ -112,6 +112,12 @@ export const SETTINGS = {
     allowed: "an integer from 1 to 100000",
     help: "the most hosts the watch list holds",
   },
+  TLS_SCAN_MAX_REPORTS: {
+    schema: integer(1, 10_000_000),
+    default: "100000",
+    allowed: "an integer from 1 to 10000000, at least TLS_SCAN_MAX_WATCHED",
+    help: "the most reports kept; past it the oldest of unwatched hosts are evicted first",
+  },
   TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: {
     schema: integer(0, 86_400),
     default: "60",
@@ -166,6 +172,11 @@ export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env
       "SSLLABS_EMAIL must be set with TLS_SCAN_ENGINE=ssllabs (the address registered with SSL Labs)",
     );
   }
+  if (values.TLS_SCAN_MAX_REPORTS < values.TLS_SCAN_MAX_WATCHED) {
+    throw new ConfigError(
+      `TLS_SCAN_MAX_REPORTS (${values.TLS_SCAN_MAX_REPORTS}) must be at least TLS_SCAN_MAX_WATCHED (${values.TLS_SCAN_MAX_WATCHED}): watched hosts keep their reports`,
+    );
+  }
   return {
     engine: values.TLS_SCAN_ENGINE,
     dbPath: values.TLS_SCAN_DB,
@@ -178,6 +189,9 @@ export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env
     timeoutSeconds: values.TLS_SCAN_TIMEOUT_SECONDS,
     maxPending: values.TLS_SCAN_MAX_PENDING,
     maxWatched: values.TLS_SCAN_MAX_WATCHED,
+    maxReports: values.TLS_SCAN_MAX_REPORTS,
+    /** A scan's claim lives 3 openssl timeouts unless renewed (every third of it). */
+    leaseMs: 3 * values.TLS_SCAN_TIMEOUT_SECONDS * 1000,
     schedulerIntervalSeconds: values.TLS_SCAN_SCHEDULER_INTERVAL_SECONDS,
     allowPrivate: values.TLS_SCAN_ALLOW_PRIVATE,
     caFile: values.TLS_SCAN_CA_FILE,

@@ -1,15 +1,18 @@
 /**
- * The store: the last report of every target per engine, and the watch list, in an embedded
- * SQLite database (`node:sqlite`, built into Deno; the file and its folder are created when
- * missing), so a restart loses neither the cache nor the watch list. Calls are synchronous and
- * small (indexed lookups; a 10 000-host watch is one transaction).
+ * The SQLite store (TLS_SCAN_STORE=sqlite, the default): one instance's reports, watch list
+ * and scan claims in an embedded database (`node:sqlite`, built into Deno; the file and its
+ * folder are created when missing), so a restart loses neither the cache nor the watch list.
+ * Calls are small (indexed lookups; a 10 000-host watch is one transaction) and synchronous
+ * underneath; they answer through the async {@linkcode TlsScanStore} contract.
  *
  * @example
  * ```ts
- * import { ReportStore } from "./sqlite_store.ts";
- * const store = ReportStore.open(`${Deno.makeTempDirSync()}/tls.db`);
- * store.watch([{ host: "example.com", port: 443 }], 10_000); // { added: 1, already: 0, full: [] }
- * store.close();
+ * import assert from "node:assert/strict";
+ * import { SqliteStore } from "./sqlite_store.ts";
+ * const store = SqliteStore.open(`${Deno.makeTempDirSync()}/tls.db`, { maxReports: 1_000 });
+ * const outcome = await store.watch([{ host: "example.com", port: 443 }], 10_000);
+ * assert.equal(outcome.added, 1);
+ * await store.close();
  * ```
  *
  * @module
@@ -22,29 +25,18 @@ import {
   type TlsReport,
   TlsReport as ReportSchema,
 } from "./report.ts";
+import type {
+  DueQuery,
+  Lease,
+  SaveOutcome,
+  StoredReport,
+  TlsScanStore,
+  WatchedRow,
+  WatchOutcome,
+  WatchStats,
+} from "./store.ts";
+import { rowToWatched, SCHEMA_VERSION } from "./store_rows.ts";
 import type { Target } from "./target.ts";
-
-/** A stored report and when it was made. */
-export interface StoredReport {
-  readonly report: TlsReport;
-  readonly scannedAtMs: number;
-}
-
-/** A watched target with the summary of its last report (if any). */
-export interface WatchedRow extends Target {
-  readonly addedAtMs: number;
-  readonly status: "READY" | "ERROR" | null;
-  readonly grade: Grade | null;
-  readonly problems: readonly string[];
-  readonly notAfterMs: number | null;
-  readonly scannedAtMs: number | null;
-}
-
-/** What {@linkcode ReportStore.save} replaced. */
-export interface SaveOutcome {
-  /** The grade of the report it replaced; `undefined` when there was none. */
-  readonly previousGrade: Grade | null | undefined;
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS reports (
@@ -57,89 +49,170 @@ CREATE TABLE IF NOT EXISTS watched (
   host TEXT NOT NULL, port INTEGER NOT NULL, added_at_ms INTEGER NOT NULL,
   PRIMARY KEY (host, port)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+  host TEXT NOT NULL, port INTEGER NOT NULL, engine TEXT NOT NULL,
+  owner TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (host, port, engine)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reports_age ON reports (scanned_at_ms);
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 `;
+
+/** Options of {@linkcode SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /** Reports kept at most (TLS_SCAN_MAX_REPORTS); past it the oldest unwatched go. */
+  readonly maxReports: number;
+  /** Called once per statement run, for the queries metric. */
+  readonly onQuery?: () => void;
+  /** Called with the count of reports evicted under the bound. */
+  readonly onEvicted?: (count: number) => void;
+}
 
 /**
  * The SQLite store.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorReport } from "./report.ts";
- * import { ReportStore } from "./sqlite_store.ts";
- * const store = ReportStore.open(":memory:");
+ * import { SqliteStore } from "./sqlite_store.ts";
+ * const store = SqliteStore.open(":memory:", { maxReports: 100 });
  * const report = errorReport({ host: "a.test", port: 443, engine: "probe", message: "Refused" });
- * store.save(report); // { previousGrade: undefined }: its first report
- * store.latest({ host: "a.test", port: 443 }, "probe")?.report.status_message; // "Refused"
- * store.close();
+ * assert.deepEqual(await store.save(report), { previousGrade: undefined, evicted: 0 });
+ * const stored = await store.latest({ host: "a.test", port: 443 }, "probe");
+ * assert.equal(stored?.report.status_message, "Refused");
+ * await store.close();
  * ```
  */
-export class ReportStore {
+export class SqliteStore implements TlsScanStore {
+  /** Always `sqlite`. */
+  readonly kind = "sqlite" as const;
+  /** The database file. */
+  readonly where: string;
   readonly #db: DatabaseSync;
+  readonly #o: SqliteStoreOptions;
+  #reports: number;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, where: string, options: SqliteStoreOptions) {
     this.#db = db;
+    this.where = where;
+    this.#o = options;
+    this.#reports = this.#get<{ n: number }>("SELECT COUNT(*) AS n FROM reports")!.n;
   }
 
-  /** Opens (creating when missing) the database at `path`. */
-  static open(path: string): ReportStore {
+  /** Opens (creating when missing, migrating when older) the database at `path`. */
+  static open(path: string, options: SqliteStoreOptions): SqliteStore {
     if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
     const db = new DatabaseSync(path);
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    db.exec(SCHEMA);
-    return new ReportStore(db);
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(SCHEMA);
+      db.exec("DELETE FROM schema_version");
+      db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(SCHEMA_VERSION);
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      db.close();
+      throw error;
+    }
+    return new SqliteStore(db, path, options);
+  }
+
+  #get<T>(sql: string, ...params: (string | number | null)[]): T | undefined {
+    this.#o.onQuery?.();
+    return this.#db.prepare(sql).get(...params) as T | undefined;
+  }
+
+  #all<T>(sql: string, ...params: (string | number | null)[]): T[] {
+    this.#o.onQuery?.();
+    return this.#db.prepare(sql).all(...params) as T[];
+  }
+
+  #run(sql: string, ...params: (string | number | null)[]): number {
+    this.#o.onQuery?.();
+    return Number(this.#db.prepare(sql).run(...params).changes);
+  }
+
+  #transaction<T>(body: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = body();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   /** The last report of `target` by `engine`. */
-  latest(target: Target, engine: EngineName): StoredReport | undefined {
-    const row = this.#db.prepare(
+  latest(target: Target, engine: EngineName): Promise<StoredReport | undefined> {
+    const row = this.#get<{ report: string; scanned_at_ms: number }>(
       "SELECT report, scanned_at_ms FROM reports WHERE host = ? AND port = ? AND engine = ?",
-    ).get(target.host, target.port, engine) as
-      | { report: string; scanned_at_ms: number }
-      | undefined;
-    if (!row) return undefined;
-    return { report: ReportSchema.parse(JSON.parse(row.report)), scannedAtMs: row.scanned_at_ms };
+      target.host,
+      target.port,
+      engine,
+    );
+    return Promise.resolve(
+      row && {
+        report: ReportSchema.parse(JSON.parse(row.report)),
+        scannedAtMs: row.scanned_at_ms,
+      },
+    );
   }
 
-  /** Keeps `report` as its target's last one for its engine. */
-  save(report: TlsReport): SaveOutcome {
-    const previous = this.#db.prepare(
-      "SELECT grade FROM reports WHERE host = ? AND port = ? AND engine = ?",
-    ).get(report.host, report.port, report.engine) as { grade: Grade | null } | undefined;
-    this.#db.prepare(
-      `INSERT OR REPLACE INTO reports
-        (host, port, engine, scanned_at_ms, status, grade, not_after_ms, problems, report)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      report.host,
-      report.port,
-      report.engine,
-      Date.parse(report.scanned_at),
-      report.status,
-      report.grade,
-      report.certificate ? Date.parse(report.certificate.not_after) : null,
-      JSON.stringify(report.problems),
-      JSON.stringify(report),
-    );
-    return { previousGrade: previous?.grade };
+  /** Keeps `report`; past the bound, evicts the oldest unwatched reports. */
+  save(report: TlsReport): Promise<SaveOutcome> {
+    return Promise.resolve(this.#transaction(() => {
+      const previous = this.#get<{ grade: Grade | null }>(
+        "SELECT grade FROM reports WHERE host = ? AND port = ? AND engine = ?",
+        report.host,
+        report.port,
+        report.engine,
+      );
+      this.#run(
+        `INSERT OR REPLACE INTO reports
+          (host, port, engine, scanned_at_ms, status, grade, not_after_ms, problems, report)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        report.host,
+        report.port,
+        report.engine,
+        Date.parse(report.scanned_at),
+        report.status,
+        report.grade,
+        report.certificate ? Date.parse(report.certificate.not_after) : null,
+        JSON.stringify(report.problems),
+        JSON.stringify(report),
+      );
+      if (!previous) this.#reports++;
+      let evicted = 0;
+      // Only a new row can take the count past the bound; a rescan replaces its own.
+      if (!previous && this.#reports > this.#o.maxReports) {
+        evicted = this.#run(
+          `DELETE FROM reports WHERE (host, port, engine) IN (
+             SELECT r.host, r.port, r.engine FROM reports r
+               LEFT JOIN watched w ON w.host = r.host AND w.port = r.port
+              WHERE w.host IS NULL ORDER BY r.scanned_at_ms LIMIT ?)`,
+          this.#reports - this.#o.maxReports,
+        );
+        this.#reports -= evicted;
+        this.#o.onEvicted?.(evicted);
+      }
+      return { previousGrade: previous?.grade, evicted };
+    }));
   }
 
-  /**
-   * Adds `targets` to the watch list, never past `max` watched in all. Idempotent: a target
-   * already watched counts as `already`; those that do not fit are returned in `full`.
-   */
-  watch(targets: readonly Target[], max: number, nowMs = Date.now()): {
-    added: number;
-    already: number;
-    full: Target[];
-  } {
-    const exists = this.#db.prepare("SELECT 1 FROM watched WHERE host = ? AND port = ?");
-    const insert = this.#db.prepare(
-      "INSERT INTO watched (host, port, added_at_ms) VALUES (?, ?, ?)",
-    );
-    let count = this.watchedCount();
-    let added = 0, already = 0;
-    const full: Target[] = [];
-    this.#db.exec("BEGIN");
-    try {
+  /** Adds `targets` to the watch list, never past `max` watched. */
+  watch(targets: readonly Target[], max: number, nowMs = Date.now()): Promise<WatchOutcome> {
+    return Promise.resolve(this.#transaction(() => {
+      this.#o.onQuery?.();
+      const exists = this.#db.prepare("SELECT 1 FROM watched WHERE host = ? AND port = ?");
+      const insert = this.#db.prepare(
+        "INSERT INTO watched (host, port, added_at_ms) VALUES (?, ?, ?)",
+      );
+      let count = this.#get<{ n: number }>("SELECT COUNT(*) AS n FROM watched")!.n;
+      let added = 0, already = 0;
+      const full: Target[] = [];
       for (const target of targets) {
         if (exists.get(target.host, target.port)) already++;
         else if (count >= max) full.push(target);
@@ -149,100 +222,146 @@ export class ReportStore {
           added++;
         }
       }
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
-    return { added, already, full };
+      return { added, already, full };
+    }));
   }
 
-  /** Stops watching `host` (on `port`, or on every port); how many entries went. */
-  unwatch(host: string, port?: number): number {
-    const result = port === undefined
-      ? this.#db.prepare("DELETE FROM watched WHERE host = ?").run(host)
-      : this.#db.prepare("DELETE FROM watched WHERE host = ? AND port = ?").run(host, port);
-    return Number(result.changes);
+  /** Stops watching `host` (on `port`, or every port). */
+  unwatch(host: string, port?: number): Promise<number> {
+    return Promise.resolve(
+      port === undefined
+        ? this.#run("DELETE FROM watched WHERE host = ?", host)
+        : this.#run("DELETE FROM watched WHERE host = ? AND port = ?", host, port),
+    );
   }
 
   /** How many targets are watched. */
-  watchedCount(): number {
-    return (this.#db.prepare("SELECT COUNT(*) AS n FROM watched").get() as { n: number }).n;
+  watchedCount(): Promise<number> {
+    return Promise.resolve(this.#get<{ n: number }>("SELECT COUNT(*) AS n FROM watched")!.n);
   }
 
-  /**
-   * One page of the watch list in (host, port) order, after `after` (keyset paging: stable
-   * while hosts are added or removed), each with its last report by `engine`.
-   */
-  listWatched(engine: EngineName, limit: number, after?: Target): WatchedRow[] {
-    const rows = this.#db.prepare(
+  /** One page of the watch list, after `after`. */
+  listWatched(engine: EngineName, limit: number, after?: Target): Promise<WatchedRow[]> {
+    const rows = this.#all<Record<string, unknown>>(
       `SELECT w.host, w.port, w.added_at_ms, r.status, r.grade, r.problems, r.not_after_ms,
               r.scanned_at_ms
          FROM watched w LEFT JOIN reports r
            ON r.host = w.host AND r.port = w.port AND r.engine = ?
         WHERE (w.host, w.port) > (?, ?)
         ORDER BY w.host, w.port LIMIT ?`,
-    ).all(engine, after?.host ?? "", after?.port ?? -1, limit) as Record<string, unknown>[];
-    return rows.map((row) => ({
-      host: row.host as string,
-      port: row.port as number,
-      addedAtMs: row.added_at_ms as number,
-      status: (row.status ?? null) as WatchedRow["status"],
-      grade: (row.grade ?? null) as Grade | null,
-      problems: row.problems ? JSON.parse(row.problems as string) : [],
-      notAfterMs: (row.not_after_ms ?? null) as number | null,
-      scannedAtMs: (row.scanned_at_ms ?? null) as number | null,
+      engine,
+      after?.host ?? "",
+      after?.port ?? -1,
+      limit,
+    );
+    return Promise.resolve(rows.map(rowToWatched));
+  }
+
+  /** Claims the due targets no other owner holds. */
+  claimDue(engine: EngineName, due: DueQuery, lease: Lease): Promise<Target[]> {
+    return Promise.resolve(this.#transaction(() => {
+      const targets = this.#all<Target>(
+        `SELECT w.host, w.port FROM watched w
+           LEFT JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = ?
+           LEFT JOIN leases l ON l.host = w.host AND l.port = w.port AND l.engine = ?
+          WHERE (r.host IS NULL OR r.scanned_at_ms < ?
+                 OR (r.not_after_ms IS NOT NULL AND r.not_after_ms < ? AND r.scanned_at_ms < ?))
+            AND (l.host IS NULL OR l.owner = ? OR l.expires_at_ms <= ?)
+          ORDER BY COALESCE(r.scanned_at_ms, 0), w.host, w.port LIMIT ?`,
+        engine,
+        engine,
+        due.staleBeforeMs,
+        due.expiringBeforeMs,
+        due.recheckBeforeMs,
+        lease.owner,
+        lease.nowMs,
+        due.limit,
+      ).map((row) => ({ host: row.host, port: row.port }));
+      for (const target of targets) this.#upsertLease(target, engine, lease);
+      return targets;
     }));
   }
 
-  /**
-   * Watched targets due for a scan, oldest report first: never scanned, scanned before
-   * `staleBeforeMs`, or with a certificate expiring before `expiringBeforeMs` and scanned
-   * before `recheckBeforeMs` (the daily recheck of certificates about to expire).
-   */
-  dueWatched(engine: EngineName, due: {
-    readonly staleBeforeMs: number;
-    readonly expiringBeforeMs: number;
-    readonly recheckBeforeMs: number;
-    readonly limit: number;
-  }): Target[] {
-    return this.#db.prepare(
-      `SELECT w.host, w.port FROM watched w LEFT JOIN reports r
-           ON r.host = w.host AND r.port = w.port AND r.engine = ?
-        WHERE r.host IS NULL OR r.scanned_at_ms < ?
-           OR (r.not_after_ms IS NOT NULL AND r.not_after_ms < ? AND r.scanned_at_ms < ?)
-        ORDER BY COALESCE(r.scanned_at_ms, 0), w.host, w.port LIMIT ?`,
-    ).all(
+  #upsertLease(target: Target, engine: EngineName, lease: Lease): number {
+    return this.#run(
+      `INSERT INTO leases (host, port, engine, owner, expires_at_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (host, port, engine) DO UPDATE
+         SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms
+         WHERE leases.owner = excluded.owner OR leases.expires_at_ms <= ?`,
+      target.host,
+      target.port,
       engine,
-      due.staleBeforeMs,
-      due.expiringBeforeMs,
-      due.recheckBeforeMs,
-      due.limit,
-    ).map((row) => ({ host: row.host as string, port: row.port as number }));
+      lease.owner,
+      lease.nowMs + lease.leaseMs,
+      lease.nowMs,
+    );
   }
 
-  /** Watched targets by the grade of their last report (`none`: not scanned or ERROR). */
-  gradeCounts(engine: EngineName): Record<string, number> {
-    const rows = this.#db.prepare(
-      `SELECT COALESCE(r.grade, 'none') AS grade, COUNT(*) AS n FROM watched w
-         LEFT JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = ?
-        GROUP BY 1`,
-    ).all(engine) as { grade: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.grade, r.n]));
+  /** Claims one target unless another owner holds it. */
+  claim(target: Target, engine: EngineName, lease: Lease): Promise<boolean> {
+    return Promise.resolve(this.#upsertLease(target, engine, lease) > 0);
   }
 
-  /** Every watched target with a known certificate expiry, for the days-left gauge. */
-  watchedExpiries(engine: EngineName): { host: string; port: number; notAfterMs: number }[] {
-    return (this.#db.prepare(
-      `SELECT w.host, w.port, r.not_after_ms FROM watched w
-         JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = ?
-        WHERE r.not_after_ms IS NOT NULL`,
-    ).all(engine) as { host: string; port: number; not_after_ms: number }[])
-      .map((r) => ({ host: r.host, port: r.port, notAfterMs: r.not_after_ms }));
+  /** Extends our claim. */
+  renew(target: Target, engine: EngineName, lease: Lease): Promise<boolean> {
+    return Promise.resolve(
+      this.#run(
+        `UPDATE leases SET expires_at_ms = ?
+          WHERE host = ? AND port = ? AND engine = ? AND owner = ?`,
+        lease.nowMs + lease.leaseMs,
+        target.host,
+        target.port,
+        engine,
+        lease.owner,
+      ) > 0,
+    );
+  }
+
+  /** Gives up our claim. */
+  release(target: Target, engine: EngineName, owner: string): Promise<void> {
+    this.#run(
+      "DELETE FROM leases WHERE host = ? AND port = ? AND engine = ? AND owner = ?",
+      target.host,
+      target.port,
+      engine,
+      owner,
+    );
+    return Promise.resolve();
+  }
+
+  /** The watch list's summary. */
+  watchStats(engine: EngineName): Promise<WatchStats> {
+    const hosts = this.#all<Record<string, unknown>>(
+      `SELECT w.host, w.port, r.grade, r.not_after_ms FROM watched w
+         LEFT JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = ?`,
+      engine,
+    );
+    const byGrade: Record<string, number> = {};
+    for (const row of hosts) {
+      const grade = (row.grade as string | null) ?? "none";
+      byGrade[grade] = (byGrade[grade] ?? 0) + 1;
+    }
+    return Promise.resolve({
+      watched: hosts.length,
+      reports: this.#reports,
+      byGrade,
+      hosts: hosts.filter((row) => row.grade !== null || row.not_after_ms !== null).map((row) => ({
+        host: row.host as string,
+        port: row.port as number,
+        grade: (row.grade ?? null) as Grade | null,
+        notAfterMs: (row.not_after_ms ?? null) as number | null,
+      })),
+    });
+  }
+
+  /** Resolves while the database file answers. */
+  check(_signal: AbortSignal): Promise<unknown> {
+    return Promise.resolve(this.#get("SELECT 1"));
   }
 
   /** Closes the database. */
-  close(): void {
+  close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
+    return Promise.resolve();
   }
 }

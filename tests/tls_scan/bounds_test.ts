@@ -12,7 +12,7 @@ import type { ScanCoordinator } from "../../src/tls_scan/coordinator.ts";
 import type { ScanEngine } from "../../src/tls_scan/engine.ts";
 import { registerSchedulerGauges } from "../../src/tls_scan/metrics.ts";
 import { Scheduler } from "../../src/tls_scan/scheduler.ts";
-import { ReportStore } from "../../src/tls_scan/store.ts";
+import { SqliteStore } from "../../src/tls_scan/sqlite_store.ts";
 import { startFleet } from "../../tools/tls_scan/fleet.ts";
 import { startService } from "./service_harness.ts";
 
@@ -162,7 +162,7 @@ Deno.test("per-host series only for watched hosts: a GET /scan adds none, an unw
 });
 
 Deno.test("the scheduler's failure map holds at most maxEntries hosts, least recently failed out first", async () => {
-  const store = ReportStore.open(":memory:");
+  const store = SqliteStore.open(":memory:", { maxReports: 100 });
   try {
     const engine = {
       name: "probe",
@@ -181,10 +181,15 @@ Deno.test("the scheduler's failure map holds at most maxEntries hosts, least rec
       maxAgeMs: 86_400_000,
       warnDays: 30,
       maxEntries: 3,
+      owner: "test",
+      leaseMs: 30_000,
     });
     const registry = new client.Registry();
     registerSchedulerGauges(registry, scheduler);
-    store.watch(Array.from({ length: 5 }, (_, i) => ({ host: `h${i}.example`, port: 443 })), 10);
+    await store.watch(
+      Array.from({ length: 5 }, (_, i) => ({ host: `h${i}.example`, port: 443 })),
+      10,
+    );
     assert.equal(await scheduler.tick(), 5);
     assert.equal(scheduler.failingHosts, 3);
     assert.equal(scheduler.refusedHosts, 3);
@@ -193,6 +198,6 @@ Deno.test("the scheduler's failure map holds at most maxEntries hosts, least rec
     scheduler.forget("h4.example");
     assert.equal(scheduler.failingHosts, 2);
   } finally {
-    store.close();
+    await store.close();
   }
 });

@@ -84,7 +84,7 @@ Deno.test("deno task start's permissions run tls-scan alone: no AWS, openssl, a 
     const ready = await fetch(`${base}/readyz`);
     assert.deepEqual((await ready.json()).components["tls-scan"], {
       ready: true,
-      checks: { openssl: true },
+      checks: { openssl: true, database: true },
     });
     assert.equal((await service.terminate(10_000)).code, 0);
     assert.ok((await Deno.stat(`${dir}/db/reports.db`)).isFile);

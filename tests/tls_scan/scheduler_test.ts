@@ -6,7 +6,7 @@ import type { EngineResult, ResolvedTarget, ScanEngine } from "../../src/tls_sca
 import { createTlsScanMetrics } from "../../src/tls_scan/metrics.ts";
 import { Features, type TlsReport } from "../../src/tls_scan/report.ts";
 import { Scheduler } from "../../src/tls_scan/scheduler.ts";
-import { ReportStore } from "../../src/tls_scan/sqlite_store.ts";
+import { SqliteStore } from "../../src/tls_scan/sqlite_store.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -69,7 +69,8 @@ function recordingEngine(
 
 function setup(expiresInDays: Record<string, number>, maxAgeHours: number) {
   const clock = { now: Date.parse("2026-03-01T00:00:00Z") };
-  const store = ReportStore.open(":memory:");
+  const store = SqliteStore.open(":memory:", { maxReports: 1_000 });
+  const claims = { owner: "test", leaseMs: 30_000 };
   const { engine, scans, peak } = recordingEngine(clock, expiresInDays);
   const now = () => new Date(clock.now);
   const logger = getLogger("tls-scan");
@@ -83,6 +84,7 @@ function setup(expiresInDays: Record<string, number>, maxAgeHours: number) {
     maxPending: 10,
     allowPrivate: false,
     resolve: () => Promise.resolve(["93.184.215.14"]),
+    ...claims,
     now,
   });
   const scheduler = new Scheduler({
@@ -93,6 +95,7 @@ function setup(expiresInDays: Record<string, number>, maxAgeHours: number) {
     intervalMs: 0,
     maxAgeMs: maxAgeHours * HOUR,
     warnDays: 30,
+    ...claims,
     now,
   });
   return { clock, store, scans, peak, scheduler };
@@ -100,7 +103,7 @@ function setup(expiresInDays: Record<string, number>, maxAgeHours: number) {
 
 Deno.test("due: never scanned, older than the max age, and daily when expiring within the warn window", async () => {
   const { clock, store, scans, scheduler } = setup({ "soon.example": 10 }, 7 * 24);
-  store.watch(
+  await store.watch(
     ["calm.example", "soon.example"].map((host) => ({ host, port: 443 })),
     100,
     clock.now,
@@ -114,7 +117,7 @@ Deno.test("due: never scanned, older than the max age, and daily when expiring w
   assert.deepEqual(scans.slice(2), ["soon.example"]);
   clock.now += 7 * DAY;
   assert.equal(await scheduler.tick(), 2, "both past the max age");
-  store.close();
+  await store.close();
 });
 
 Deno.test("the scheduler keeps to the engine's parallelism and scans the oldest first", async () => {
@@ -123,7 +126,7 @@ Deno.test("the scheduler keeps to the engine's parallelism and scans the oldest 
     { length: 12 },
     (_, i) => ({ host: `h${String(i).padStart(2, "0")}.example`, port: 443 }),
   );
-  store.watch(hosts, 100, clock.now);
+  await store.watch(hosts, 100, clock.now);
   let total = 0;
   for (let round = 0; round < 5; round++) total += await scheduler.tick();
   assert.equal(total, 12);
@@ -136,20 +139,5 @@ Deno.test("the scheduler keeps to the engine's parallelism and scans the oldest 
     ["h00.example", "h01.example"],
     "oldest first, then by name",
   );
-  store.close();
-});
-
-Deno.test("the store's due query gives never-scanned targets as plain values, in host order", () => {
-  const store = ReportStore.open(":memory:");
-  store.watch([{ host: "a.example", port: 443 }, { host: "b.example", port: 443 }], 10, 0);
-  assert.deepEqual(
-    store.dueWatched("probe", {
-      staleBeforeMs: 0,
-      expiringBeforeMs: 0,
-      recheckBeforeMs: 0,
-      limit: 10,
-    }),
-    [{ host: "a.example", port: 443 }, { host: "b.example", port: 443 }],
-  );
-  store.close();
+  await store.close();
 });

@@ -132,7 +132,13 @@ Deno.test("the scheduler scans what was added, and the watch gauges show it", as
   assert.deepEqual(row("expiring").problems, ["expiring_soon"]);
   assert.equal(row("expired").grade, "T");
   assert.equal(row("expired").days_remaining, -30);
-  const metrics = await (await service.get("/metrics")).text();
+  // The watch gauges read a summary refreshed off the scrape path, within a second of a change.
+  let metrics = "";
+  for (let i = 0; i < 100; i++) {
+    metrics = await (await service.get("/metrics")).text();
+    if (/^edr_tls_scan_hosts_by_grade\{grade="A"\} 2$/m.test(metrics)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   assert.match(metrics, /^edr_tls_scan_watched_hosts 3$/m);
   assert.match(metrics, /^edr_tls_scan_hosts_by_grade\{grade="A"\} 2$/m);
   assert.match(metrics, /^edr_tls_scan_hosts_by_grade\{grade="T"\} 1$/m);
