@@ -14,12 +14,15 @@ deps=(
   "setpriv util-linux"
   "sslscan sslscan"
   "chromium chromium"
+  "postgres postgresql"
 )
 
 missing=()
+# Debian keeps PostgreSQL's server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
+found() { command -v "$1" >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null; }
 for dep in "${deps[@]}"; do
   read -r command package <<<"$dep"
-  command -v "$command" >/dev/null 2>&1 || missing+=("$package")
+  found "$command" || missing+=("$package")
 done
 ((${#missing[@]})) || exit 0
 

@@ -37,7 +37,6 @@ import { Scheduler } from "./scheduler.ts";
 import { deriveTlsScanConfig, SETTINGS, type TlsScanConfig } from "./settings.ts";
 import { createSslLabsEngine } from "./ssllabs_engine.ts";
 import { openStore } from "./open_store.ts";
-import { createStoreMetrics } from "./store_metrics.ts";
 import { notifyingChanges, WatchStatsCache } from "./watch_stats.ts";
 
 export type { TlsScanConfig } from "./settings.ts";
@@ -81,13 +80,10 @@ export function createTlsScan(
 ): Component {
   const { registry, logger } = context;
   const metrics = createTlsScanMetrics(registry);
-  const storeMetrics = createStoreMetrics(registry, {
-    store: "sqlite",
-    reports: () => stats.current().reports,
-  });
   const opened = openStore(config, {
-    onQuery: () => storeMetrics.queries.inc(),
-    onEvicted: (count) => storeMetrics.evicted.inc(count),
+    registry,
+    logger: logger.getChild("store"),
+    reports: () => stats.current().reports,
   });
   const stats = new WatchStatsCache({
     store: opened,

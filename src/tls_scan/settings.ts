@@ -24,6 +24,7 @@ import {
   type SettingsTable,
   type SettingValues,
 } from "../app/settings.ts";
+import { redactedUrl } from "./postgres_errors.ts";
 
 const path = z.string().min(1).max(4_096).refine((p) => !p.includes("\0"));
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/).max(254);
@@ -48,11 +49,31 @@ export const SETTINGS = {
     allowed: "probe or ssllabs",
     help: "probe: scan with openssl from here; ssllabs: the SSL Labs API v4",
   },
+  TLS_SCAN_STORE: {
+    schema: z.enum(["sqlite", "postgres"]),
+    default: "sqlite",
+    allowed: "sqlite or postgres",
+    help: "sqlite: a file beside one instance; postgres: one database shared by every instance",
+  },
   TLS_SCAN_DB: {
     schema: path,
     default: "data/tls-scan.db",
     allowed: "a file path",
     help: "SQLite database of reports and the watch list (created when missing)",
+  },
+  TLS_SCAN_DATABASE_URL: {
+    // Any string here: a bad value is reported without its password (deriveTlsScanConfig).
+    schema: z.string().max(4_096),
+    default: "",
+    allowed: "a postgres://user:password@host:port/db URL, required when TLS_SCAN_STORE=postgres",
+    help: "the PostgreSQL database (schema created or migrated at start); never logged with " +
+      "its password",
+  },
+  TLS_SCAN_DATABASE_POOL_MAX: {
+    schema: integer(1, 100),
+    default: "10",
+    allowed: "an integer from 1 to 100",
+    help: "connections to PostgreSQL at most, per instance",
   },
   TLS_SCAN_WAIT_SECONDS: {
     schema: integer(0, 600),
@@ -179,7 +200,12 @@ export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env
   }
   return {
     engine: values.TLS_SCAN_ENGINE,
+    store: values.TLS_SCAN_STORE,
     dbPath: values.TLS_SCAN_DB,
+    databaseUrl: values.TLS_SCAN_STORE === "postgres"
+      ? databaseUrl(values.TLS_SCAN_DATABASE_URL)
+      : undefined,
+    poolMax: values.TLS_SCAN_DATABASE_POOL_MAX,
     waitSeconds: values.TLS_SCAN_WAIT_SECONDS,
     maxAgeHours: values.TLS_SCAN_MAX_AGE_HOURS,
     expiryWarnDays: values.TLS_SCAN_EXPIRY_WARN_DAYS,
@@ -203,3 +229,25 @@ export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env
 
 /** The tls-scan configuration. */
 export type TlsScanConfig = Readonly<ReturnType<typeof deriveTlsScanConfig>>;
+
+function databaseUrl(url: string): string {
+  if (url === "") {
+    throw new ConfigError("TLS_SCAN_DATABASE_URL must be set when TLS_SCAN_STORE=postgres");
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Said below, without the value (it may hold a password).
+  }
+  if (
+    !parsed || (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") ||
+    parsed.hostname === ""
+  ) {
+    const shown = parsed ? JSON.stringify(redactedUrl(url)) : "a value that is not a URL";
+    throw new ConfigError(
+      `TLS_SCAN_DATABASE_URL must be ${SETTINGS.TLS_SCAN_DATABASE_URL.allowed}, got ${shown}`,
+    );
+  }
+  return url;
+}
