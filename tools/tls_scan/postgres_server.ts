@@ -69,7 +69,7 @@ export async function postgresBinaries(): Promise<string> {
   return (await Deno.realPath(onPath)).replace(/\/initdb$/, "");
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -105,7 +105,7 @@ export async function startPostgres(): Promise<PostgresServer> {
         ...args,
       ]
       : args;
-  const port = await freePort();
+  const port = freePort();
   let child: Deno.ChildProcess | undefined;
   try {
     if (root) await run(["chown", "postgres:postgres", dir], "chown");
