@@ -11,18 +11,6 @@
  * `maxPendingReports`, the oldest dropped and counted past it) and written once the database
  * answers again, so scans in flight lose nothing.
  *
- * @example
- * ```ts
- * import { PostgresStore } from "./postgres_store.ts";
- * const store = PostgresStore.open({
- *   url: "postgres://scanner:secret@127.0.0.1:5432/tls",
- *   poolMax: 10,
- *   maxReports: 100_000,
- * });
- * store.where; // "postgres://scanner:***@127.0.0.1:5432/tls": the password is never shown
- * await store.close();
- * ```
- *
  * @module
  */
 // @ts-types="@types/pg"
@@ -74,7 +62,20 @@ export interface PostgresStoreOptions {
 
 type Db = Pick<pg.PoolClient, "query">;
 
-/** The PostgreSQL store. */
+/**
+ * The PostgreSQL store.
+ *
+ * ```ts
+ * import { PostgresStore } from "./postgres_store.ts";
+ * const store = PostgresStore.open({
+ *   url: "postgres://scanner:secret@127.0.0.1:5432/tls",
+ *   poolMax: 10,
+ *   maxReports: 100_000,
+ * });
+ * store.where; // "postgres://scanner:***@127.0.0.1:5432/tls": the password is never shown
+ * await store.close();
+ * ```
+ */
 export class PostgresStore implements TlsScanStore {
   /** Always `postgres`. */
   readonly kind = "postgres" as const;
