@@ -21,6 +21,7 @@ async function sharedEnv(caFile: string, extra: Record<string, string> = {}) {
     TLS_SCAN_STORE: "postgres",
     TLS_SCAN_DATABASE_URL: await server.createDatabase(`shared_${++databases}`),
     TLS_SCAN_DATABASE_POOL_MAX: "4",
+    TLS_SCAN_FRESH_MIN_AGE_SECONDS: "0", // fresh=true always rescans: one scan's cost
     TLS_SCAN_CA_FILE: caFile,
     ...extra,
   };
