@@ -102,3 +102,46 @@ Deno.test("READY with no endpoint ready is a finished ERROR report", () => {
   assert.equal(report.status_message, "Unable to connect to the server");
   assert.equal(report.certificate, null);
 });
+
+Deno.test("SSL Labs' suite list becomes suites; weak DH, fallback and renegotiation map too", () => {
+  const report = build(readyHost("dh.example", { now: NOW, dhBits: 1024, fallbackScsv: false }));
+  assert.deepEqual(report.suites.filter((s) => s.protocol === "TLS 1.2"), [
+    {
+      protocol: "TLS 1.2",
+      name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      bits: 128,
+      kex: "ECDH",
+      kex_bits: 253,
+      forward_secrecy: true,
+      aead: true,
+    },
+    {
+      protocol: "TLS 1.2",
+      name: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+      bits: 128,
+      kex: "DH",
+      kex_bits: 1024,
+      forward_secrecy: true,
+      aead: true,
+    },
+    {
+      protocol: "TLS 1.2",
+      name: "TLS_RSA_WITH_AES_128_CBC_SHA",
+      bits: 128,
+      kex: "RSA",
+      kex_bits: null,
+      forward_secrecy: false,
+      aead: false,
+    },
+  ]);
+  assert.equal(report.suites.filter((s) => s.protocol === "TLS 1.3").length, 2);
+  assert.deepEqual(report.problems, ["weak_dh", "no_fallback_scsv"]);
+  assert.deepEqual(report.features, {
+    secure_renegotiation: true,
+    fallback_scsv: false,
+    ocsp_stapling: false,
+    chain_length: 2,
+    chain_issues: [],
+  });
+  assert.deepEqual(report.not_tested, [], "SSL Labs tests SSL 2/3, RC4 and 3DES itself");
+});

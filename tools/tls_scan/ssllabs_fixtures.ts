@@ -34,11 +34,57 @@ export interface ReadyOptions {
   readonly supportsAead?: boolean;
   /** 2 not revoked (default), 1 revoked, 0 not checked. */
   readonly revocationStatus?: number;
+  /**
+   * The DH group size of a `TLS_DHE_RSA_WITH_AES_128_GCM_SHA256` suite added to TLS 1.2's list.
+   * Default: no DHE suite.
+   */
+  readonly dhBits?: number;
+  /** `fallbackScsv`. Default true. */
+  readonly fallbackScsv?: boolean;
   /** Endpoint addresses (documentation ranges). Default one IPv4 address. */
   readonly addresses?: readonly string[];
   /** When the test ran (ms). Default `now`. */
   readonly testTime?: number;
   readonly now?: number;
+}
+
+/** Each protocol's suite list as SSL Labs writes it (IANA names, kxType, group sizes). */
+function suitesOf(version: string, dhBits: number | undefined) {
+  const x25519 = {
+    kxType: "ECDH",
+    kxStrength: 3072,
+    namedGroupBits: 253,
+    namedGroupName: "x25519",
+  };
+  if (version === "1.3") {
+    return [
+      { id: 4865, name: "TLS_AES_128_GCM_SHA256", cipherStrength: 128, ...x25519, q: 1 },
+      { id: 4866, name: "TLS_AES_256_GCM_SHA384", cipherStrength: 256, ...x25519, q: 1 },
+    ];
+  }
+  if (version === "1.2") {
+    return [
+      {
+        id: 49199,
+        name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        cipherStrength: 128,
+        ...x25519,
+        q: 1,
+      },
+      ...(dhBits === undefined ? [] : [{
+        id: 158,
+        name: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        cipherStrength: 128,
+        kxType: "DH",
+        kxStrength: dhBits,
+        q: 1,
+      }]),
+      { id: 47, name: "TLS_RSA_WITH_AES_128_CBC_SHA", cipherStrength: 128, q: 1 },
+    ];
+  }
+  return [
+    { id: 49171, name: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", cipherStrength: 128, ...x25519, q: 1 },
+  ];
 }
 
 const PROTOCOL_IDS: Readonly<Record<string, number>> = {
@@ -83,6 +129,14 @@ export function readyHost(host: string, options: ReadyOptions = {}) {
         noSni: false,
       }],
       protocols,
+      suites: protocols.map((p) => ({
+        protocol: p.id,
+        list: suitesOf(p.version, options.dhBits),
+        preference: true,
+      })),
+      renegSupport: 2,
+      fallbackScsv: options.fallbackScsv ?? true,
+      ocspStapling: false,
       forwardSecrecy: options.forwardSecrecy ?? 4,
       supportsAead: options.supportsAead ?? true,
       supportsCBC: false,
