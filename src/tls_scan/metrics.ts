@@ -167,12 +167,18 @@ export function registerWatchGauges(
       for (const grade of [...GRADES, "none"]) this.set({ grade }, counts[grade] ?? 0);
     },
   });
-  const expiries = () =>
-    stats().hosts.flatMap((row) =>
-      row.notAfterMs === null
-        ? []
-        : [{ labels: { host: row.host, port: String(row.port) }, notAfterMs: row.notAfterMs }]
-    );
+  // The per-host series change only when the summary does (a new object on each refresh):
+  // a scrape in between sets nothing and only writes them out.
+  const perHost = (fill: (gauge: client.Gauge<"host" | "port">, summary: WatchStats) => void) => {
+    let shown: WatchStats | undefined;
+    return function (this: client.Gauge<"host" | "port">) {
+      const summary = stats();
+      if (summary === shown) return;
+      shown = summary;
+      this.reset();
+      fill(this, summary);
+    };
+  };
   new client.Gauge({
     // As blackbox_exporter's probe_ssl_earliest_cert_expiry: an instant, so alerts compute
     // the time left (`… - time()`) at any resolution.
@@ -180,10 +186,12 @@ export function registerWatchGauges(
     help: "Unix time at which the certificate of a watched host expires (its notAfter)",
     labelNames: ["host", "port"] as const,
     registers,
-    collect() {
-      this.reset();
-      for (const { labels, notAfterMs } of expiries()) this.set(labels, notAfterMs / 1000);
-    },
+    collect: perHost((gauge, summary) => {
+      for (const row of summary.hosts) {
+        if (row.notAfterMs === null) continue;
+        gauge.set({ host: row.host, port: String(row.port) }, row.notAfterMs / 1000);
+      }
+    }),
   });
   new client.Gauge({
     name: "edr_tls_scan_hosts_expiring",
@@ -192,11 +200,13 @@ export function registerWatchGauges(
     registers,
     collect() {
       const at = now();
-      this.set(
-        expiries().filter(({ notAfterMs }) =>
-          daysRemaining(new Date(notAfterMs), at) < options.warnDays
-        ).length,
-      );
+      let expiring = 0;
+      for (const { notAfterMs } of stats().hosts) {
+        if (notAfterMs !== null && daysRemaining(new Date(notAfterMs), at) < options.warnDays) {
+          expiring++;
+        }
+      }
+      this.set(expiring);
     },
   });
   new client.Gauge({
@@ -204,12 +214,11 @@ export function registerWatchGauges(
     help: "Grade of a watched host's last report as a rank: 0 A+, 1 A, 2 A-, 3 B … 7 F, 8 T, 9 M",
     labelNames: ["host", "port"] as const,
     registers,
-    collect() {
-      this.reset();
-      for (const row of stats().hosts) {
-        if (row.grade) this.set({ host: row.host, port: String(row.port) }, gradeRank(row.grade));
+    collect: perHost((gauge, summary) => {
+      for (const row of summary.hosts) {
+        if (row.grade) gauge.set({ host: row.host, port: String(row.port) }, gradeRank(row.grade));
       }
-    },
+    }),
   });
 }
 
