@@ -1,6 +1,7 @@
 /**
  * A real Prometheus (Debian's `prometheus`) scrapes the service running all three components
- * (`deno task start`, Redis store, LocalStack-like queue and stream, a TLS fleet) and loads
+ * (`deno task start`; the Redis and PostgreSQL stores, the local queue and stream, a TLS fleet)
+ * and loads
  * deploy/prometheus/rules: the target is up, every rule group evaluates without error, every
  * metric the rules and the Grafana dashboards name is in the scrape, and alerts follow real
  * conditions: a watched certificate that expired fires EdrTlsCertificateExpiringCritical, and
@@ -15,6 +16,7 @@ import { type ServiceProcess, startService } from "../../tools/common/service_pr
 import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import { startFleet } from "../../tools/tls_scan/fleet.ts";
+import { startPostgres } from "../../tools/tls_scan/postgres_server.ts";
 import { dashboardQueries, filesIn, metricNames, ROOT, ruleFiles } from "./deploy_files.ts";
 
 const JOB = "edr-preprocessor";
@@ -55,6 +57,7 @@ Deno.test("a real Prometheus scrapes all three components and evaluates the rule
   await using stack = await startLocalStack();
   await using redis = await startRedisServer();
   await using fleet = await startFleet({ only: ["expired"] });
+  await using postgres = await startPostgres();
   const dir = await Deno.makeTempDir({ prefix: "edr-prometheus-" });
   let service: ServiceProcess | undefined;
   let prometheus: Deno.ChildProcess | undefined;
@@ -71,7 +74,8 @@ Deno.test("a real Prometheus scrapes all three components and evaluates the rule
       IP_EVENTS_UDP_HOST: "127.0.0.1",
       IP_EVENTS_STORE: "redis",
       IP_EVENTS_REDIS_URL: redis.url,
-      TLS_SCAN_DB: `${dir}/tls-scan.db`,
+      TLS_SCAN_STORE: "postgres",
+      TLS_SCAN_DATABASE_URL: await postgres.createDatabase("edr_prometheus"),
       TLS_SCAN_ALLOW_PRIVATE: "true",
       TLS_SCAN_CA_FILE: fleet.caFile,
       TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "1",
