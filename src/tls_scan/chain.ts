@@ -20,8 +20,11 @@ import type { Features } from "./report.ts";
 /** A chain issue. */
 export type ChainIssue = Features["chain_issues"][number];
 
-/** `Verify return code`s meaning "the issuer of the last certificate was not found". */
-const ISSUER_NOT_FOUND = new Set([2, 20]);
+/**
+ * `Verify return code`s meaning "the issuer of the last certificate sent was not found": 2, 20,
+ * and 21 ("unable to verify the first certificate": what s_client says for a lone leaf).
+ */
+const ISSUER_NOT_FOUND = new Set([2, 20, 21]);
 
 /**
  * The issues of `pems` (leaf first) given the verify code of the same handshake.
@@ -31,7 +34,7 @@ const ISSUER_NOT_FOUND = new Set([2, 20]);
  * import { chainIssues } from "./chain.ts";
  * // openssl s_client -showcerts … : a leaf sent without its intermediate, verify code 20
  * const leaf = Deno.readTextFileSync("leaf.pem");
- * assert.deepEqual(chainIssues([leaf], 20), ["incomplete"]);
+ * assert.deepEqual(chainIssues([leaf], 21), ["incomplete"]);
  * ```
  */
 export function chainIssues(pems: readonly string[], verifyCode: number | undefined): ChainIssue[] {

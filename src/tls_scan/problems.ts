@@ -140,7 +140,8 @@ export const PROBLEM_TEXT: Readonly<Record<ProblemCode, string>> = {
   weak_dh: "a Diffie-Hellman group under 2048 bits is accepted (under 1024: F)",
   weak_cipher: "a weak cipher is accepted (NULL, EXPORT, DES, RC4, 3DES or under 128 bits)",
   anonymous_suite: "an anonymous suite is accepted: anyone in the middle can answer it",
-  incomplete_chain: "the chain as sent does not reach a trusted root (missing intermediate?)",
+  incomplete_chain:
+    "the chain as sent stops at a certificate whose issuer was not found (a missing intermediate, or an unknown CA)",
   chain_issues: "the server sends extra certificates or sends them out of order",
   insecure_renegotiation: "secure renegotiation (RFC 5746) is not supported",
   no_fallback_scsv: "TLS_FALLBACK_SCSV is not honoured: downgrade attacks are possible",

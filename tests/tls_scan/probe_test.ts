@@ -20,7 +20,9 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   expired: { grade: "T", protocols: MODERN, problems: ["expired"] },
   not_yet_valid: { grade: "T", protocols: MODERN, problems: ["not_yet_valid"] },
   self_signed: { grade: "T", protocols: MODERN, problems: ["untrusted", "self_signed"] },
-  unknown_ca: { grade: "T", protocols: MODERN, problems: ["untrusted"] },
+  // Without AIA fetching a missing intermediate and an unknown CA look the same: the chain as
+  // sent stops short of a root nobody could find.
+  unknown_ca: { grade: "T", protocols: MODERN, problems: ["untrusted", "incomplete_chain"] },
   mismatch: { grade: "M", protocols: MODERN, problems: ["name_mismatch"] },
   // s_server's automatic DH group follows the key size: 1024 bits beside an RSA-1024 leaf.
   weak_key: { grade: "B", protocols: MODERN, problems: ["weak_key", "weak_dh"] },
@@ -51,6 +53,9 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
     protocols: ["TLS 1.0", "TLS 1.1", ...MODERN],
     problems: ["tls1_0", "tls1_1"],
   },
+  chain_ok: { grade: "A", protocols: MODERN, problems: [] },
+  incomplete: { grade: "T", protocols: MODERN, problems: ["untrusted", "incomplete_chain"] },
+  misordered: { grade: "A-", protocols: MODERN, problems: ["chain_issues"] },
   plain: { grade: null, protocols: [], problems: [], message: /does not speak TLS/ },
   closed: { grade: null, protocols: [], problems: [], message: /Connection refused/ },
   silent: { grade: null, protocols: [], problems: [], message: /No TLS answer within 2 s/ },
@@ -141,6 +146,14 @@ Deno.test("the probe against every fleet server: exact protocols, problems and g
     byName.good!.not_tested.includes("SSL 3.0") && byName.good!.not_tested.includes("RC4 suites"),
   );
   assert.equal(byName.good!.endpoints[0]!.has_warnings, false);
+  // The chain as sent: two certificates in order; a lone leaf; an unrelated CA in between.
+  assert.deepEqual(
+    [byName.chain_ok!.features.chain_length, byName.chain_ok!.features.chain_issues],
+    [2, []],
+  );
+  assert.deepEqual(byName.incomplete!.features.chain_issues, ["incomplete"]);
+  assert.deepEqual(byName.misordered!.features.chain_issues, ["extra", "order"]);
+  assert.equal(byName.misordered!.endpoints[0]!.has_warnings, true, "A- comes with warnings");
   // s_server serves one connection at a time: a probe that left one open would block it.
   for (const target of fleet.targets.filter((t) => t.tls)) {
     assert.ok(await fleet.handshakes(target), `${target.name} still completes a handshake`);
@@ -159,7 +172,8 @@ Deno.test("without the test CA the fleet's leaves are untrusted (system roots on
   assert.equal(result.kind, "report");
   if (result.kind !== "report") return;
   assert.equal(result.report.grade, "T");
-  assert.deepEqual(result.report.problems, ["untrusted"]);
+  // The leaf alone, its issuer found nowhere: also what a missing intermediate looks like.
+  assert.deepEqual(result.report.problems, ["untrusted", "incomplete_chain"]);
 });
 
 Deno.test("an IP-literal target is checked against the certificate's IP SAN, without SNI", async () => {

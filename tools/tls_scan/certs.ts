@@ -35,7 +35,8 @@ export type LeafName =
   | "ecdsa"
   | "p384"
   | "rsa4096"
-  | "sha1";
+  | "sha1"
+  | "chained";
 
 /** What {@linkcode generateCertificates} made. */
 export interface Certificates {
@@ -45,6 +46,11 @@ export interface Certificates {
   readonly leaves: Readonly<Record<LeafName, LeafFiles>>;
   /** DH parameters for `s_server -dhparam`: a weak 1024-bit group and RFC 7919's ffdhe3072. */
   readonly dhParams: { readonly weak: string; readonly strong: string };
+  /**
+   * For `s_server -cert_chain` beside the `chained` leaf (issued by an intermediate of the test
+   * CA): the intermediate alone, and an unrelated CA certificate before the intermediate.
+   */
+  readonly chains: { readonly intermediate: string; readonly misordered: string };
 }
 
 const DAY = 86_400_000;
@@ -105,21 +111,24 @@ async function makeCa(dir: string, name: string, subject: string): Promise<void>
 }
 
 interface LeafSpec {
-  readonly ca: "ca" | "other_ca";
+  readonly ca: "ca" | "other_ca" | "inter";
   readonly key: string;
   readonly subject: string;
   readonly san: string;
   readonly from: Date;
   readonly to: Date;
   readonly md?: string;
+  /** Extensions instead of a server leaf's (an intermediate CA's). */
+  readonly extensions?: string;
 }
 
 async function signLeaf(dir: string, name: string, spec: LeafSpec): Promise<LeafFiles> {
   const ext = `${dir}/${name}.ext`;
   await Deno.writeTextFile(
     ext,
-    `subjectAltName=${spec.san}\nbasicConstraints=CA:FALSE\n` +
-      "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    spec.extensions ??
+      `subjectAltName=${spec.san}\nbasicConstraints=CA:FALSE\n` +
+        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
   );
   await openssl(
     ["req", "-new", "-key", spec.key, "-subj", spec.subject, "-out", `${name}.csr`],
@@ -157,6 +166,8 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
   await Promise.all([
     makeCa(dir, "ca", "/O=edr-preprocessor tests/CN=edr-tls-scan test CA"),
     makeCa(dir, "other_ca", "/CN=edr-tls-scan unknown CA"),
+    // Its self-signed certificate is replaced below by one the test CA issues.
+    makeCa(dir, "inter", "/CN=edr-tls-scan intermediate CA"),
     openssl([
       "genpkey",
       "-algorithm",
@@ -262,6 +273,20 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
     ...valid,
   });
   leaves.sha1 = await signLeaf(dir, "sha1", { ca: "ca", ...local, ...valid, md: "sha1" });
+  await signLeaf(dir, "inter", {
+    ca: "ca",
+    key: "inter.key",
+    subject: "/CN=edr-tls-scan intermediate CA",
+    san: "",
+    ...valid,
+    extensions: "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+  });
+  leaves.chained = await signLeaf(dir, "chained", { ca: "inter", ...local, ...valid });
+  await Deno.writeTextFile(
+    `${dir}/misordered_chain.pem`,
+    (await Deno.readTextFile(`${dir}/other_ca.pem`)) +
+      (await Deno.readTextFile(`${dir}/inter.pem`)),
+  );
   await openssl([
     "req",
     "-x509",
@@ -283,5 +308,6 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
     caFile: `${dir}/ca.pem`,
     leaves: leaves as Record<LeafName, LeafFiles>,
     dhParams: { weak: `${dir}/dh1024.pem`, strong: `${dir}/ffdhe3072.pem` },
+    chains: { intermediate: `${dir}/inter.pem`, misordered: `${dir}/misordered_chain.pem` },
   };
 }

@@ -56,7 +56,7 @@ export interface Fleet extends AsyncDisposable {
 interface ServerSpec {
   readonly name: string;
   readonly leaf: LeafName;
-  /** s_server flags; `{weak_dh}` / `{strong_dh}` stand for the DH parameter files. */
+  /** s_server flags; `{weak_dh}`, `{strong_dh}`, `{intermediate}`, `{misordered}` stand for files. */
   readonly flags: readonly string[];
   readonly purpose: string;
   /** Part of the enumeration fleet (compared with sslscan suite for suite). */
@@ -174,6 +174,24 @@ export const SERVERS: readonly ServerSpec[] = [
     flags: [],
     purpose: "ECDSA P-384 leaf",
     enumeration: true,
+  },
+  {
+    name: "chain_ok",
+    leaf: "chained",
+    flags: ["-cert_chain", "{intermediate}"],
+    purpose: "leaf of an intermediate CA, sent with the intermediate",
+  },
+  {
+    name: "incomplete",
+    leaf: "chained",
+    flags: [],
+    purpose: "leaf of an intermediate CA, sent without it (missing intermediate)",
+  },
+  {
+    name: "misordered",
+    leaf: "chained",
+    flags: ["-cert_chain", "{misordered}"],
+    purpose: "leaf, an unrelated CA certificate, then the intermediate (extra, out of order)",
   },
   { name: "rsa4096", leaf: "rsa4096", flags: [], purpose: "RSA-4096 leaf", enumeration: true },
   {
@@ -311,13 +329,15 @@ async function startSServer(certs: Certificates, spec: ServerSpec): Promise<Runn
     "-key",
     leaf.key,
     "-www",
-    ...spec.flags.map((flag) =>
-      flag === "{weak_dh}"
-        ? certs.dhParams.weak
-        : flag === "{strong_dh}"
-        ? certs.dhParams.strong
-        : flag
-    ),
+    ...spec.flags.map((flag) => {
+      const files: Record<string, string> = {
+        "{weak_dh}": certs.dhParams.weak,
+        "{strong_dh}": certs.dhParams.strong,
+        "{intermediate}": certs.chains.intermediate,
+        "{misordered}": certs.chains.misordered,
+      };
+      return files[flag] ?? flag;
+    }),
   ]);
   const child = new Deno.Command(command, {
     args,
