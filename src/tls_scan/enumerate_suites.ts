@@ -64,6 +64,8 @@ export interface Enumeration {
   /** The first handshake seen per protocol (renegotiation, temp key). */
   readonly first: Partial<Record<ProtocolName, HandshakeSeen>>;
   readonly connections: number;
+  /** Handshakes that timed out (each retried once). */
+  readonly timeouts: number;
 }
 
 /**
@@ -94,10 +96,12 @@ export async function enumerateSuites(
   handshake: Handshake,
 ): Promise<Enumeration> {
   let connections = 0;
+  let timeouts = 0;
   const shake: Handshake = async (protocol, offer) => {
     connections++;
     const seen = await handshake(protocol, offer);
     if (!seen?.timedOut) return seen;
+    timeouts++;
     // A busy server (s_server serves one connection at a time) is not a refusal.
     connections++;
     return handshake(protocol, offer);
@@ -149,6 +153,7 @@ export async function enumerateSuites(
     suites,
     first,
     connections,
+    timeouts,
   };
 }
 

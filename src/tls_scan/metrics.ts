@@ -55,8 +55,15 @@ export function createTlsScanMetrics(registry: client.Registry) {
     }),
     probeConnections: new client.Histogram({
       name: "edr_tls_scan_probe_connections",
-      help: "TCP connections (openssl processes) one probe of one endpoint cost",
-      buckets: [1, 2, 3, 4, 5, 6, 8],
+      help: "TCP connections (handshakes: openssl processes or in-process libssl) one probe of " +
+        "one endpoint cost, suite enumeration included",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    }),
+    handshakeTimeouts: new client.Counter({
+      name: "edr_tls_scan_handshake_timeouts_total",
+      help: "Enumeration handshakes that timed out (each retried once: a busy server is not a " +
+        "refusal)",
       registers,
     }),
     cacheHits: new client.Counter({

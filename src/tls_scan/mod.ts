@@ -101,7 +101,10 @@ export function createTlsScan(
       concurrency: config.concurrency,
       requestConcurrency: config.requestConcurrency,
       ...(config.caFile ? { caFile: config.caFile } : {}),
-      onEndpoint: (seen) => metrics.probeConnections.observe(seen.connections),
+      onEndpoint: (seen) => {
+        metrics.probeConnections.observe(seen.connections);
+        if (seen.ok && seen.timeouts > 0) metrics.handshakeTimeouts.inc(seen.timeouts);
+      },
       ...(overrides.now ? { now: overrides.now } : {}),
     })
     : createSslLabsEngine({

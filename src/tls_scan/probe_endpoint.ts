@@ -102,6 +102,8 @@ export interface EndpointSeen {
   readonly posture: Posture;
   /** openssl processes, i.e. TCP connections, this endpoint cost. */
   readonly connections: number;
+  /** Enumeration handshakes that timed out and were retried. */
+  readonly timeouts: number;
 }
 
 /** An endpoint that could not be probed. */
@@ -287,6 +289,7 @@ export async function probeEndpoint(
     leaf,
     posture: { ...posture, hstsMaxAge },
     connections,
+    timeouts: enumeration.timeouts,
   };
 }
 
