@@ -24,6 +24,8 @@ export interface PostgresServer extends AsyncDisposable {
   readonly port: number;
   /** The temporary folder (data, socket), removed by `close`. */
   readonly dir: string;
+  /** The server's process id while it runs (its backends are its children). */
+  readonly pid: number | undefined;
   /** The URL of the `postgres` database. */
   readonly url: string;
   /** Makes an empty database; its URL. */
@@ -197,6 +199,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     port,
     dir,
     url,
+    get pid() {
+      return child?.pid;
+    },
     async createDatabase(name) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
