@@ -407,8 +407,57 @@ export class PostgresStore implements TlsScanStore {
     return rows.map(rowToWatched);
   }
 
-  /** Claims, in one statement, the due targets no other owner holds. */
+  /**
+   * Claims, in one statement, the due targets no other owner holds. A statement that started
+   * while another instance's claim of the same rows was committing sees them free, then loses
+   * them in the upsert and may come back empty though other hosts are due: tried again (a new
+   * snapshot) up to twice after a short random pause, so an instance is not idle for a whole
+   * scheduler interval while hosts are due.
+   */
   async claimDue(engine: EngineName, due: DueQuery, lease: Lease): Promise<Target[]> {
+    for (let attempt = 0;; attempt++) {
+      const claimed = await this.#stillDue(
+        engine,
+        due,
+        lease,
+        await this.#claimDueOnce(engine, due, lease),
+      );
+      if (claimed.length > 0 || attempt === 2) return claimed;
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+    }
+  }
+
+  /**
+   * The claimed targets still due, read after the claim (a new snapshot): the claiming
+   * statement judged due-ness on its own snapshot, so a host another instance scanned and let
+   * go just before is dropped here (its claim given up) instead of being scanned twice.
+   */
+  async #stillDue(
+    engine: EngineName,
+    due: DueQuery,
+    lease: Lease,
+    claimed: Target[],
+  ): Promise<Target[]> {
+    if (claimed.length === 0) return claimed;
+    const hosts = claimed.map((t) => t.host), ports = claimed.map((t) => t.port);
+    const { rows } = await this.#query<{ host: string; port: number }>(
+      `SELECT r.host, r.port FROM reports r
+         JOIN unnest($1::text[], $2::int[]) AS t(host, port) ON r.host = t.host AND r.port = t.port
+        WHERE r.engine = $3 AND NOT (r.scanned_at_ms < $4
+              OR (r.not_after_ms IS NOT NULL AND r.not_after_ms < $5 AND r.scanned_at_ms < $6))`,
+      [hosts, ports, engine, due.staleBeforeMs, due.expiringBeforeMs, due.recheckBeforeMs],
+    );
+    if (rows.length === 0) return claimed;
+    await this.#query(
+      `DELETE FROM leases l USING unnest($1::text[], $2::int[]) AS t(host, port)
+        WHERE l.host = t.host AND l.port = t.port AND l.engine = $3 AND l.owner = $4`,
+      [rows.map((r) => r.host), rows.map((r) => r.port), engine, lease.owner],
+    );
+    const done = new Set(rows.map(targetKey));
+    return claimed.filter((t) => !done.has(targetKey(t)));
+  }
+
+  async #claimDueOnce(engine: EngineName, due: DueQuery, lease: Lease): Promise<Target[]> {
     const { rows } = await this.#query<{ host: string; port: number }>(
       `WITH due AS (
          SELECT w.host, w.port, COALESCE(r.scanned_at_ms, 0) AS age FROM watched w

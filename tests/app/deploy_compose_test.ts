@@ -118,7 +118,9 @@ Deno.test("compose: the preprocessor runs all three components with a configurat
   assert.equal(env.IP_EVENTS_STORE, "redis");
   assert.match(env.IP_EVENTS_REDIS_URL!, /^redis:\/\/redis:/);
   assert.ok("redis" in compose.services && "localstack" in compose.services);
-  assert.ok(env.TLS_SCAN_DB!.startsWith("data/"), "the binary may write only under data/ and /tmp");
+  assert.equal(env.TLS_SCAN_STORE, "postgres");
+  assert.match(env.TLS_SCAN_DATABASE_URL!, /^postgres:\/\/edr:[^@]+@postgres:5432\//);
+  assert.ok("postgres" in compose.services, "tls-scan's database is a service of its own");
   const ports = compose.services.preprocessor!.ports!;
   assert.ok(ports.includes(`${env.HTTP_PORT}:${env.HTTP_PORT}`), `HTTP ${ports}`);
   assert.ok(

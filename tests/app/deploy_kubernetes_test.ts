@@ -168,9 +168,15 @@ Deno.test("kubernetes: the Deployment's environment is a configuration main.ts a
   const env: Record<string, string> = {};
   for (const variable of container.env as Manifest[]) {
     assert.ok(known.has(variable.name), `${variable.name} is not a setting`);
-    // A value from a Secret is checked by name only: its value is not here.
+    // A value from a Secret is not here: checked by name, with a sample of its shape.
     if (variable.value !== undefined) env[variable.name] = variable.value;
+    else if (variable.name === "TLS_SCAN_DATABASE_URL") {
+      env[variable.name] = "postgres://edr:sample@postgres.edr.svc.cluster.local:5432/tls_scan";
+    }
   }
+  assert.equal(env.TLS_SCAN_STORE, "postgres", "every replica shares tls-scan's store");
+  const databaseUrl = (container.env as Manifest[]).find((v) => v.name === "TLS_SCAN_DATABASE_URL");
+  assert.ok(databaseUrl?.valueFrom?.secretKeyRef, "the database URL (its password) from a Secret");
   assert.equal(env.AWS_ENDPOINT_URL, undefined, "the real AWS endpoints");
   assert.equal(env.AWS_ACCESS_KEY_ID, undefined, "credentials come from the service account");
   const loaded = loadConfig(COMPONENTS, env);
