@@ -168,9 +168,7 @@ async function round(url: string, instances: number, pid: number) {
       stdout: "piped",
       stderr: "inherit",
     }).spawn());
-  const lines = children.map((c) =>
-    c.stdout.pipeThrough(new TextDecoderStream()).getReader()
-  );
+  const lines = children.map((c) => c.stdout.pipeThrough(new TextDecoderStream()).getReader());
   for (const reader of lines) {
     const { value } = await reader.read();
     if (!value?.includes("ready")) throw new Error(`an instance did not start: ${value}`);
