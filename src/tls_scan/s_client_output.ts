@@ -132,17 +132,24 @@ export function parseSession(text: string): SessionOutput {
   let tempKey: TempKey | undefined;
   let secureRenegotiation: boolean | undefined;
   let ocspStapled: boolean | undefined;
+  // PEMs count only inside the `Certificate chain` (or `Server certificate`) section, up to its
+  // `---`: a stapled OCSP response printed before it may carry its signer's certificate.
+  let inChain = false;
   for (const raw of lines) {
     const line = raw.trim();
     if (pem) {
       pem.push(line);
       if (line === END) {
-        chain.push(pem.join("\n"));
+        if (inChain) chain.push(pem.join("\n"));
         pem = undefined;
       }
       continue;
     }
-    if (line === BEGIN) {
+    if (line === "Certificate chain" || line === "Server certificate") {
+      inChain = true;
+    } else if (line === "---") {
+      inChain = false;
+    } else if (line === BEGIN) {
       pem = [line];
     } else if (line.startsWith("New, ")) {
       // `New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384`

@@ -152,6 +152,7 @@ Deno.test("the probe against every fleet server: exact protocols, problems and g
     [2, []],
   );
   assert.deepEqual(byName.incomplete!.features.chain_issues, ["incomplete"]);
+  assert.equal(byName.chain_ok!.features.ocsp_stapling, true, "s_server -status_file staples");
   assert.deepEqual(byName.misordered!.features.chain_issues, ["extra", "order"]);
   assert.equal(byName.misordered!.endpoints[0]!.has_warnings, true, "A- comes with warnings");
   // s_server serves one connection at a time: a probe that left one open would block it.

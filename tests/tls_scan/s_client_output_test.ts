@@ -27,6 +27,8 @@ Verify return code: 0 (ok)
 `;
 
 const TLS11 = `CONNECTED(00000003)
+---
+Certificate chain
 -----BEGIN CERTIFICATE-----
 AAAA
 -----END CERTIFICATE-----
@@ -65,6 +67,20 @@ Deno.test("brief: the negotiated protocol, or nothing", () => {
   assert.deepEqual(brief.tempKey, { type: "ECDH", bits: 256 });
   const failed = parseSession("error:0A000438:SSL routines::tlsv1 alert internal error");
   assert.deepEqual([failed.protocol, failed.cipher], [undefined, undefined]);
+});
+
+Deno.test("a stapled OCSP response's signer certificate is not the chain", () => {
+  const seen = parseSession(
+    "CONNECTED(00000003)\nOCSP response: \n======\nOCSP Response Data:\n" +
+      "    OCSP Response Status: successful (0x0)\nCertificate:\n" +
+      "-----BEGIN CERTIFICATE-----\nSIGNER\n-----END CERTIFICATE-----\n======\n---\n" +
+      "Certificate chain\n 0 s:CN = localhost\n-----BEGIN CERTIFICATE-----\nLEAF\n" +
+      "-----END CERTIFICATE-----\n---\nNew, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256\n",
+  );
+  assert.deepEqual(seen.chain, [
+    "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----",
+  ]);
+  assert.equal(seen.ocspStapled, true);
 });
 
 Deno.test("a failed handshake's session block names no protocol", () => {

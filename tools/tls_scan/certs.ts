@@ -51,6 +51,8 @@ export interface Certificates {
    * CA): the intermediate alone, and an unrelated CA certificate before the intermediate.
    */
   readonly chains: { readonly intermediate: string; readonly misordered: string };
+  /** A good OCSP response (DER) for the `chained` leaf, for `s_server -status_file`. */
+  readonly ocspResponse: string;
 }
 
 const DAY = 86_400_000;
@@ -282,6 +284,29 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
     extensions: "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
   });
   leaves.chained = await signLeaf(dir, "chained", { ca: "inter", ...local, ...valid });
+  // A good OCSP response for it, signed by the intermediate (its `openssl ca` index knows the
+  // leaf), for `s_server -status_file`: OCSP stapling seen.
+  await openssl(
+    ["ocsp", "-issuer", "inter.pem", "-cert", "chained.pem", "-reqout", "ocsp_req.der"],
+    dir,
+  );
+  await openssl([
+    "ocsp",
+    "-index",
+    `${dir}/inter.db/index.txt`,
+    "-rsigner",
+    "inter.pem",
+    "-rkey",
+    "inter.key",
+    "-CA",
+    "inter.pem",
+    "-reqin",
+    "ocsp_req.der",
+    "-respout",
+    "ocsp.der",
+    "-ndays",
+    "7",
+  ], dir);
   await Deno.writeTextFile(
     `${dir}/misordered_chain.pem`,
     (await Deno.readTextFile(`${dir}/other_ca.pem`)) +
@@ -309,5 +334,6 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
     leaves: leaves as Record<LeafName, LeafFiles>,
     dhParams: { weak: `${dir}/dh1024.pem`, strong: `${dir}/ffdhe3072.pem` },
     chains: { intermediate: `${dir}/inter.pem`, misordered: `${dir}/misordered_chain.pem` },
+    ocspResponse: `${dir}/ocsp.der`,
   };
 }

@@ -178,8 +178,8 @@ export const SERVERS: readonly ServerSpec[] = [
   {
     name: "chain_ok",
     leaf: "chained",
-    flags: ["-cert_chain", "{intermediate}"],
-    purpose: "leaf of an intermediate CA, sent with the intermediate",
+    flags: ["-cert_chain", "{intermediate}", "-status_file", "{ocsp}"],
+    purpose: "leaf of an intermediate CA, sent with the intermediate, OCSP response stapled",
   },
   {
     name: "incomplete",
@@ -335,6 +335,7 @@ async function startSServer(certs: Certificates, spec: ServerSpec): Promise<Runn
         "{strong_dh}": certs.dhParams.strong,
         "{intermediate}": certs.chains.intermediate,
         "{misordered}": certs.chains.misordered,
+        "{ocsp}": certs.ocspResponse,
       };
       return files[flag] ?? flag;
     }),
