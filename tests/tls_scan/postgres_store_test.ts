@@ -4,7 +4,9 @@
  * while the server is down and written when it is back.
  */
 import assert from "node:assert/strict";
+import { ConfigError, readSettings } from "../../src/app/settings.ts";
 import { PostgresStore } from "../../src/tls_scan/postgres_store.ts";
+import { deriveTlsScanConfig, SETTINGS } from "../../src/tls_scan/settings.ts";
 import { StoreUnavailableError } from "../../src/tls_scan/store.ts";
 import { type PostgresServer, startPostgres } from "../../tools/tls_scan/postgres_server.ts";
 import { readyReport, storeContract } from "./store_contract.ts";
@@ -101,6 +103,27 @@ Deno.test("postgres: the server down: 503-worthy errors, reports held then writt
   } finally {
     await store.close();
   }
+});
+
+Deno.test("postgres settings: a URL is required, and a bad one is named without its password", () => {
+  const derive = (env: Record<string, string>) => {
+    try {
+      deriveTlsScanConfig(readSettings(SETTINGS, { TLS_SCAN_STORE: "postgres", ...env }), {});
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message;
+    }
+    return "accepted";
+  };
+  assert.equal(derive({}), "TLS_SCAN_DATABASE_URL must be set when TLS_SCAN_STORE=postgres");
+  const wrong = derive({ TLS_SCAN_DATABASE_URL: "mysql://scanner:hunter2@db:3306/tls" });
+  assert.match(wrong, /got "mysql:\/\/scanner:\*\*\*@db:3306\/tls"/);
+  assert.ok(!wrong.includes("hunter2"));
+  assert.ok(!derive({ TLS_SCAN_DATABASE_URL: "hunter2 not a url" }).includes("hunter2"));
+  assert.equal(
+    derive({ TLS_SCAN_DATABASE_URL: "postgres://scanner:hunter2@db:5432/tls" }),
+    "accepted",
+  );
 });
 
 Deno.test("postgres: the URL's password is never shown", () => {

@@ -15,11 +15,14 @@ import { startService, type TestService } from "./service_harness.ts";
 // them); each test has a database of its own, and its own test servers.
 const server: PostgresServer = await startPostgres();
 let databases = 0;
+const PASSWORD = "never-in-a-log-7c1f";
 
 async function sharedEnv(caFile: string, extra: Record<string, string> = {}) {
   return {
     TLS_SCAN_STORE: "postgres",
-    TLS_SCAN_DATABASE_URL: await server.createDatabase(`shared_${++databases}`),
+    // The test server trusts loopback: any password connects, and this one must never be logged.
+    TLS_SCAN_DATABASE_URL: (await server.createDatabase(`shared_${++databases}`))
+      .replace(":postgres@", `:${PASSWORD}@`),
     TLS_SCAN_DATABASE_POOL_MAX: "4",
     TLS_SCAN_FRESH_MIN_AGE_SECONDS: "0", // fresh=true always rescans: one scan's cost
     TLS_SCAN_CA_FILE: caFile,
@@ -176,6 +179,13 @@ Deno.test("an instance killed mid-scan: the other takes its claims over when the
     assert.equal(errors, 1, "the silent host's scan was finished by the other instance");
     // The lease is 3 × TLS_SCAN_TIMEOUT_SECONDS: taken over after it expired, not before.
     assert.ok(performance.now() - killedAt >= 4_000, "claim honoured until it expired");
+    const log = await Deno.readTextFile(`${dir}/service.log`);
+    assert.match(
+      log,
+      /postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/shared_\d+/,
+      "the URL, redacted",
+    );
+    assert.ok(!log.includes(PASSWORD), "the database password is never logged");
   } finally {
     await killed.kill();
     await Deno.remove(dir, { recursive: true });
