@@ -27,6 +27,7 @@ import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { getLogger } from "./logging.ts";
 import { type AppMetrics, createRegistry } from "./metrics.ts";
 import { Readiness, type ReadinessReport } from "./readiness.ts";
+import { errorMessage } from "./error_message.ts";
 
 /** A made component under its name. */
 export interface NamedComponent {
@@ -177,7 +178,7 @@ export class App {
       const reason = (started[failed] as PromiseRejectedResult).reason;
       logger.fatal("{component} cannot start: {error}", {
         component: components[failed]!.name,
-        error: reason instanceof Error ? reason.message : String(reason),
+        error: errorMessage(reason),
       });
       await this.stop();
       throw reason;
@@ -215,7 +216,7 @@ export class App {
       } catch (error) {
         logger.error("{component} failed to stop: {error}", {
           component: name,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
       }
     }));

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { errorMessage } from "./error_message.ts";
 
 /** What one probe found. */
 export interface HealthcheckResult {
@@ -65,7 +66,7 @@ export async function probeHealth(
       detail: `GET /healthz on :${port} answered ${response.status}`,
     };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return { healthy: false, detail: `GET /healthz on :${port} failed: ${reason}` };
   }
 }

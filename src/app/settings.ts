@@ -21,6 +21,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { errorMessage } from "./error_message.ts";
 
 /** One setting: its schema over the raw string, its default and a human description. */
 export interface Setting {
@@ -137,7 +138,7 @@ export function parseFlags(args: readonly string[], names: readonly string[]): F
   try {
     ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const message = errorMessage(error, { firstLine: true });
     throw new ConfigError(`${message} (see --help)`);
   }
   const flags: Record<string, string> = {};
