@@ -3,7 +3,7 @@
  * `@bufbuild/protobuf`'s wire reader, and validates it: the library does not enforce proto2
  * `required` and reads int64 as any signed 64-bit value, so presence and the ranges are checked
  * here. Everything protobuf allows is accepted (fields in any order, unknown fields skipped, the
- * last value of a repeated field wins); anything else is a {@linkcode RejectReason}.
+ * last value of a repeated field wins); anything else is a {@linkcode DecodeRejectReason}.
  *
  * Cost (bench/ip_events/decode_bench.ts, this machine): ~0.56 µs per datagram, ~2 % of a core at
  * 33 000/s; receiving, not decoding, is the bottleneck, so the library's reader stays.
@@ -11,7 +11,7 @@
  * @module
  */
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import type { RejectReason } from "./drop_reason.ts";
+import type { DecodeRejectReason } from "./drop_reason.ts";
 
 /** A valid event: the app's sha in lowercase hex and the IPv4 address as 0 .. 2^32 − 1. */
 export interface IpEvent {
@@ -24,7 +24,7 @@ export interface IpEvent {
 /** What {@linkcode decodeIpEvent} returns: the event, or why there is none. */
 export type DecodeResult =
   | { readonly ok: true; readonly event: IpEvent }
-  | { readonly ok: false; readonly reason: RejectReason; readonly message: string };
+  | { readonly ok: false; readonly reason: DecodeRejectReason; readonly message: string };
 
 const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
 const MAX_IP = 0xffff_ffffn;
@@ -76,7 +76,7 @@ export function decodeIpEvent(bytes: Uint8Array): DecodeResult {
   return { ok: true, event: { appSha256: sha.toLowerCase(), ip: Number(ip) } };
 }
 
-function reject(reason: RejectReason, message: string): DecodeResult {
+function reject(reason: DecodeRejectReason, message: string): DecodeResult {
   return { ok: false, reason, message };
 }
 

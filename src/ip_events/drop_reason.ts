@@ -5,15 +5,8 @@
  * @module
  */
 
-/**
- * Every reason a datagram or POST body is rejected by the decoder.
- *
- * ```ts
- * import { REJECT_REASONS } from "./drop_reason.ts";
- * REJECT_REASONS.includes("truncated"); // → true
- * ```
- */
-export const REJECT_REASONS = [
+/** Every reason a datagram or POST body is rejected by the decoder. */
+export const DECODE_REJECT_REASONS = [
   "not_protobuf",
   "truncated",
   "wrong_wire_type",
@@ -22,35 +15,14 @@ export const REJECT_REASONS = [
   "ip_out_of_range",
 ] as const;
 
-/**
- * A reject reason of the decoder.
- *
- * @example
- * ```ts
- * import type { RejectReason } from "./drop_reason.ts";
- * const reason: RejectReason = "truncated";
- * ```
- */
-export type RejectReason = typeof REJECT_REASONS[number];
+/** A reject reason of the decoder. */
+export type DecodeRejectReason = typeof DECODE_REJECT_REASONS[number];
 
 /**
  * Every reason counted as dropped: the decoder's, and `capacity` (an event whose app or IP could
  * not be tracked because a cap was reached).
- *
- * ```ts
- * import { DROP_REASONS } from "./drop_reason.ts";
- * DROP_REASONS.at(-1); // → "capacity"
- * ```
  */
-export const DROP_REASONS = [...REJECT_REASONS, "capacity"] as const;
+export const DROP_REASONS = [...DECODE_REJECT_REASONS, "capacity"] as const;
 
-/**
- * A label value of `edr_ip_events_dropped_total`.
- *
- * @example
- * ```ts
- * import type { DropReason } from "./drop_reason.ts";
- * const reason: DropReason = "capacity";
- * ```
- */
+/** A label value of `edr_ip_events_dropped_total`. */
 export type DropReason = typeof DROP_REASONS[number];

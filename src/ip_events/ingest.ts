@@ -5,7 +5,7 @@
  * @module
  */
 import { decodeIpEvent, type DecodeResult, type IpEvent } from "./decode_ip_event.ts";
-import { REJECT_REASONS, type RejectReason } from "./drop_reason.ts";
+import { DECODE_REJECT_REASONS, type DecodeRejectReason } from "./drop_reason.ts";
 import type { IpEventsMetrics } from "./metrics.ts";
 import type { IpEventStore } from "./store.ts";
 
@@ -47,7 +47,7 @@ export interface IngestOptions {
 export class Ingest {
   readonly #store: IpEventStore;
   readonly #metrics: IngestMetrics;
-  readonly #rejects = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
+  readonly #rejects = new Map<DecodeRejectReason, number>(DECODE_REJECT_REASONS.map((r) => [r, 0]));
 
   /** Makes an ingest over `options.store`. */
   constructor(options: IngestOptions) {
@@ -89,7 +89,7 @@ export class Ingest {
     if (capacity > 0) this.#metrics.dropped.inc({ reason: "capacity" }, capacity);
   }
 
-  #reject(reason: RejectReason, n: number): void {
+  #reject(reason: DecodeRejectReason, n: number): void {
     this.#rejects.set(reason, this.#rejects.get(reason)! + n);
   }
 

@@ -7,34 +7,20 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { parse as parseUuid } from "uuid";
 import {
+  EVENT_SCHEMAS,
+  EVENT_TYPES,
   type EventType,
-  NetworkConnectionSchema,
-  NewProcessSchema,
   type Submission,
 } from "./submission_schema.ts";
 
-/**
- * Bumped on any incompatible change of {@linkcode EventRecordSchema}.
- *
- * ```ts
- * import { EVENT_SCHEMA_VERSION } from "./event_record.ts";
- * EVENT_SCHEMA_VERSION; // 1
- * ```
- */
+/** Bumped on any incompatible change of {@linkcode EventRecordSchema}. */
 export const EVENT_SCHEMA_VERSION = 1;
 
-/**
- * The namespace of every `event_id` (a fixed random UUID; never change it).
- *
- * ```ts
- * import { EVENT_ID_NAMESPACE } from "./event_record.ts";
- * EVENT_ID_NAMESPACE; // "5b0c7f0e-2f4c-4d7e-9a51-6c0f2d8e3a17"
- * ```
- */
+/** The namespace of every `event_id` (a fixed random UUID; never change it). */
 export const EVENT_ID_NAMESPACE = "5b0c7f0e-2f4c-4d7e-9a51-6c0f2d8e3a17";
 
 const envelope = {
@@ -48,39 +34,47 @@ const envelope = {
   time_processed: z.iso.datetime(),
 };
 
+/** The record of one event type: the envelope, the type's name and its validated event. */
+function recordSchema<K extends EventType>(type: K) {
+  return z.object({ ...envelope, event_type: z.literal(type), data: EVENT_SCHEMAS[type] });
+}
+
+/** The record schema of any event type. */
+type AnyRecordSchema = { [K in EventType]: ReturnType<typeof recordSchema<K>> }[EventType];
+
 /**
- * One published event, as serialized into the Kinesis record's data.
+ * One published event, as serialized into the Kinesis record's data: one member per event type
+ * of {@linkcode EVENT_SCHEMAS}.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventRecordSchema } from "./event_record.ts";
  * const data = '{"schema_version":2,"event_type":"new_process"}'; // a Kinesis record's data
- * EventRecordSchema.safeParse(JSON.parse(data)).success; // false
+ * assert.ok(!EventRecordSchema.safeParse(JSON.parse(data)).success);
  * ```
  */
-export const EventRecordSchema = z.discriminatedUnion("event_type", [
-  z.object({ ...envelope, event_type: z.literal("new_process"), data: NewProcessSchema }),
-  z.object({
-    ...envelope,
-    event_type: z.literal("network_connection"),
-    data: NetworkConnectionSchema,
-  }),
-]);
+export const EventRecordSchema = z.discriminatedUnion(
+  "event_type",
+  EVENT_TYPES.map(recordSchema) as [AnyRecordSchema, ...AnyRecordSchema[]],
+);
 
 /** One published event. */
 export type EventRecord = z.infer<typeof EventRecordSchema>;
 
-/** {@linkcode EVENT_ID_NAMESPACE} as bytes, parsed once. */
-const NAMESPACE_BYTES = parseUuid(EVENT_ID_NAMESPACE);
+/** {@linkcode EVENT_ID_NAMESPACE} as its 16 bytes, parsed once. */
+const NAMESPACE_BYTES = Buffer.from(EVENT_ID_NAMESPACE.replaceAll("-", ""), "hex");
 
 /**
  * The deterministic id of the event at `sequence` of a submission.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { eventId } from "./event_record.ts";
  * const device = "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a";
  * const submission = "3d951732-72d5-49ed-b6fd-38b85afb6cfc";
- * eventId(device, submission, 0); // "978e4c54-23c2-5890-b210-d51fef484e41"
- * eventId(device.toUpperCase(), submission, 0) === eventId(device, submission, 0); // true
+ * assert.equal(eventId(device, submission, 0), "978e4c54-23c2-5890-b210-d51fef484e41");
+ * // The same ids whatever the case a sensor writes its ids in.
+ * assert.equal(eventId(device.toUpperCase(), submission, 0), eventId(device, submission, 0));
  * ```
  */
 export function eventId(deviceId: string, submissionId: string, sequence: number): string {
@@ -111,6 +105,7 @@ export interface BuildOptions {
  * the order they appeared, each list in its own order.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildEventRecords } from "./event_record.ts";
  * const submission = {
  *   submission_id: "3d951732-72d5-49ed-b6fd-38b85afb6cfc",
@@ -127,8 +122,10 @@ export interface BuildOptions {
  *   typeOrder: ["network_connection", "new_process"],
  *   processedAt: new Date("2024-05-01T12:00:05Z"),
  * });
- * records.map((r) => `${r.sequence} ${r.event_type} of ${r.event_count}`);
- * // ["0 network_connection of 2", "1 new_process of 2"]
+ * assert.deepEqual(records.map((r) => `${r.sequence} ${r.event_type} of ${r.event_count}`), [
+ *   "0 network_connection of 2",
+ *   "1 new_process of 2",
+ * ]);
  * ```
  */
 export function buildEventRecords(submission: Submission, options: BuildOptions): EventRecord[] {
@@ -148,14 +145,9 @@ export function buildEventRecords(submission: Submission, options: BuildOptions)
     time_processed,
   } as const);
   for (const type of options.typeOrder) {
-    if (type === "new_process") {
-      for (const data of events.new_process ?? []) {
-        records.push({ ...common(records.length), event_type: type, data });
-      }
-    } else {
-      for (const data of events.network_connection ?? []) {
-        records.push({ ...common(records.length), event_type: type, data });
-      }
+    for (const data of events[type] ?? []) {
+      // `data` passed EVENT_SCHEMAS[type]; TypeScript cannot pair the two from a loop variable.
+      records.push({ ...common(records.length), event_type: type, data } as EventRecord);
     }
   }
   return records;

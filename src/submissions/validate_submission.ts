@@ -1,6 +1,6 @@
 /**
  * Validates a decoded JSON value against {@linkcode SubmissionSchema} and classifies any failure
- * into a bounded {@linkcode RejectReason} with a payload-free detail.
+ * into a bounded {@linkcode SubmissionRejectReason} with a payload-free detail.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import {
   type Submission,
   SubmissionSchema,
 } from "./submission_schema.ts";
-import { reject, type Rejection, type RejectReason } from "./reject_reason.ts";
+import { reject, type Rejection, type SubmissionRejectReason } from "./reject_reason.ts";
 
 /** A valid submission and what validation learned about its `events` object. */
 export interface ValidSubmission {
@@ -32,6 +32,7 @@ const MAX_ISSUES = 3;
  * Validates `value` as a submission. Never throws.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateSubmission } from "./validate_submission.ts";
  * const valid = validateSubmission({
  *   submission_id: "3d951732-72d5-49ed-b6fd-38b85afb6cfc",
@@ -39,8 +40,12 @@ const MAX_ISSUES = 3;
  *   time_created: "2024-05-01T12:00:00",
  *   events: { usb: [], new_process: [] },
  * });
- * valid.ok && valid.unknownEventTypes; // ["usb"]
- * validateSubmission([]); // { ok: false, reason: "not_an_object", … }
+ * assert.ok(valid.ok);
+ * assert.deepEqual(valid.typeOrder, ["new_process"]);
+ * assert.deepEqual(valid.unknownEventTypes, ["usb"]); // counted, not published
+ * const rejected = validateSubmission({ ...valid.submission, device_id: "d1" });
+ * assert.ok(!rejected.ok);
+ * assert.equal(rejected.reason, "invalid_device_id");
  * ```
  */
 export function validateSubmission(value: unknown): ValidSubmission | Rejection {
@@ -66,7 +71,7 @@ function classify(issues: readonly z.core.$ZodIssue[]): Rejection {
   return reject(first === undefined ? "invalid_events" : reasonFor(first.path), detail);
 }
 
-function reasonFor(path: readonly PropertyKey[]): RejectReason {
+function reasonFor(path: readonly PropertyKey[]): SubmissionRejectReason {
   const [top, type] = path;
   switch (top) {
     case "submission_id":
@@ -74,7 +79,7 @@ function reasonFor(path: readonly PropertyKey[]): RejectReason {
     case "time_created":
       return `invalid_${top}`;
     case "events":
-      if (type === "new_process" || type === "network_connection") return `invalid_${type}`;
+      if (typeof type === "string" && isEventType(type)) return `invalid_${type}`;
       return "invalid_events";
     default:
       return "invalid_events";

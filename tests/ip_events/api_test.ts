@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { REJECT_REASONS } from "../../src/ip_events/drop_reason.ts";
+import { DECODE_REJECT_REASONS } from "../../src/ip_events/drop_reason.ts";
 import { IpEventSchema } from "../../src/ip_events/ip_event_pb.ts";
 import { acceptsJson } from "../../src/ip_events/routes.ts";
 import { malformedDatagrams } from "../../tools/ip_events/scenario.ts";
@@ -84,7 +84,7 @@ Deno.test("POST: a malformed body is a 400 naming the reason, counted by reason"
     reasons.push(answer.reason);
   }
   // The client's malformed corpus has one datagram per reject reason, in the list's order.
-  assert.deepEqual(reasons, [...REJECT_REASONS]);
+  assert.deepEqual(reasons, [...DECODE_REJECT_REASONS]);
   const metrics = await app.metrics();
   for (const reason of reasons) {
     assert.equal(metricValue(metrics, `edr_ip_events_dropped_total{reason="${reason}"}`), 1);

@@ -3,7 +3,7 @@
  * this process the sender, over UDP and over POST.
  */
 import assert from "node:assert/strict";
-import { REJECT_REASONS } from "../../src/ip_events/drop_reason.ts";
+import { DECODE_REJECT_REASONS } from "../../src/ip_events/drop_reason.ts";
 import { type ClientOptions, runClient } from "../../tools/ip_events/client.ts";
 import { EventDraw, makeScenario } from "../../tools/ip_events/scenario.ts";
 import { openUdpSender } from "../../tools/ip_events/udp_sender.ts";
@@ -65,7 +65,7 @@ Deno.test("malformed datagrams mixed 1:1 are dropped by reason; the valid ones c
   assert.ok(report.ok, JSON.stringify(report));
   assert.equal(report.malformedSent, 12_000);
   const text = await metrics(collector);
-  const reasons = REJECT_REASONS;
+  const reasons = DECODE_REJECT_REASONS;
   const dropped = reasons.map((r) =>
     metricValue(text, `edr_ip_events_dropped_total{reason="${r}"}`)
   );

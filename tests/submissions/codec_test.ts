@@ -18,9 +18,9 @@ import {
   EventRecordSchema,
 } from "../../src/submissions/event_record.ts";
 import {
-  REJECT_REASONS,
   type Rejection,
-  type RejectReason,
+  SUBMISSION_REJECT_REASONS,
+  type SubmissionRejectReason,
 } from "../../src/submissions/reject_reason.ts";
 import {
   base64Body,
@@ -52,12 +52,12 @@ function assertOk(result: DecodedMessage | Rejection): DecodedMessage {
 
 function assertRejected(
   result: DecodedMessage | Rejection,
-  reason: RejectReason,
+  reason: SubmissionRejectReason,
   context = "",
 ): Rejection {
   if (result.ok) assert.fail(`expected ${reason}, got a decoded message ${context}`);
   assert.equal(result.reason, reason, `${context}: ${result.detail}`);
-  assert.ok(REJECT_REASONS.includes(result.reason));
+  assert.ok(SUBMISSION_REJECT_REASONS.includes(result.reason));
   assert.equal(typeof result.detail, "string");
   assert.notEqual(result.detail, "");
   return result;
@@ -242,7 +242,11 @@ Deno.test("rejects JSON that is not an object as not_an_object", () => {
 // Validation
 
 /** Asserts `submission` is rejected for `reason` and the detail names no value of the payload. */
-function assertInvalid(submission: unknown, reason: RejectReason, context: string): Rejection {
+function assertInvalid(
+  submission: unknown,
+  reason: SubmissionRejectReason,
+  context: string,
+): Rejection {
   const rejection = assertRejected(decode(encodeSubmission(submission)), reason, context);
   assert.ok(
     !rejection.detail.includes(MARKER),
@@ -796,7 +800,7 @@ Deno.test("a record over 1 MiB (data + partition key) is rejected as record_too_
 
 Deno.test("event_id is exactly RFC 9562 UUIDv5, as npm:uuid computes it", async () => {
   // eventId() hashes by hand on the hot path; the maintained library is the reference.
-  const { v5, validate, version } = await import("uuid");
+  const { v5, validate, version } = await import("npm:uuid@14.0.3");
   const ids = ["0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", "ABCDEF01-2345-6789-ABCD-EF0123456789"];
   for (const device of ids) {
     for (const submission of [...ids, "6f1c2a4e-8b3d-4f0a-9c1e-2d3b4a5c6e7f"]) {

@@ -10,7 +10,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodeMessage } from "../../src/submissions/codec.ts";
-import { REJECT_REASONS, type RejectReason } from "../../src/submissions/reject_reason.ts";
+import {
+  SUBMISSION_REJECT_REASONS,
+  type SubmissionRejectReason,
+} from "../../src/submissions/reject_reason.ts";
 import type { FleetMessage, ManifestEntry } from "../../tools/submissions/fleet/mod.ts";
 import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
 import { reconcile } from "../../tools/submissions/reconcile.ts";
@@ -110,7 +113,7 @@ function delta(before: MetricsSnapshot, after: MetricsSnapshot) {
   const diff = (name: string, labels: Record<string, string> = {}) =>
     after.value(name, labels) - before.value(name, labels);
   const byReason: Record<string, number> = {};
-  for (const reason of REJECT_REASONS) {
+  for (const reason of SUBMISSION_REJECT_REASONS) {
     const count = diff(INVALID_METRIC, { reason });
     if (count !== 0) byReason[reason] = count;
   }
@@ -140,7 +143,7 @@ async function sendAndDrain(
 }
 
 /** The reason a fleet message kind must be rejected with; `undefined` when it depends. */
-const REASON_OF_KIND: Readonly<Record<string, RejectReason | undefined>> = {
+const REASON_OF_KIND: Readonly<Record<string, SubmissionRejectReason | undefined>> = {
   bad_submission_id: "invalid_submission_id",
   bad_device_id: "invalid_device_id",
   null_cmdl: "invalid_new_process",
@@ -156,12 +159,14 @@ const REASON_OF_KIND: Readonly<Record<string, RejectReason | undefined>> = {
 };
 
 /** The reasons a fleet manifest `kind` (kinds joined by `+`) may be rejected with. */
-function reasonsOfKind(kind: string): readonly RejectReason[] {
+function reasonsOfKind(kind: string): readonly SubmissionRejectReason[] {
   const reasons = kind.split("+").filter((k) => k in REASON_OF_KIND).map((k) => REASON_OF_KIND[k]);
   // A missing field or a wrong type is reported for whichever field it hit.
-  if (reasons.includes(undefined)) return REJECT_REASONS.filter((r) => r.startsWith("invalid_"));
-  // Several faults: the first field in schema order (the order of REJECT_REASONS) is reported.
-  const first = REJECT_REASONS.find((r) => reasons.includes(r));
+  if (reasons.includes(undefined)) {
+    return SUBMISSION_REJECT_REASONS.filter((r) => r.startsWith("invalid_"));
+  }
+  // Several faults: the first field in schema order (the order of SUBMISSION_REJECT_REASONS) is reported.
+  const first = SUBMISSION_REJECT_REASONS.find((r) => reasons.includes(r));
   return first === undefined ? [] : [first];
 }
 
@@ -237,7 +242,7 @@ Deno.test("hostile corpus and adversarial fleet messages: published or rejected 
     for (const message of fleetDead) {
       const kind = kinds.get(message.Body ?? "");
       assert.ok(kind !== undefined, "only fleet messages may be added to the invalid queue");
-      const reason = message.MessageAttributes?.reason?.StringValue as RejectReason;
+      const reason = message.MessageAttributes?.reason?.StringValue as SubmissionRejectReason;
       assert.ok(reasonsOfKind(kind).includes(reason), `${kind} rejected as ${reason}`);
     }
     allRecords = await readStream(e2e.kinesis, e2e.stack.streamName);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RejectReason } from "../../src/submissions/reject_reason.ts";
+import type { SubmissionRejectReason } from "../../src/submissions/reject_reason.ts";
 
 /** One body of the corpus and the outcome `decodeMessage` must reach for it. */
 export interface HostileBody {
@@ -16,7 +16,7 @@ export interface HostileBody {
   /** The SQS message body, exactly as it is sent. */
   readonly body: string;
   /** The rejection reason, or `"valid"` when the message must decode into a submission. */
-  readonly expect: RejectReason | "valid";
+  readonly expect: SubmissionRejectReason | "valid";
 }
 
 /** The submission id of {@linkcode validSubmission}. */
@@ -495,7 +495,11 @@ const wrongTypes: HostileBody[] = [
   },
 ];
 
-function port(raw: string, expect: RejectReason | "valid", name = `destination_port ${raw}`) {
+function port(
+  raw: string,
+  expect: SubmissionRejectReason | "valid",
+  name = `destination_port ${raw}`,
+) {
   return { name, body: withRawJson(withConnection({ destination_port: RAW }), raw), expect };
 }
 
@@ -515,7 +519,7 @@ const ports: HostileBody[] = [
   port("8e1", "valid"),
 ];
 
-function ip(value: string, expect: RejectReason | "valid") {
+function ip(value: string, expect: SubmissionRejectReason | "valid") {
   return {
     name: `destination_ip ${JSON.stringify(value)}`,
     body: encodeSubmission(withConnection({ destination_ip: value })),

@@ -10,9 +10,9 @@ import fc from "fast-check";
 import { type DecodedMessage, decodeMessage } from "../../src/submissions/codec.ts";
 import { eventId, EventRecordSchema } from "../../src/submissions/event_record.ts";
 import {
-  REJECT_REASONS,
   type Rejection,
-  type RejectReason,
+  SUBMISSION_REJECT_REASONS,
+  type SubmissionRejectReason,
 } from "../../src/submissions/reject_reason.ts";
 import {
   base64Body,
@@ -50,7 +50,7 @@ function decode(body: string, processedAt = PROCESSED_AT): DecodedMessage | Reje
 /** Asserts the invariants of any outcome: a bounded reason and a detail, or sound records. */
 function assertWellFormed(result: DecodedMessage | Rejection): void {
   if (!result.ok) {
-    assert.ok(REJECT_REASONS.includes(result.reason), `unknown reason ${result.reason}`);
+    assert.ok(SUBMISSION_REJECT_REASONS.includes(result.reason), `unknown reason ${result.reason}`);
     assert.equal(typeof result.detail, "string");
     assert.ok(result.detail.length > 0, "empty detail");
     return;
@@ -125,7 +125,7 @@ Deno.test("the corpus is sendable through SQS and covers every reachable reason"
     assert.ok(isValidSqsBody(body), `${name} has characters SQS refuses`);
   }
   // A record over 1 MiB needs a body over 256 KiB: this reason is covered by the unit tests.
-  const reachable = REJECT_REASONS.filter((reason) => reason !== "record_too_large");
+  const reachable = SUBMISSION_REJECT_REASONS.filter((reason) => reason !== "record_too_large");
   const expected = new Set(HOSTILE_BODIES.map((entry) => entry.expect));
   for (const outcome of [...reachable, "valid"] as const) {
     assert.ok(expected.has(outcome), `no body expects ${outcome}`);
@@ -145,7 +145,7 @@ Deno.test("every corpus body decodes to its expected outcome, leaking and pollut
   for (const { name, body, expect } of HOSTILE_BODIES) {
     const result = decode(body);
     assertWellFormed(result);
-    const outcome: RejectReason | "valid" = result.ok ? "valid" : result.reason;
+    const outcome: SubmissionRejectReason | "valid" = result.ok ? "valid" : result.reason;
     if (outcome !== expect) {
       mismatches.push(`${name}: expected ${expect}, got ${outcome}`);
     }
@@ -466,7 +466,7 @@ Deno.test("fuzz: distinct submissions never share an event id", () => {
 /** Where a mutation lands, and the reasons a rejection may then carry. */
 interface Mutation {
   readonly path: readonly (string | number)[];
-  readonly reasons: readonly RejectReason[];
+  readonly reasons: readonly SubmissionRejectReason[];
 }
 
 /** Every mutable location of a generated submission. */
