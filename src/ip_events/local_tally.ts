@@ -11,7 +11,7 @@
  */
 import type { IpEvent } from "./decode_ip_event.ts";
 import type { AppDelta } from "./redis_scripts.ts";
-import type { RecordOutcome, StoreLimits, StoreStats } from "./store.ts";
+import type { BatchTally, StoreLimits, StoreStats } from "./store.ts";
 
 interface TrackedApp {
   /** IPs admitted for the app (bounded by the IPs cap). */
@@ -44,7 +44,7 @@ export class LocalTally {
   }
 
   /** Adds a batch of valid events, as the memory store counts them. */
-  record(events: readonly IpEvent[]): RecordOutcome {
+  record(events: readonly IpEvent[]): BatchTally {
     let counted = 0;
     let capacity = 0;
     for (const { appSha256, ip } of events) {

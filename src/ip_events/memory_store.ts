@@ -6,7 +6,7 @@
  */
 import type { IpEvent } from "./decode_ip_event.ts";
 import { answerFor, type AppAnswer, NO_EVENTS } from "./netblock.ts";
-import type { IpEventStore, RecordOutcome, StoreLimits, StoreStats } from "./store.ts";
+import type { BatchTally, IpEventStore, StoreLimits, StoreStats } from "./store.ts";
 
 interface AppState {
   count: number;
@@ -35,7 +35,7 @@ export class MemoryStore implements IpEventStore {
   }
 
   /** Adds a batch of valid events. */
-  record(events: readonly IpEvent[]): RecordOutcome {
+  record(events: readonly IpEvent[]): BatchTally {
     let counted = 0;
     let capacity = 0;
     for (const { appSha256, ip } of events) {

@@ -41,8 +41,8 @@ import {
   sequenceKey,
 } from "./redis_scripts.ts";
 import {
+  type BatchTally,
   type IpEventStore,
-  type RecordOutcome,
   type StoreLimits,
   type StoreStats,
   StoreUnavailableError,
@@ -139,7 +139,7 @@ export class RedisStore implements IpEventStore {
   }
 
   /** Adds a batch of valid events to the local tally (never waits). */
-  record(events: readonly IpEvent[]): RecordOutcome {
+  record(events: readonly IpEvent[]): BatchTally {
     return this.#tally.record(events);
   }
 

@@ -10,7 +10,7 @@ import type { IpEvent } from "./decode_ip_event.ts";
 import type { AppAnswer } from "./netblock.ts";
 
 /** What {@linkcode IpEventStore.record} did with a batch. */
-export interface RecordOutcome {
+export interface BatchTally {
   /** Events added to their app's count. */
   readonly counted: number;
   /**
@@ -52,7 +52,7 @@ export interface StoreLimits {
  */
 export interface IpEventStore {
   /** Adds a batch of valid events (sha already lowercase). */
-  record(events: readonly IpEvent[]): RecordOutcome;
+  record(events: readonly IpEvent[]): BatchTally;
   /** The answer for one app (lowercase sha); an unknown app has count 0 and empty sets. */
   answer(appSha256: string): Promise<AppAnswer>;
   /** Forgets every app: afterwards every app reads count 0 and events count from zero. */

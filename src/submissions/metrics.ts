@@ -19,6 +19,7 @@ import { LATENCY_BUCKETS } from "../app/metrics.ts";
 import type { Logger } from "../app/logging.ts";
 import type { PublisherObserver } from "./ordered_publisher.ts";
 import type { ShardLimiterObserver } from "./shard_limiter.ts";
+import { errorMessage } from "../app/error_message.ts";
 
 /** Kinesis error codes kept as label values; anything else is counted as `other`. */
 const KNOWN_ERROR_CODES = new Set([
@@ -273,7 +274,7 @@ export function limiterObserver(metrics: Metrics, logger: Logger): ShardLimiterO
     onListError(error) {
       metrics.shardListErrors.inc();
       logger.warn("ListShards failed ({error}); publishing without the shard limiter meanwhile", {
-        error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : "?",
+        error: errorMessage(error, { withName: true, maxLength: 300 }),
       });
     },
   };

@@ -43,7 +43,8 @@ import { createMetrics, limiterObserver, type Metrics, publisherObserver } from 
 import { OrderedPublisher } from "./ordered_publisher.ts";
 import { resolveQueueUrl, SqsSource } from "./sqs_source.ts";
 import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
-import { Worker } from "./worker.ts";
+import { SubmissionWorker } from "./worker.ts";
+import { errorMessage } from "../app/error_message.ts";
 
 /** Options of {@linkcode SubmissionsService}. */
 export interface ServiceOptions {
@@ -99,7 +100,7 @@ export class SubmissionsService implements Component {
   readonly #heartbeat: VisibilityHeartbeat;
   #state: ServiceState = "new";
   #source: SqsSource | undefined;
-  #workers: Worker[] = [];
+  #workers: SubmissionWorker[] = [];
   #main: Promise<void> = Promise.resolve();
   #stopped: Promise<void> | undefined;
 
@@ -177,7 +178,7 @@ export class SubmissionsService implements Component {
     const capacity = new Capacity(config.maxInFlightMessages);
     for (let id = 0; id < config.workers; id++) {
       this.#workers.push(
-        new Worker({
+        new SubmissionWorker({
           id,
           source: this.#source,
           publisher: this.#publisher,
@@ -202,7 +203,7 @@ export class SubmissionsService implements Component {
   }
 
   /**
-   * The receive count deferred messages must stay below (see Worker): 0 (never defer) without
+   * The receive count deferred messages must stay below (see SubmissionWorker): 0 (never defer) without
    * the shard limiter or `KINESIS_KEY_BACKLOG_SECONDS`, and until the queue's redrive policy is
    * read (in the background, retried while SQS does not answer).
    */
@@ -221,7 +222,7 @@ export class SubmissionsService implements Component {
           if (signal.aborted) return;
           this.metrics.sqsErrors.inc({ operation: "GetQueueAttributes" });
           logger.warn("cannot read the queue's redrive policy ({error}); not deferring yet", {
-            error: error instanceof Error ? error.message : String(error),
+            error: errorMessage(error),
           });
           await sleep(backoffDelay(failures, { baseMs: 1_000, capMs: 30_000 }), signal);
         }
@@ -243,7 +244,7 @@ export class SubmissionsService implements Component {
         const delay = backoffDelay(failures, { baseMs: 500, capMs: 10_000 });
         logger.warn("cannot resolve queue {queue} ({error}); retrying in {delay} ms", {
           queue: config.queueName,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
           delay,
         });
         await sleep(delay, signal);

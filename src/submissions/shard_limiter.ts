@@ -75,7 +75,7 @@ export interface ShardLimiterOptions<T> {
 }
 
 /** What the limiter reads of one record's outcome (a sink result). */
-export interface RecordOutcome {
+export interface PutRecordResult {
   /** Set when the record failed. */
   readonly errorCode?: string | undefined;
   /** The error's message; a throttle's names its shard. */
@@ -250,7 +250,7 @@ export class ShardLimiter<T> {
    */
   onResults(
     taken: readonly (string | undefined)[],
-    results: readonly RecordOutcome[] | undefined,
+    results: readonly PutRecordResult[] | undefined,
     sentAt: number,
   ): void {
     if (results === undefined) return;

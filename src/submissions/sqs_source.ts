@@ -51,12 +51,12 @@ export interface ReceivedMessage {
 }
 
 /**
- * How copying an invalid message to the invalid-message queue ended: `copied` (or no such queue
- * is configured); `failed`, worth trying again when the message comes back; or `refused`, SQS
- * refusing this very message (an empty body, too large with the attributes), which no retry
- * can change.
+ * How copying an invalid message to the invalid-message queue ended: `copied`; `skipped`, no
+ * such queue is configured; `failed`, worth trying again when the message comes back; or
+ * `refused`, SQS refusing this very message (an empty body, too large with the attributes), which
+ * no retry can change.
  */
-export type CopyOutcome = "copied" | "failed" | "refused";
+export type CopyOutcome = "copied" | "skipped" | "failed" | "refused";
 
 /** Error codes of a request SQS refuses for what it carries, not for the state of the service. */
 const REFUSED_CODES = new Set([
@@ -97,11 +97,6 @@ export class SqsSource {
     this.#options = options;
     this.#deletes = new Batcher({ flush: (handles) => this.#deleteBatch(handles) });
     this.#visibility = new Batcher({ flush: (entries) => this.#visibilityBatch(entries) });
-  }
-
-  /** Whether invalid messages are copied to an invalid-message queue. */
-  get invalidQueueEnabled(): boolean {
-    return this.#options.invalidQueueUrl !== undefined;
   }
 
   /** The queue consumed. */
@@ -150,7 +145,7 @@ export class SqsSource {
   /** Copies an invalid message to the invalid-message queue with its reason. */
   async sendInvalid(message: ReceivedMessage, rejection: Rejection): Promise<CopyOutcome> {
     const url = this.#options.invalidQueueUrl;
-    if (url === undefined) return "copied";
+    if (url === undefined) return "skipped";
     try {
       await this.#options.client.send(
         new SendMessageCommand({

@@ -21,6 +21,7 @@ import type { Rejection } from "./reject_reason.ts";
 import type { ReceivedMessage, SqsSource } from "./sqs_source.ts";
 import { SubmissionSpan } from "./submission_span.ts";
 import type { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
+import { errorMessage } from "../app/error_message.ts";
 
 /** What a worker works with, shared by all workers. */
 export interface WorkerOptions {
@@ -71,7 +72,7 @@ export interface WorkerOptions {
  * import { OrderedPublisher } from "./ordered_publisher.ts";
  * import { SqsSource } from "./sqs_source.ts";
  * import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
- * import { Worker } from "./worker.ts";
+ * import { SubmissionWorker } from "./worker.ts";
  *
  * const credentials = { accessKeyId: "test", secretAccessKey: "test" };
  * const aws = { region: "eu-west-1", endpoint: "http://localhost:4566", credentials };
@@ -84,7 +85,7 @@ export interface WorkerOptions {
  * });
  * const sink = createKinesisSink(createKinesisClient(aws), "events");
  * const stop = new AbortController();
- * const worker = new Worker({
+ * const worker = new SubmissionWorker({
  *   id: 1,
  *   source,
  *   publisher: new OrderedPublisher({ sink }),
@@ -108,11 +109,11 @@ export interface WorkerOptions {
  * await worker.settled(); // every message it received has ended
  * ```
  */
-export class Worker {
+export class SubmissionWorker {
   readonly #o: WorkerOptions;
   readonly #tasks = new Set<Promise<void>>();
 
-  /** Makes a worker; {@linkcode Worker.run} starts it. */
+  /** Makes a worker; {@linkcode SubmissionWorker.run} starts it. */
   constructor(options: WorkerOptions) {
     this.#o = options;
   }
@@ -269,7 +270,7 @@ export class Worker {
       logger.error("SQS refuses a copy of {messageId} in the invalid queue; deleting it", {
         messageId: message.messageId,
       });
-    } else if (source.invalidQueueEnabled) metrics.messagesDeadLettered.inc();
+    } else if (copy === "copied") metrics.messagesDeadLettered.inc();
     await this.#delete(message, "rejected");
   }
 
@@ -374,5 +375,5 @@ export function publishDeadlineMs(
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error);
+  return errorMessage(error, { withName: true, maxLength: 300 });
 }
