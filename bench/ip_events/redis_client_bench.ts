@@ -18,8 +18,8 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { createClient } from "redis";
-import { Redis } from "ioredis";
+import { createClient } from "@redis/client";
+import { Redis } from "npm:ioredis@5.11.1"; // this benchmark only: not in the import map
 import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
 
 const { values } = parseArgs({

@@ -1,6 +1,6 @@
 /**
  * The one connection to Redis of a collector instance, made here and passed to the store:
- * npm:redis (node-redis) 6, chosen over npm:ioredis 5 by measurement
+ * node-redis 6 (`npm:@redis/client`: the core the `redis` meta-package re-exports), chosen over npm:ioredis 5 by measurement
  * (bench/ip_events/redis_client_bench.ts, BENCHMARKS.md): pipelined `HINCRBY` +13–23 %/s at
  * 35–45 % less client CPU; the `EVALSHA` flushes the store sends level (+1–2 %/s) at 10–17 %
  * less client CPU.
@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { createClient, type RedisClientType } from "redis";
+import { createClient, type RedisClientType } from "@redis/client";
 import { createHash } from "node:crypto";
 import { backoffDelay } from "../app/backoff.ts";
 
