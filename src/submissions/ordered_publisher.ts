@@ -20,6 +20,7 @@ import { backoffDelay, type BackoffOptions } from "../app/backoff.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
 import { KeyBacklog } from "./key_backlog.ts";
 import { ReadyFifo } from "./ready_fifo.ts";
+import { KINESIS_RETRY } from "./retry_policy.ts";
 import {
   PUT_RECORDS_MAX_BYTES,
   PUT_RECORDS_MAX_RECORDS,
@@ -59,7 +60,7 @@ export interface OrderedPublisherOptions {
   readonly lingerMs?: number;
   /** `PutRecords` calls in flight at most. Default 4. */
   readonly maxConcurrentRequests?: number;
-  /** Backoff of a failed record. Default base 50 ms, cap 5 s, full jitter. */
+  /** Backoff of a failed record. Default {@linkcode KINESIS_RETRY}`.record`. */
   readonly backoff?: BackoffOptions;
   /** Reports for metrics and logs. */
   readonly observer?: PublisherObserver;
@@ -160,7 +161,7 @@ export class OrderedPublisher {
     );
     this.#lingerMs = options.lingerMs ?? 10;
     this.#maxConcurrent = options.maxConcurrentRequests ?? 4;
-    this.#backoff = options.backoff ?? {};
+    this.#backoff = options.backoff ?? KINESIS_RETRY.record;
     this.#observer = options.observer ?? {};
     this.#keyBacklogSeconds = options.keyBacklogSeconds ?? 0;
     const listShards = options.sink.listShards?.bind(options.sink);

@@ -43,6 +43,7 @@ import { createMetrics, limiterObserver, type Metrics, publisherObserver } from 
 import { OrderedPublisher } from "./ordered_publisher.ts";
 import { resolveQueueUrl, SqsSource } from "./sqs_source.ts";
 import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
+import { SQS_RETRY } from "./retry_policy.ts";
 import { SubmissionWorker } from "./worker.ts";
 import { errorMessage } from "../app/error_message.ts";
 
@@ -224,7 +225,7 @@ export class SubmissionsService implements Component {
           logger.warn("cannot read the queue's redrive policy ({error}); not deferring yet", {
             error: errorMessage(error),
           });
-          await sleep(backoffDelay(failures, { baseMs: 1_000, capMs: 30_000 }), signal);
+          await sleep(backoffDelay(failures, SQS_RETRY.redrivePolicy), signal);
         }
       }
     })();
@@ -241,7 +242,7 @@ export class SubmissionsService implements Component {
       } catch (error) {
         if (signal.aborted) break;
         this.metrics.sqsErrors.inc({ operation: "GetQueueUrl" });
-        const delay = backoffDelay(failures, { baseMs: 500, capMs: 10_000 });
+        const delay = backoffDelay(failures, SQS_RETRY.resolveQueue);
         logger.warn("cannot resolve queue {queue} ({error}); retrying in {delay} ms", {
           queue: config.queueName,
           error: errorMessage(error),

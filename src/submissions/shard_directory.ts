@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { KINESIS_RETRY } from "./retry_policy.ts";
 import { type ListedShard, ShardMap } from "./shard_map.ts";
 
 /** Options of {@linkcode ShardDirectory}. */
@@ -43,8 +44,6 @@ export interface ShardDirectoryOptions {
 const FIRST_LISTING_WAIT_MS = 2_000;
 /** At most one listing a second, whatever keeps asking for one. */
 const MIN_LISTING_INTERVAL_MS = 1_000;
-/** After a failed listing, the next one waits this long (ms). */
-const LISTING_RETRY_MS = 10_000;
 
 /**
  * The current shard map and its listings.
@@ -124,7 +123,7 @@ export class ShardDirectory {
       })
       .catch((error) => {
         this.#firstListingUntil = -Infinity; // records go unlimited meanwhile
-        this.#nextListingAt = this.#now() + LISTING_RETRY_MS;
+        this.#nextListingAt = this.#now() + KINESIS_RETRY.listShardsAfterMs;
         this.#o.onError(error);
       })
       .finally(() => {

@@ -18,6 +18,7 @@ import type { Logger } from "../app/logging.ts";
 import type { Metrics } from "./metrics.ts";
 import type { OrderedPublisher } from "./ordered_publisher.ts";
 import type { Rejection } from "./reject_reason.ts";
+import { SQS_RETRY } from "./retry_policy.ts";
 import type { ReceivedMessage, SqsSource } from "./sqs_source.ts";
 import { SubmissionSpan } from "./submission_span.ts";
 import type { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
@@ -142,7 +143,7 @@ export class SubmissionWorker {
         failures++;
         metrics.sqsErrors.inc({ operation: "ReceiveMessage" });
         this.#o.onReceive?.(false);
-        const delay = backoffDelay(failures, { baseMs: 200, capMs: 10_000 });
+        const delay = backoffDelay(failures, SQS_RETRY.receive);
         logger.warn("receive failed ({failures} in a row), retrying in {delay} ms: {error}", {
           worker: this.#o.id,
           failures,
@@ -320,7 +321,7 @@ export class SubmissionWorker {
         return true;
       }
       if (performance.now() >= giveUpAt || this.#o.giveUp.aborted) break;
-      await sleep(backoffDelay(attempt, { baseMs: 200, capMs: 2_000 }), this.#o.giveUp);
+      await sleep(backoffDelay(attempt, SQS_RETRY.delete), this.#o.giveUp);
     }
     // Its events are in the stream; when it comes back they are published again with the same
     // event ids, which consumers drop.
