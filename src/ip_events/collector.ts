@@ -7,6 +7,7 @@
  * @module
  */
 import type { Component, ComponentContext } from "../app/component.ts";
+import { remaining, within } from "../app/deadline.ts";
 import type { Logger } from "../app/logging.ts";
 import { Ingest } from "./ingest.ts";
 import { createIpEventsMetrics, type IpEventsMetrics } from "./metrics.ts";
@@ -168,12 +169,9 @@ export class Collector implements Component {
     const receiver = this.#receiver;
     this.#receiver = undefined;
     if (receiver) {
-      const left = Math.max(0, deadline - performance.now());
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((resolve) => timer = setTimeout(resolve, left, "late"));
-      const outcome = await Promise.race([receiver.close(), late]);
-      clearTimeout(timer);
-      if (outcome === "late") this.#logger.warn("the UDP socket did not close by the deadline");
+      const closing = receiver.close();
+      if (await within(closing, remaining(deadline))) await closing;
+      else this.#logger.warn("the UDP socket did not close by the deadline");
     }
     await this.#store.close(deadline);
     this.#proc?.close();

@@ -27,6 +27,7 @@
  * @module
  */
 import { backoffDelay, sleep } from "../app/backoff.ts";
+import { remaining, within } from "../app/deadline.ts";
 import { answerFor, type AppAnswer, NO_EVENTS } from "./netblock.ts";
 import type { IpEvent } from "./decode_ip_event.ts";
 import { asError, FlushQueue } from "./flush_queue.ts";
@@ -232,13 +233,7 @@ export class RedisStore implements IpEventStore {
       await sleep(Math.min(deadline - performance.now(), backoffDelay(attempt, { baseMs: 50 })));
     }
     if (this.pendingEvents > 0) this.#o.observer?.abandoned?.(this.pendingEvents);
-    const left = deadline - performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#sweeping,
-      new Promise((resolve) => timer = setTimeout(resolve, Math.max(0, left))),
-    ]);
-    clearTimeout(timer);
+    await within(this.#sweeping, remaining(deadline));
     await this.#link.close();
     await this.#sweeping;
   }
