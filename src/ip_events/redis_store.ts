@@ -55,6 +55,20 @@ const RESET = script(RESET_SCRIPT);
 /** How long Redis remembers an instance's applied sequence after its last flush. */
 const SEQUENCE_TTL_SECONDS = 7 * 24 * 3600;
 
+/**
+ * How the store retries Redis, every number in one place. A failed flush keeps its events
+ * pending and the next flush waits `max(flushMs, backoff)` with the backoff's base twice the
+ * flush interval; on close, flushes are retried until the stop deadline.
+ */
+const REDIS_RETRY = {
+  /** One flush round trip's timeout, unless `flushTimeoutMs` says otherwise. */
+  flushTimeoutMs: 2_000,
+  /** The ceiling of the wait after failed flushes. */
+  flushBackoffCapMs: 2_000,
+  /** Between the flushes of `close`, until the deadline. */
+  close: { baseMs: 50 },
+} as const;
+
 /** What the store reports (metrics, logs). */
 export interface RedisStoreObserver {
   /** A flush round trip ended: ok when every chunk it sent is now applied. */
@@ -199,7 +213,9 @@ export class RedisStore implements IpEventStore {
 
   /** Flushes now (tests, close); resolves `true` when everything taken is applied. */
   flush(): Promise<boolean> {
-    return this.#serially(() => this.#flushOnce(this.#o.flushTimeoutMs ?? 2_000));
+    return this.#serially(() =>
+      this.#flushOnce(this.#o.flushTimeoutMs ?? REDIS_RETRY.flushTimeoutMs)
+    );
   }
 
   /** Rejects while Redis is unreachable or the last flush failed; else a `PING`. */
@@ -228,9 +244,12 @@ export class RedisStore implements IpEventStore {
     for (let attempt = 1;; attempt++) {
       const left = deadline - performance.now();
       if (this.pendingEvents === 0 || left <= 0) break;
-      const timeout = Math.max(1, Math.min(this.#o.flushTimeoutMs ?? 2_000, left));
+      const timeout = Math.max(
+        1,
+        Math.min(this.#o.flushTimeoutMs ?? REDIS_RETRY.flushTimeoutMs, left),
+      );
       if (await this.#serially(() => this.#flushOnce(timeout))) continue;
-      await sleep(Math.min(deadline - performance.now(), backoffDelay(attempt, { baseMs: 50 })));
+      await sleep(Math.min(deadline - performance.now(), backoffDelay(attempt, REDIS_RETRY.close)));
     }
     if (this.pendingEvents > 0) this.#o.observer?.abandoned?.(this.pendingEvents);
     await within(this.#sweeping, remaining(deadline));
@@ -243,10 +262,15 @@ export class RedisStore implements IpEventStore {
     while (!signal.aborted) {
       const wait = this.#failures === 0 ? this.#o.flushMs : Math.max(
         this.#o.flushMs,
-        backoffDelay(this.#failures, { baseMs: 2 * this.#o.flushMs, capMs: 2_000 }),
+        backoffDelay(this.#failures, {
+          baseMs: 2 * this.#o.flushMs,
+          capMs: REDIS_RETRY.flushBackoffCapMs,
+        }),
       );
       if (!await sleep(wait, signal)) break;
-      await this.#serially(() => this.#flushOnce(this.#o.flushTimeoutMs ?? 2_000));
+      await this.#serially(() =>
+        this.#flushOnce(this.#o.flushTimeoutMs ?? REDIS_RETRY.flushTimeoutMs)
+      );
     }
   }
 
