@@ -25,6 +25,7 @@ import type { UdpReceiver } from "./udp_receiver.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
@@ -35,7 +36,7 @@ import type { UdpReceiver } from "./udp_receiver.ts";
  * const registry = new Registry();
  * const collector = createCollector(config, { registry, logger: getLogger("ip-events") });
  * await collector.start();
- * collector.udpPort; // → the free port it bound, e.g. 41234
+ * assert.ok(collector.udpPort! > 0); // the free port it bound
  * await collector.stop(performance.now() + 5_000);
  * ```
  */
@@ -47,6 +48,7 @@ export function createCollector(config: IpEventsConfig, context: ComponentContex
  * The running collector.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
@@ -58,8 +60,10 @@ export function createCollector(config: IpEventsConfig, context: ComponentContex
  *   registry: new Registry(),
  *   logger: getLogger("ip-events"),
  * });
- * collector.describe();
- * // → "UDP 127.0.0.1:0 (not bound), at most 100000 apps × 64 IPs, store memory"
+ * assert.equal(
+ *   collector.describe(),
+ *   "UDP 127.0.0.1:0 (not bound), at most 100000 apps × 64 IPs, store memory",
+ * );
  * await collector.stop(performance.now() + 1_000);
  * ```
  */

@@ -14,11 +14,13 @@ import { MAX_DATAGRAM_BYTES, type UdpReceiver, type UdpReceiverOptions } from ".
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openDgramReceiver } from "./dgram_receiver.ts";
  * const receiver = await openDgramReceiver({
  *   host: "127.0.0.1", port: 0, receiveBufferBytes: 0, sink: (d) => console.log(d.length),
  * });
- * receiver.receiveBufferBytes; // → undefined: this path does not read the buffer size
+ * // this path does not read the buffer size
+ * assert.equal(receiver.receiveBufferBytes, undefined);
  * await receiver.close();
  * ```
  */

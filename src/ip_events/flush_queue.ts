@@ -53,6 +53,7 @@ export interface TripOutcome {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlushQueue } from "./flush_queue.ts";
  * import { openRedisLink } from "./redis_link.ts";
  * import { generationKey, sequenceKey } from "./redis_scripts.ts";
@@ -65,7 +66,7 @@ export interface TripOutcome {
  *   sequenceTtlSeconds: 604800,
  * });
  * queue.cut(new Map([["ab", { count: 3, ips: new Map([[1, 2], [2, 1]]) }]]));
- * queue.chunks.map((chunk) => chunk.seq); // → [1]
+ * assert.deepEqual(queue.chunks.map((chunk) => chunk.seq), [1]);
  * await queue.sendTrip(2000);
  * // → { applied: 1, duplicates: 0, error: undefined, generation: 0, … } on an empty Redis;
  * // a chunk not acknowledged stays in queue.chunks for the next trip
@@ -181,8 +182,9 @@ export class FlushQueue {
  * `value` as an Error: itself when it is one, else an Error with its text.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { asError } from "./flush_queue.ts";
- * asError("ECONNRESET").message; // → "ECONNRESET"
+ * assert.equal(asError("ECONNRESET").message, "ECONNRESET");
  * ```
  */
 export function asError(value: unknown): Error {

@@ -28,6 +28,7 @@ export interface IngestOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
  * import { Ingest } from "./ingest.ts";
  * import { MemoryStore } from "./memory_store.ts";
@@ -41,7 +42,8 @@ export interface IngestOptions {
  * const ingest = new Ingest({ store, metrics });
  * const sha = new TextEncoder().encode("ab".repeat(32));
  * ingest.datagrams([new Uint8Array([0x0a, 0x40, ...sha, 0x10, 0x05]), new Uint8Array([0x10])], 0);
- * store.stats(); // → { apps: 1, ips: 1 }: the second datagram is dropped (truncated)
+ * // the second datagram is dropped (truncated)
+ * assert.deepEqual(store.stats(), { apps: 1, ips: 1 });
  * ```
  */
 export class Ingest {

@@ -14,14 +14,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
-/**
- * Describes the file ip_event.proto.
- *
- * ```ts
- * import { file_ip_event } from "./ip_event_pb.ts";
- * file_ip_event.messages[0]?.typeName; // → "lookout.backend_coding_questions.q1.IpEvent"
- * ```
- */
+/** Describes the file ip_event.proto. */
 export const file_ip_event: GenFile = /*@__PURE__*/
   fileDesc(
     "Cg5pcF9ldmVudC5wcm90bxIjbG9va291dC5iYWNrZW5kX2NvZGluZ19xdWVzdGlvbnMucTEiKQoHSXBFdmVudBISCgphcHBfc2hhMjU2GAEgAigJEgoKAmlwGAIgAigD",
@@ -49,13 +42,6 @@ export type IpEvent = Message<"lookout.backend_coding_questions.q1.IpEvent"> & {
 /**
  * Describes the message lookout.backend_coding_questions.q1.IpEvent.
  * Use `create(IpEventSchema)` to create a new message.
- *
- * ```ts
- * import { create, toBinary } from "@bufbuild/protobuf";
- * import { IpEventSchema } from "./ip_event_pb.ts";
- * const event = create(IpEventSchema, { appSha256: "ab".repeat(32), ip: 5n });
- * toBinary(IpEventSchema, event).length; // → 68: a datagram decodeIpEvent accepts
- * ```
  */
 export const IpEventSchema: GenMessage<IpEvent> = /*@__PURE__*/
   messageDesc(file_ip_event, 0);

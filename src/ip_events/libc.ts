@@ -10,154 +10,49 @@
  */
 
 // Linux values (asm-generic, the same on x86_64 and aarch64).
-/**
- * The IPv4 address family (`socket` domain, `sin_family`).
- *
- * ```ts
- * import { AF_INET } from "./libc.ts";
- * AF_INET; // → 2
- * ```
- */
+/** The IPv4 address family (`socket` domain, `sin_family`). */
 export const AF_INET = 2;
 
-/**
- * The datagram socket type (UDP over `AF_INET`).
- *
- * ```ts
- * import { SOCK_DGRAM } from "./libc.ts";
- * SOCK_DGRAM; // → 2
- * ```
- */
+/** The datagram socket type (UDP over `AF_INET`). */
 export const SOCK_DGRAM = 2;
 
-/**
- * `socket` type flag: the socket is non-blocking (`O_NONBLOCK`).
- *
- * ```ts
- * import { SOCK_NONBLOCK } from "./libc.ts";
- * SOCK_NONBLOCK; // → 2048 (0o4000)
- * ```
- */
+/** `socket` type flag: the socket is non-blocking (`O_NONBLOCK`). */
 export const SOCK_NONBLOCK = 0o4000;
 
-/**
- * `socket` type flag: the socket is closed on `exec` (`O_CLOEXEC`).
- *
- * ```ts
- * import { SOCK_CLOEXEC } from "./libc.ts";
- * SOCK_CLOEXEC; // → 524288 (0o2000000)
- * ```
- */
+/** `socket` type flag: the socket is closed on `exec` (`O_CLOEXEC`). */
 export const SOCK_CLOEXEC = 0o2000000;
 
-/**
- * The socket-level option level of `getsockopt` and `setsockopt`.
- *
- * ```ts
- * import { SOL_SOCKET } from "./libc.ts";
- * SOL_SOCKET; // → 1
- * ```
- */
+/** The socket-level option level of `getsockopt` and `setsockopt`. */
 export const SOL_SOCKET = 1;
 
-/**
- * The send buffer size option (the kernel doubles what is set).
- *
- * ```ts
- * import { SO_SNDBUF } from "./libc.ts";
- * SO_SNDBUF; // → 7
- * ```
- */
+/** The send buffer size option (the kernel doubles what is set). */
 export const SO_SNDBUF = 7;
 
-/**
- * The receive buffer size option (the kernel doubles what is set).
- *
- * ```ts
- * import { SO_RCVBUF } from "./libc.ts";
- * SO_RCVBUF; // → 8
- * ```
- */
+/** The receive buffer size option (the kernel doubles what is set). */
 export const SO_RCVBUF = 8;
 
-/**
- * `recvmmsg`/`sendmmsg` flag: this call does not block (`EAGAIN` instead).
- *
- * ```ts
- * import { MSG_DONTWAIT } from "./libc.ts";
- * MSG_DONTWAIT; // → 64 (0x40)
- * ```
- */
+/** `recvmmsg`/`sendmmsg` flag: this call does not block (`EAGAIN` instead). */
 export const MSG_DONTWAIT = 0x40;
 
-/**
- * Set in a received `msg_flags` when the datagram was longer than its buffer.
- *
- * ```ts
- * import { MSG_TRUNC } from "./libc.ts";
- * MSG_TRUNC; // → 32 (0x20)
- * ```
- */
+/** Set in a received `msg_flags` when the datagram was longer than its buffer. */
 export const MSG_TRUNC = 0x20;
 
-/**
- * `poll` event: there is data to read.
- *
- * ```ts
- * import { POLLIN } from "./libc.ts";
- * POLLIN; // → 1
- * ```
- */
+/** `poll` event: there is data to read. */
 export const POLLIN = 1;
 
-/**
- * errno: nothing to receive (or no room to send) on a non-blocking socket.
- *
- * ```ts
- * import { EAGAIN } from "./libc.ts";
- * EAGAIN; // → 11
- * ```
- */
+/** errno: nothing to receive (or no room to send) on a non-blocking socket. */
 export const EAGAIN = 11;
 
-/**
- * errno: the call was interrupted by a signal.
- *
- * ```ts
- * import { EINTR } from "./libc.ts";
- * EINTR; // → 4
- * ```
- */
+/** errno: the call was interrupted by a signal. */
 export const EINTR = 4;
 
-/**
- * errno: no buffer space (a send while the interface queue is full).
- *
- * ```ts
- * import { ENOBUFS } from "./libc.ts";
- * ENOBUFS; // → 105
- * ```
- */
+/** errno: no buffer space (a send while the interface queue is full). */
 export const ENOBUFS = 105;
 
-/**
- * `eventfd` flag: reads and writes do not block (`O_NONBLOCK`).
- *
- * ```ts
- * import { EFD_NONBLOCK } from "./libc.ts";
- * EFD_NONBLOCK; // → 2048 (0o4000)
- * ```
- */
+/** `eventfd` flag: reads and writes do not block (`O_NONBLOCK`). */
 export const EFD_NONBLOCK = 0o4000;
 
-/**
- * `eventfd` flag: closed on `exec` (`O_CLOEXEC`).
- *
- * ```ts
- * import { EFD_CLOEXEC } from "./libc.ts";
- * EFD_CLOEXEC; // → 524288 (0o2000000)
- * ```
- */
+/** `eventfd` flag: closed on `exec` (`O_CLOEXEC`). */
 export const EFD_CLOEXEC = 0o2000000;
 
 const SYMBOLS = {
@@ -257,8 +152,9 @@ export function openLibc(): OpenedLibc {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sockaddrIn } from "./libc.ts";
- * sockaddrIn("127.0.0.1", 3001).length; // 16
+ * assert.equal(sockaddrIn("127.0.0.1", 3001).length, 16);
  * ```
  */
 export function sockaddrIn(host: string, port: number): Uint8Array {
@@ -278,8 +174,9 @@ export function sockaddrIn(host: string, port: number): Uint8Array {
  * The port of a `struct sockaddr_in`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sockaddrIn, sockaddrPort } from "./libc.ts";
- * sockaddrPort(sockaddrIn("127.0.0.1", 3001)); // → 3001
+ * assert.equal(sockaddrPort(sockaddrIn("127.0.0.1", 3001)), 3001);
  * ```
  */
 export function sockaddrPort(bytes: Uint8Array): number {
@@ -311,13 +208,15 @@ export function getIntOption(libc: OpenedLibc, fd: number, level: number, name: 
  * Sets an `int` socket option; throws {@linkcode LibcError} when `setsockopt` fails.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import {
  *   AF_INET, getIntOption, openLibc, setIntOption, SO_RCVBUF, SOCK_DGRAM, SOL_SOCKET,
  * } from "./libc.ts";
  * const libc = openLibc();
  * const fd = libc.symbols.socket(AF_INET, SOCK_DGRAM, 0);
  * setIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF, 65536);
- * getIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF); // → 131072: the kernel doubles it
+ * // the kernel doubles it
+ * assert.equal(getIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF), 131072);
  * libc.symbols.close(fd);
  * libc.close();
  * ```

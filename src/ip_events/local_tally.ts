@@ -25,10 +25,12 @@ interface TrackedApp {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LocalTally } from "./local_tally.ts";
  * const tally = new LocalTally({ maxApps: 10, maxIpsPerApp: 10 });
  * tally.record([{ appSha256: "a".repeat(64), ip: 1 }]);
- * tally.take().get("a".repeat(64)); // { count: 1, ips: Map { 1 => 1 } }
+ * assert.deepEqual(tally.take().get("a".repeat(64)), { count: 1, ips: new Map([[1, 1]]) });
+ * assert.equal(tally.pendingEvents, 0); // taken: the next flush starts empty
  * ```
  */
 export class LocalTally {

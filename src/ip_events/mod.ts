@@ -4,9 +4,10 @@
  * `COMPONENTS=ip-events`; needs no AWS at all.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ipEvents } from "./mod.ts";
  * // src/components.ts lists it; main.ts enables it when COMPONENTS names "ip-events".
- * ipEvents.settings.IP_EVENTS_UDP_PORT.default; // → "3001"
+ * assert.equal(ipEvents.settings.IP_EVENTS_UDP_PORT.default, "3001");
  * ```
  *
  * @module
@@ -15,14 +16,7 @@ import { defineComponent } from "../app/component.ts";
 import { createCollector } from "./collector.ts";
 import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
 
-/**
- * The component's definition.
- *
- * ```ts
- * import { ipEvents } from "./mod.ts";
- * ipEvents.name; // → "ip-events"
- * ```
- */
+/** The component's definition. */
 export const ipEvents = defineComponent({
   name: "ip-events",
   summary: "UDP IP events from apps → which IPs of each app are normal (/28), over HTTP",

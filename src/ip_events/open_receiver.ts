@@ -24,6 +24,7 @@ export interface OpenedReceiver {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openReceiver } from "./open_receiver.ts";
  * const { receiver, fallbackReason } = await openReceiver("auto", {
  *   host: "127.0.0.1",
@@ -31,7 +32,8 @@ export interface OpenedReceiver {
  *   receiveBufferBytes: 4 << 20,
  *   sink: (datagrams) => console.log(datagrams.length),
  * });
- * receiver.path; // → "recvmmsg" with --allow-ffi; else "dgram", and fallbackReason says why
+ * // with --allow-ffi; else "dgram", and fallbackReason says why
+ * assert.equal(receiver.path, "recvmmsg");
  * await receiver.close();
  * ```
  */

@@ -25,12 +25,14 @@ export interface StoreContext {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
  * import { getLogger } from "../app/logging.ts";
  * import { openStore } from "./open_store.ts";
  * const context = { registry: new Registry(), logger: getLogger("ip-events") };
  * const store = openStore({ kind: "memory" }, { maxApps: 10, maxIpsPerApp: 64 }, context);
- * store.stats(); // → { apps: 0, ips: 0 }: a MemoryStore
+ * // a MemoryStore
+ * assert.deepEqual(store.stats(), { apps: 0, ips: 0 });
  * await store.close();
  * ```
  */

@@ -47,9 +47,10 @@ export function parseSnmpUdp(text: string): UdpCounters | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSocketDrops } from "./proc_net.ts";
  * const text = "  sl  local_address …\n   7: 00000000:0BB9 00000000:0000 07 … 12345 2 0 42\n";
- * parseSocketDrops(text, 3001); // 42
+ * assert.equal(parseSocketDrops(text, 3001), 42);
  * ```
  */
 export function parseSocketDrops(text: string, port: number): number | undefined {
@@ -76,9 +77,11 @@ export interface ProcNet {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openProcNet } from "./proc_net.ts";
- * const proc = openProcNet(); // → undefined without --allow-ffi
- * proc?.udpCounters(); // → e.g. { inDatagrams: 81234, rcvbufErrors: 0 }
+ * const proc = openProcNet(); // undefined without --allow-ffi
+ * const counters = proc?.udpCounters(); // the host's UDP counters, e.g. InDatagrams
+ * if (counters) assert.ok(counters.rcvbufErrors >= 0);
  * proc?.close();
  * ```
  */

@@ -65,12 +65,14 @@ const MSG_LEN = 56;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openRecvmmsgReceiver } from "./recvmmsg_receiver.ts";
  * const receiver = openRecvmmsgReceiver({
  *   host: "127.0.0.1", port: 0, receiveBufferBytes: 4 << 20,
  *   sink: (datagrams) => console.log(datagrams.length),
  * });
- * receiver.receiveBufferBytes; // → 8388608: twice what was asked (at most twice rmem_max)
+ * // twice what was asked (at most twice rmem_max)
+ * assert.equal(receiver.receiveBufferBytes, 8388608);
  * await receiver.close();
  * ```
  */

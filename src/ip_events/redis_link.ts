@@ -69,8 +69,9 @@ export interface RedisLink {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { script } from "./redis_link.ts";
- * script("return 1").sha; // "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+ * assert.equal(script("return 1").sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
  * ```
  */
 export function script(source: string): Script {
@@ -81,8 +82,9 @@ export function script(source: string): Script {
  * A call that did not settle by its deadline (Redis may still run it).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RedisTimeoutError } from "./redis_link.ts";
- * new RedisTimeoutError(1000).message; // → "no reply from Redis within 1000 ms"
+ * assert.equal(new RedisTimeoutError(1000).message, "no reply from Redis within 1000 ms");
  * ```
  */
 export class RedisTimeoutError extends Error {
@@ -99,9 +101,11 @@ export class RedisTimeoutError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openRedisLink } from "./redis_link.ts";
  * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
- * await link.command(["PING"], 1000); // → "PONG" (rejects when Redis is down or slower than 1 s)
+ * // (rejects when Redis is down or slower than 1 s)
+ * assert.equal(await link.command(["PING"], 1000), "PONG");
  * await link.close();
  * ```
  */
@@ -216,8 +220,9 @@ function isNoScript(result: PromiseSettledResult<unknown>): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redactedUrl } from "./redis_link.ts";
- * redactedUrl("redis://:secret@cache:6379/0"); // "redis://:***@cache:6379/0"
+ * assert.equal(redactedUrl("redis://:secret@cache:6379/0"), "redis://:***@cache:6379/0");
  * ```
  */
 export function redactedUrl(url: string): string {

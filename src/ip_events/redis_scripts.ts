@@ -34,8 +34,9 @@
  * The generation key.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generationKey } from "./redis_scripts.ts";
- * generationKey("edr:ip-events"); // → "{edr:ip-events}:gen"
+ * assert.equal(generationKey("edr:ip-events"), "{edr:ip-events}:gen");
  * ```
  */
 export function generationKey(prefix: string): string {
@@ -46,8 +47,9 @@ export function generationKey(prefix: string): string {
  * The applied-sequence key of one instance.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sequenceKey } from "./redis_scripts.ts";
- * sequenceKey("edr:ip-events", "7f3c"); // → "{edr:ip-events}:seq:7f3c"
+ * assert.equal(sequenceKey("edr:ip-events", "7f3c"), "{edr:ip-events}:seq:7f3c");
  * ```
  */
 export function sequenceKey(prefix: string, instance: string): string {
@@ -246,8 +248,9 @@ export function chunkArguments(apps: ReadonlyMap<string, AppDelta>): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFlushReply } from "./redis_scripts.ts";
- * parseFlushReply([1, "4"]); // { status: "applied", generation: 4 }
+ * assert.deepEqual(parseFlushReply([1, "4"]), { status: "applied", generation: 4 });
  * ```
  */
 export function parseFlushReply(reply: unknown): { status: ChunkStatus; generation: number } {
@@ -274,8 +277,9 @@ export interface ReadReply {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseReadReply } from "./redis_scripts.ts";
- * parseReadReply(["2", "7", ["n", "3", "167772161", "3"]]).count; // 3
+ * assert.equal(parseReadReply(["2", "7", ["n", "3", "167772161", "3"]]).count, 3);
  * ```
  */
 export function parseReadReply(reply: unknown): ReadReply {

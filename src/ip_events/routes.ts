@@ -12,14 +12,7 @@ import type { Ingest } from "./ingest.ts";
 import type { IpEventsMetrics } from "./metrics.ts";
 import { type IpEventStore, StoreUnavailableError } from "./store.ts";
 
-/**
- * Largest POST body read (an IpEvent is at most ~72 bytes; unknown fields may add some).
- *
- * ```ts
- * import { MAX_POST_BYTES } from "./routes.ts";
- * MAX_POST_BYTES; // → 1024: a longer body is answered 413
- * ```
- */
+/** Largest POST body read (an IpEvent is at most ~72 bytes; unknown fields may add some). */
 export const MAX_POST_BYTES = 1024;
 
 /** What the routes work with. */
@@ -137,9 +130,10 @@ function unavailable(error: unknown): Response {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acceptsJson } from "./routes.ts";
- * acceptsJson("text/html, application/*;q=0.5"); // true
- * acceptsJson("text/html"); // false
+ * assert.ok(acceptsJson("text/html, application/*;q=0.5"));
+ * assert.equal(acceptsJson("text/html"), false);
  * ```
  */
 export function acceptsJson(accept: string | null): boolean {

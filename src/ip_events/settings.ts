@@ -10,15 +10,7 @@ import { RECEIVE_PATHS } from "./udp_receiver.ts";
 import type { ReceiverChoice } from "./open_receiver.ts";
 import { configureStore, STORE_SETTINGS, type StoreConfig } from "./store_settings.ts";
 
-/**
- * The table of settings.
- *
- * ```ts
- * import { readSettings } from "../app/settings.ts";
- * import { IP_EVENTS_SETTINGS } from "./settings.ts";
- * readSettings(IP_EVENTS_SETTINGS, { IP_EVENTS_MAX_APPS: "500" }).IP_EVENTS_MAX_APPS; // → 500
- * ```
- */
+/** The table of settings. */
 export const IP_EVENTS_SETTINGS = {
   IP_EVENTS_UDP_PORT: {
     schema: integer(0, 65535),
@@ -79,9 +71,10 @@ export interface IpEventsConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
  * import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
- * configureIpEvents(readSettings(IP_EVENTS_SETTINGS, {})).udpPort; // 3001
+ * assert.equal(configureIpEvents(readSettings(IP_EVENTS_SETTINGS, {})).udpPort, 3001);
  * ```
  */
 export function configureIpEvents(

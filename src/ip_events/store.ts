@@ -77,8 +77,9 @@ export interface IpEventStore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StoreUnavailableError } from "./store.ts";
- * new StoreUnavailableError("Redis is not reachable").message; // "Redis is not reachable"
+ * assert.equal(new StoreUnavailableError("Redis is not reachable").message, "Redis is not reachable");
  * ```
  */
 export class StoreUnavailableError extends Error {

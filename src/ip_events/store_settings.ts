@@ -9,15 +9,7 @@ import { z } from "zod";
 import { ConfigError, integer, type SettingsTable, type SettingValues } from "../app/settings.ts";
 import { redactedUrl } from "./redis_link.ts";
 
-/**
- * The store settings (part of the component's table).
- *
- * ```ts
- * import { readSettings } from "../app/settings.ts";
- * import { STORE_SETTINGS } from "./store_settings.ts";
- * readSettings(STORE_SETTINGS, {}).IP_EVENTS_STORE; // → "memory"
- * ```
- */
+/** The store settings (part of the component's table). */
 export const STORE_SETTINGS = {
   IP_EVENTS_STORE: {
     schema: z.enum(["memory", "redis"]),
@@ -65,13 +57,21 @@ export type StoreConfig =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configureStore } from "./store_settings.ts";
- * configureStore({
+ * const config = configureStore({
  *   IP_EVENTS_STORE: "redis",
  *   IP_EVENTS_REDIS_URL: "redis://cache:6379",
  *   IP_EVENTS_REDIS_PASSWORD: "",
  *   IP_EVENTS_FLUSH_MS: 100,
- * }); // { kind: "redis", url: "redis://cache:6379", password: undefined, flushMs: 100 }
+ * });
+ * // An empty password is no password.
+ * assert.deepEqual(config, {
+ *   kind: "redis",
+ *   url: "redis://cache:6379",
+ *   password: undefined,
+ *   flushMs: 100,
+ * });
  * ```
  */
 export function configureStore(values: SettingValues<typeof STORE_SETTINGS>): StoreConfig {

@@ -7,14 +7,7 @@
  * @module
  */
 
-/**
- * The receive paths, as logged and as the `IP_EVENTS_UDP_RECEIVER` setting names them.
- *
- * ```ts
- * import { RECEIVE_PATHS } from "./udp_receiver.ts";
- * RECEIVE_PATHS; // → ["recvmmsg", "dgram"]
- * ```
- */
+/** The receive paths, as logged and as the `IP_EVENTS_UDP_RECEIVER` setting names them. */
 export const RECEIVE_PATHS = ["recvmmsg", "dgram"] as const;
 
 /**
@@ -28,14 +21,7 @@ export const RECEIVE_PATHS = ["recvmmsg", "dgram"] as const;
  */
 export type ReceivePath = typeof RECEIVE_PATHS[number];
 
-/**
- * Longest datagram taken whole; longer ones are counted as truncated.
- *
- * ```ts
- * import { MAX_DATAGRAM_BYTES } from "./udp_receiver.ts";
- * MAX_DATAGRAM_BYTES; // → 1024
- * ```
- */
+/** Longest datagram taken whole; longer ones are counted as truncated. */
 export const MAX_DATAGRAM_BYTES = 1024;
 
 /**

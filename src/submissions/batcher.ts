@@ -25,11 +25,13 @@ interface Pending<T> {
  * Batches items for a batch API; each item learns its own outcome.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Batcher } from "./batcher.ts";
  * const batcher = new Batcher<string>({
  *   flush: (ids) => Promise.resolve(ids.map((id) => id !== "bad")),
  * });
- * await Promise.all([batcher.add("a"), batcher.add("bad")]); // [true, false]: one flush of both
+ * // one flush of both
+ * assert.deepEqual(await Promise.all([batcher.add("a"), batcher.add("bad")]), [true, false]);
  * ```
  */
 export class Batcher<T> {

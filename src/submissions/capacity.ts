@@ -10,13 +10,14 @@
  * A counting limit with waiters.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Capacity } from "./capacity.ts";
  * const capacity = new Capacity(10);
- * await capacity.reserve(8); // true
+ * assert.ok(await capacity.reserve(8));
  * const waiting = capacity.reserve(5); // pending: 8 + 5 > 10
  * capacity.release(8);
- * await waiting; // true
- * capacity.used; // 5
+ * assert.ok(await waiting);
+ * assert.equal(capacity.used, 5);
  * ```
  */
 export class Capacity {

@@ -9,14 +9,7 @@ import { validateSubmission } from "./validate_submission.ts";
 import { buildEventRecords } from "./event_record.ts";
 import { reject, type Rejection } from "./reject_reason.ts";
 
-/**
- * The largest Kinesis record: data plus partition key, 1 MiB.
- *
- * ```ts
- * import { MAX_RECORD_BYTES } from "./codec.ts";
- * MAX_RECORD_BYTES; // 1_048_576
- * ```
- */
+/** The largest Kinesis record: data plus partition key, 1 MiB. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
 /**
@@ -26,12 +19,6 @@ export const MAX_RECORD_BYTES = 1024 * 1024;
  * fit 1 000 to 2 500 in a body: 5 000 admits every realistic submission and refuses the padded
  * ones. Each event of a submission is one `PutRecords` round trip after the other (order), so
  * the cap also bounds how long one message holds its place: 5 000 × ~13 ms here.
- *
- * ```ts
- * import assert from "node:assert/strict";
- * import { DEFAULT_MAX_EVENTS } from "./codec.ts";
- * assert.equal(DEFAULT_MAX_EVENTS, 5_000);
- * ```
  */
 export const DEFAULT_MAX_EVENTS = 5_000;
 
@@ -79,6 +66,7 @@ const encoder = new TextEncoder();
  * Decodes, validates and splits one message body. Never throws on any input.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeMessage } from "./codec.ts";
  * const body = JSON.stringify({
  *   submission_id: "3d951732-72d5-49ed-b6fd-38b85afb6cfc",
@@ -87,9 +75,11 @@ const encoder = new TextEncoder();
  *   events: { new_process: [{ cmdl: "calc.exe", user: "alice" }] },
  * });
  * const decoded = decodeMessage(body, { processedAt: new Date() });
- * decoded.ok && decoded.records[0]?.partitionKey; // "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a"
- * decodeMessage("{", { processedAt: new Date() }); // { ok: false, reason: "invalid_json", … }
- * decodeMessage(body, { processedAt: new Date(), maxEvents: 0 }); // { ok: false, reason: "too_many_events", … }
+ * assert.equal(decoded.ok && decoded.records[0]?.partitionKey, "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a");
+ * const broken = decodeMessage("{", { processedAt: new Date() });
+ * assert.equal(!broken.ok && broken.reason, "invalid_json");
+ * const capped = decodeMessage(body, { processedAt: new Date(), maxEvents: 0 });
+ * assert.equal(!capped.ok && capped.reason, "too_many_events");
  * ```
  */
 export function decodeMessage(

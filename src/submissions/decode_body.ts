@@ -26,10 +26,12 @@ const JSON_ERROR_POSITION = / at position (\d+)(?: \(line \d+ column \d+\))?$/;
  * Decodes `body` into a JSON value, or says precisely why it cannot. Never throws.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBody } from "./decode_body.ts";
- * decodeBody(btoa('{"a":1}')); // { ok: true, value: { a: 1 }, base64: true }
- * decodeBody(' {"a":1}'); // { ok: true, value: { a: 1 }, base64: false }
- * decodeBody("eyJhIjox"); // { ok: false, reason: "invalid_json", … }
+ * assert.deepEqual(decodeBody(btoa('{"a":1}')), { ok: true, value: { a: 1 }, base64: true });
+ * assert.deepEqual(decodeBody(' {"a":1}'), { ok: true, value: { a: 1 }, base64: false });
+ * const cut = decodeBody("eyJhIjox"); // base64 of a cut-off object
+ * assert.equal(!cut.ok && cut.reason, "invalid_json");
  * ```
  */
 export function decodeBody(body: string): DecodedBody | Rejection {

@@ -45,13 +45,6 @@ type AnyRecordSchema = { [K in EventType]: ReturnType<typeof recordSchema<K>> }[
 /**
  * One published event, as serialized into the Kinesis record's data: one member per event type
  * of {@linkcode EVENT_SCHEMAS}.
- *
- * ```ts
- * import assert from "node:assert/strict";
- * import { EventRecordSchema } from "./event_record.ts";
- * const data = '{"schema_version":2,"event_type":"new_process"}'; // a Kinesis record's data
- * assert.ok(!EventRecordSchema.safeParse(JSON.parse(data)).success);
- * ```
  */
 export const EventRecordSchema = z.discriminatedUnion(
   "event_type",

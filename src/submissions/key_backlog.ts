@@ -7,12 +7,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KeyBacklog } from "./key_backlog.ts";
  *
  * const backlog = new KeyBacklog();
  * backlog.add("device-1", 8);
  * backlog.remove("device-1", 1);
- * backlog.records("device-1"); // 7
+ * assert.equal(backlog.records("device-1"), 7);
  * ```
  *
  * @module
@@ -22,11 +23,13 @@
  * Records waiting, per partition key.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KeyBacklog } from "./key_backlog.ts";
  * const backlog = new KeyBacklog();
  * backlog.add("device-1", 3);
  * backlog.remove("device-1", 3);
- * backlog.keys; // 0: a key with nothing waiting is forgotten
+ * // a key with nothing waiting is forgotten
+ * assert.equal(backlog.keys, 0);
  * ```
  */
 export class KeyBacklog {

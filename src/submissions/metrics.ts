@@ -42,9 +42,10 @@ const KNOWN_ERROR_CODES = new Set([
  * A bounded label value for an error code or error name.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorLabel } from "./metrics.ts";
- * errorLabel("InternalFailure"); // "InternalFailure"
- * errorLabel("Whatever"); // "other"
+ * assert.equal(errorLabel("InternalFailure"), "InternalFailure");
+ * assert.equal(errorLabel("Whatever"), "other");
  * ```
  */
 export function errorLabel(code: string): string {
@@ -55,11 +56,12 @@ export function errorLabel(code: string): string {
  * Makes every metric of the pipeline on `registry`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { createMetrics } from "./metrics.ts";
  * const { registry } = createRegistry();
  * createMetrics(registry).eventsPublished.inc(3);
- * (await registry.getSingleMetricAsString("edr_submissions_events_published_total")).endsWith(" 3"); // true
+ * assert.ok((await registry.getSingleMetricAsString("edr_submissions_events_published_total")).endsWith(" 3"));
  * ```
  */
 export function createMetrics(registry: client.Registry) {

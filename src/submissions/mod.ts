@@ -5,7 +5,8 @@
  * {@link ./service.ts}; the pure codec (body → records) in {@link ./codec.ts}.
  *
  * ```ts
- * import { loadConfig } from "../app/app_config.ts";
+ * import { errorMessage } from "../app/error_message.ts";
+import { loadConfig } from "../app/app_config.ts";
  * import { createApp } from "../app/app.ts";
  * import { submissions } from "./mod.ts";
  *
@@ -95,7 +96,7 @@ export async function resolveCredentials(
       typeof credentials === "function" ? await credentials() : credentials,
     );
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new Error(
       `no AWS credentials (${reason}); configure a source (README "Deploy"), or point ` +
         "AWS_ENDPOINT_URL at an emulator on loopback",
@@ -110,16 +111,7 @@ export async function resolveCredentials(
   return credentials;
 }
 
-/**
- * The component definition (`COMPONENTS=submissions`, the default).
- *
- * ```ts
- * import { readSettings } from "../app/settings.ts";
- * import { submissions } from "./mod.ts";
- * const config = submissions.configure(readSettings(submissions.settings, {}), {});
- * config.streamName; // "events"
- * ```
- */
+/** The component definition (`COMPONENTS=submissions`, the default). */
 export const submissions = defineComponent({
   name: "submissions",
   summary: "SQS submissions → validated events → Kinesis",

@@ -5,12 +5,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ReadyFifo } from "./ready_fifo.ts";
  *
  * const fifo = new ReadyFifo<string>({ live: () => true, bytesOf: () => 100 });
  * fifo.push("a");
  * fifo.push("b");
- * fifo.take(500, 150); // { batch: ["a"], bytes: 100 }
+ * assert.deepEqual(fifo.take(500, 150), { batch: ["a"], bytes: 100 });
  * ```
  *
  * @module
@@ -28,13 +29,14 @@ export interface ReadyFifoOptions<T> {
  * A FIFO of ready items with lazy removal.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ReadyFifo } from "./ready_fifo.ts";
  * const done = new Set<string>();
  * const fifo = new ReadyFifo<string>({ live: (id) => !done.has(id), bytesOf: () => 100 });
  * fifo.push("a");
  * fifo.push("b");
  * done.add("a"); // dropped lazily, when met
- * fifo.peek(); // "b"
+ * assert.equal(fifo.peek(), "b");
  * ```
  */
 export class ReadyFifo<T> {

@@ -70,6 +70,7 @@ const logger = getLogger("submissions", "service");
  * The EDR submissions pipeline: SQS submissions → validated events → Kinesis.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
@@ -83,8 +84,9 @@ const logger = getLogger("submissions", "service");
  *   kinesis: createKinesisClient({ region: config.region, endpoint: config.kinesisEndpoint }),
  *   registry: createRegistry().registry,
  * });
- * service.describe(); // "8 workers, queue submissions, stream events"
- * service.state; // "new": nothing runs before start()
+ * assert.equal(service.describe(), "8 workers, queue submissions, stream events");
+ * // nothing runs before start()
+ * assert.equal(service.state, "new");
  * ```
  */
 export class SubmissionsService implements Component {

@@ -22,26 +22,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardBudget } from "./shard_budget.ts";
  *
  * const budget = new ShardBudget({ recordsPerSecond: 1_000, bytesPerSecond: 1_048_576, now: 0 });
- * budget.take(400, 0); // true: one record of 400 bytes
- * budget.onThrottled(0, 10); // true: shrunk to 800 records/s
- * budget.recordsPerSecond; // 800
+ * // one record of 400 bytes
+ * assert.ok(budget.take(400, 0));
+ * // shrunk to 800 records/s
+ * assert.ok(budget.onThrottled(0, 10));
+ * assert.equal(budget.recordsPerSecond, 800);
  * ```
  *
  * @module
  */
 import { TokenBucket } from "./token_bucket.ts";
 
-/**
- * The constants of the adaptive rule (see the module documentation).
- *
- * ```ts
- * import { ADAPTIVE } from "./shard_budget.ts";
- * ADAPTIVE.decrease; // 0.8: a throttle takes a fifth of the budget off
- * ```
- */
+/** The constants of the adaptive rule (see the module documentation). */
 export const ADAPTIVE = {
   /** The factor is multiplied by this on a throttle. */
   decrease: 0.8,
@@ -51,14 +47,7 @@ export const ADAPTIVE = {
   minFactor: 0.1,
 } as const;
 
-/**
- * Seconds of budget each bucket holds.
- *
- * ```ts
- * import { BURST_SECONDS } from "./shard_budget.ts";
- * BURST_SECONDS; // 0.5: a full 1 000 records/s budget holds 500 records
- * ```
- */
+/** Seconds of budget each bucket holds. */
 export const BURST_SECONDS = 0.5;
 
 /** Options of {@linkcode ShardBudget}. */
@@ -75,11 +64,15 @@ export interface ShardBudgetOptions {
  * One shard's two buckets and adaptive factor.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardBudget } from "./shard_budget.ts";
  * const budget = new ShardBudget({ recordsPerSecond: 1_000, bytesPerSecond: 1_048_576, now: 0 });
- * budget.records(0); // 500: the buckets hold half a second
- * budget.take(400, 0); // true: one record of 400 bytes
- * budget.msUntil(500, 400, 0); // 1: one more record's worth of refill
+ * // the buckets hold half a second
+ * assert.equal(budget.records(0), 500);
+ * // one record of 400 bytes
+ * assert.ok(budget.take(400, 0));
+ * // one more record's worth of refill
+ * assert.equal(budget.msUntil(500, 400, 0), 1);
  * ```
  */
 export class ShardBudget {

@@ -49,6 +49,7 @@ const MIN_LISTING_INTERVAL_MS = 1_000;
  * The current shard map and its listings.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardDirectory } from "./shard_directory.ts";
  * import { MAX_HASH_KEY } from "./shard_map.ts";
  * const whole = { StartingHashKey: "0", EndingHashKey: `${MAX_HASH_KEY}` };
@@ -60,7 +61,7 @@ const MIN_LISTING_INTERVAL_MS = 1_000;
  * });
  * directory.refreshIfDue(performance.now());
  * await directory.settled();
- * directory.map?.shardOf("device-1"); // "shardId-000000000000"
+ * assert.equal(directory.map?.shardOf("device-1"), "shardId-000000000000");
  * ```
  */
 export class ShardDirectory {

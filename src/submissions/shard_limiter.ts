@@ -99,6 +99,7 @@ export type Poll<T> =
  * Per-shard queues and budgets over the stream's shard map.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardLimiter } from "./shard_limiter.ts";
  * import { MAX_HASH_KEY } from "./shard_map.ts";
  * const whole = { StartingHashKey: "0", EndingHashKey: `${MAX_HASH_KEY}` };
@@ -114,8 +115,10 @@ export type Poll<T> =
  * const record = { data: new Uint8Array(100), partitionKey: "device-1" };
  * for (let i = 0; i < 600; i++) limiter.add(i, record); // the first one lists the shards
  * await limiter.settled();
- * limiter.poll(500, 5_242_880).batch?.length; // 500: the shard's half second of budget
- * limiter.poll(500, 5_242_880); // { wakeAt: 50 }: when a quantum (50 records) has refilled
+ * // the shard's half second of budget
+ * assert.equal(limiter.poll(500, 5_242_880).batch?.length, 500);
+ * // when a quantum (50 records) has refilled
+ * assert.deepEqual(limiter.poll(500, 5_242_880), { wakeAt: 50 });
  * ```
  */
 export class ShardLimiter<T> {

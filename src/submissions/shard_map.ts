@@ -10,27 +10,21 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardMap } from "./shard_map.ts";
  *
  * const map = ShardMap.fromListShards([
  *   { ShardId: "shardId-000000000000", HashKeyRange: { StartingHashKey: "0", EndingHashKey: "170141183460469231731687303715884105727" } },
  *   { ShardId: "shardId-000000000001", HashKeyRange: { StartingHashKey: "170141183460469231731687303715884105728", EndingHashKey: "340282366920938463463374607431768211455" } },
  * ]);
- * map.shardOf("3d951732-72d5-49ed-b6fd-38b85afb6cfc"); // "shardId-000000000000"
+ * assert.equal(map.shardOf("3d951732-72d5-49ed-b6fd-38b85afb6cfc"), "shardId-000000000000");
  * ```
  *
  * @module
  */
 import { createHash } from "node:crypto";
 
-/**
- * The largest hash key: 2^128 − 1.
- *
- * ```ts
- * import { MAX_HASH_KEY } from "./shard_map.ts";
- * MAX_HASH_KEY; // 340282366920938463463374607431768211455n
- * ```
- */
+/** The largest hash key: 2^128 − 1. */
 export const MAX_HASH_KEY: bigint = (1n << 128n) - 1n;
 
 /** One open shard and the hash keys it takes, both ends included. */
@@ -62,9 +56,10 @@ export interface ListedShard {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hashKeyOf } from "./shard_map.ts";
  *
- * hashKeyOf("a"); // 0x0cc175b9c0f1b6a831c399e269772661n
+ * assert.equal(hashKeyOf("a"), 0x0cc175b9c0f1b6a831c399e269772661n);
  * ```
  */
 export function hashKeyOf(partitionKey: string): bigint {
@@ -75,14 +70,15 @@ export function hashKeyOf(partitionKey: string): bigint {
  * An immutable, sorted map of hash-key ranges to shard ids.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_HASH_KEY, ShardMap } from "./shard_map.ts";
  * const half = MAX_HASH_KEY / 2n;
  * const map = new ShardMap([
  *   { shardId: "shardId-000000000001", startingHashKey: half + 1n, endingHashKey: MAX_HASH_KEY },
  *   { shardId: "shardId-000000000000", startingHashKey: 0n, endingHashKey: half },
  * ]);
- * map.shardOf("device-1"); // "shardId-000000000001"
- * map.shardOfHashKey(0n); // "shardId-000000000000"
+ * assert.equal(map.shardOf("device-1"), "shardId-000000000001");
+ * assert.equal(map.shardOfHashKey(0n), "shardId-000000000000");
  * ```
  */
 export class ShardMap {
@@ -120,12 +116,13 @@ export class ShardMap {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ShardMap } from "./shard_map.ts";
    *
    * const map = ShardMap.fromListShards([
    *   { ShardId: "shardId-000000000000", HashKeyRange: { StartingHashKey: "0", EndingHashKey: "340282366920938463463374607431768211455" } },
    * ]);
-   * map.size; // 1
+   * assert.equal(map.size, 1);
    * ```
    *
    * @throws {RangeError} when an open shard lacks its id or range, or ranges overlap.

@@ -13,26 +13,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardQueue } from "./shard_queue.ts";
  *
  * const queue = new ShardQueue<string>();
  * const items = [["a1", "a"], ["a2", "a"], ["b1", "b"]] as const;
  * for (const [item, key] of items) queue.push(item, key, 10, 0);
- * queue.take({ maxRecords: 3, maxBytes: 100, live: () => true, fits: () => true })
- *   .map((r) => r.item); // ["a1", "b1", "a2"]
+ * const taken = queue.take({ maxRecords: 3, maxBytes: 100, live: () => true, fits: () => true });
+ * assert.deepEqual(taken.map((r) => r.item), ["a1", "b1", "a2"]); // keys take turns
  * ```
  *
  * @module
  */
 
-/**
- * A key with at most this many records waiting is light.
- *
- * ```ts
- * import { LIGHT_KEY_RECORDS } from "./shard_queue.ts";
- * LIGHT_KEY_RECORDS; // 2
- * ```
- */
+/** A key with at most this many records waiting is light. */
 export const LIGHT_KEY_RECORDS = 2;
 
 /** A record in a {@linkcode ShardQueue}. */
@@ -115,15 +109,23 @@ class Fifo<T> {
  * One shard's waiting records.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardQueue } from "./shard_queue.ts";
  * const queue = new ShardQueue<string>();
  * queue.push("a1", "device-a", 100, 0);
  * queue.push("a2", "device-a", 100, 0);
  * queue.push("b1", "device-b", 100, 0);
  * let tokens = 2; // the shard's budget: two records
- * queue.take({ maxRecords: 10, maxBytes: 1_000, live: () => true, fits: () => tokens-- > 0 })
- *   .map((r) => r.item); // ["a1", "b1"]: one key after the other, until the budget ran out
- * queue.budgetBound; // true: "a2" is left waiting for budget
+ * const taken = queue.take({
+ *   maxRecords: 10,
+ *   maxBytes: 1_000,
+ *   live: () => true,
+ *   fits: () => tokens-- > 0,
+ * });
+ * // One key after the other, until the budget ran out.
+ * assert.deepEqual(taken.map((r) => r.item), ["a1", "b1"]);
+ * // "a2" is left waiting for budget
+ * assert.ok(queue.budgetBound);
  * ```
  */
 export class ShardQueue<T> {

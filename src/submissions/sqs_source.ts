@@ -250,6 +250,7 @@ export class SqsSource {
  * Resolves a queue name to its URL.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSqsClient } from "./aws_clients.ts";
  * import { resolveQueueUrl } from "./sqs_source.ts";
  * const client = createSqsClient({
@@ -258,7 +259,8 @@ export class SqsSource {
  *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
  * });
  * const url = await resolveQueueUrl(client, "submissions");
- * url.endsWith("/000000000000/submissions"); // true: LocalStack's account id
+ * // LocalStack's account id
+ * assert.ok(url.endsWith("/000000000000/submissions"));
  * ```
  */
 export async function resolveQueueUrl(

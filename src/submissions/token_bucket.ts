@@ -9,13 +9,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TokenBucket } from "./token_bucket.ts";
  *
  * const bucket = new TokenBucket({ ratePerSecond: 1_000, capacity: 1_000, now: 0 });
- * bucket.take(1_000, 0); // true: it starts full
- * bucket.take(1, 0); // false
- * bucket.msUntil(100, 0); // 100
- * bucket.take(100, 100); // true
+ * // it starts full
+ * assert.ok(bucket.take(1_000, 0));
+ * assert.equal(bucket.take(1, 0), false);
+ * assert.equal(bucket.msUntil(100, 0), 100);
+ * assert.ok(bucket.take(100, 100));
  * ```
  *
  * @module
@@ -37,11 +39,13 @@ export interface TokenBucketOptions {
  * A continuously refilled token bucket.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TokenBucket } from "./token_bucket.ts";
  * const bucket = new TokenBucket({ ratePerSecond: 10, capacity: 5, now: 0 });
- * bucket.take(5, 0); // true
- * bucket.available(100); // 1: 100 ms at 10 per second
- * bucket.msUntil(5, 100); // 400
+ * assert.ok(bucket.take(5, 0));
+ * // 100 ms at 10 per second
+ * assert.equal(bucket.available(100), 1);
+ * assert.equal(bucket.msUntil(5, 100), 400);
  * ```
  */
 export class TokenBucket {

@@ -31,6 +31,7 @@ interface Tracked {
  * if one call fails.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { VisibilityHeartbeat } from "./visibility_heartbeat.ts";
  * let now = 0;
  * const extended: string[] = [];
@@ -42,7 +43,7 @@ interface Tracked {
  * heartbeat.track("message-1", "handle-1");
  * now = 16_000; // 14 s left: less than half the timeout
  * await heartbeat.tick();
- * extended; // ["handle-1"]: extended by 30 s from now
+ * assert.deepEqual(extended, ["handle-1"]); // extended by 30 s from now
  * ```
  */
 export class VisibilityHeartbeat {

@@ -340,10 +340,11 @@ export class SubmissionWorker {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deferralSeconds } from "./worker.ts";
- * deferralSeconds(1); // 1
- * deferralSeconds(3); // 4
- * deferralSeconds(20); // 60
+ * assert.equal(deferralSeconds(1), 1);
+ * assert.equal(deferralSeconds(3), 4);
+ * assert.equal(deferralSeconds(20), 60);
  * ```
  */
 export function deferralSeconds(receiveCount: number): number {
