@@ -187,10 +187,12 @@ export function sockaddrPort(bytes: Uint8Array): number {
  * Reads an `int` socket option; throws {@linkcode LibcError} when `getsockopt` fails.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, getIntOption, openLibc, SO_RCVBUF, SOCK_DGRAM, SOL_SOCKET } from "./libc.ts";
  * const libc = openLibc();
  * const fd = libc.symbols.socket(AF_INET, SOCK_DGRAM, 0);
- * getIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF); // → net.core.rmem_default, e.g. 212992
+ * const bytes = getIntOption(libc, fd, SOL_SOCKET, SO_RCVBUF); // net.core.rmem_default
+ * assert.ok(bytes > 0);
  * libc.symbols.close(fd);
  * libc.close();
  * ```

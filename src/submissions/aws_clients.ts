@@ -57,9 +57,11 @@ function requestHandler(options: AwsClientOptions, requestTimeoutMs: number): No
  * The default request timeout (30 s) exceeds the longest long poll (20 s).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSqsClient } from "./aws_clients.ts";
  * const sqs = createSqsClient({ region: "eu-west-1", endpoint: "http://localhost:4566" });
- * await sqs.config.region(); // "eu-west-1"
+ * assert.equal(await sqs.config.region(), "eu-west-1");
+ * sqs.destroy();
  * ```
  */
 export function createSqsClient(options: AwsClientOptions): SQSClient {
@@ -78,9 +80,11 @@ export function createSqsClient(options: AwsClientOptions): SQSClient {
  * Makes a Kinesis client (HTTP/1.1; default request timeout 10 s).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createKinesisClient } from "./aws_clients.ts";
  * const kinesis = createKinesisClient({ region: "eu-west-1", endpoint: "http://localhost:4566" });
- * await kinesis.config.region(); // "eu-west-1"
+ * assert.equal(await kinesis.config.region(), "eu-west-1");
+ * kinesis.destroy();
  * ```
  */
 export function createKinesisClient(options: AwsClientOptions): KinesisClient {

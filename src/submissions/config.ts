@@ -4,12 +4,14 @@
  * text cannot disagree), and what the pipeline derives from them.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
  * import { deriveConfig, SETTINGS } from "./config.ts";
  *
  * const config = deriveConfig(readSettings(SETTINGS, { WORKERS: "4" }), {});
- * config.workers; // 4
- * config.credentials; // "default-chain": the region's AWS endpoints, the SDK's credentials
+ * assert.equal(config.workers, 4);
+ * // The region's AWS endpoints, the SDK's credentials.
+ * assert.equal(config.credentials, "default-chain");
  * ```
  *
  * @module
@@ -25,16 +27,7 @@ import {
   type SettingValues,
 } from "../app/settings.ts";
 
-/**
- * Every setting, by environment variable name.
- *
- * ```ts
- * import { readSettings } from "../app/settings.ts";
- * import { SETTINGS } from "./config.ts";
- * readSettings(SETTINGS, { SQS_MAX_MESSAGES: "5" }).SQS_MAX_MESSAGES; // 5
- * readSettings(SETTINGS, {}).KINESIS_STREAM_NAME; // "events"
- * ```
- */
+/** Every setting, by environment variable name. */
 export const SETTINGS = {
   AWS_REGION: {
     schema: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/),

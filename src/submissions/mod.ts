@@ -5,8 +5,7 @@
  * {@link ./service.ts}; the pure codec (body → records) in {@link ./codec.ts}.
  *
  * ```ts
- * import { errorMessage } from "../app/error_message.ts";
-import { loadConfig } from "../app/app_config.ts";
+ * import { loadConfig } from "../app/app_config.ts";
  * import { createApp } from "../app/app.ts";
  * import { submissions } from "./mod.ts";
  *
@@ -18,6 +17,7 @@ import { loadConfig } from "../app/app_config.ts";
  * @module
  */
 import { type ComponentContext, defineComponent } from "../app/component.ts";
+import { errorMessage } from "../app/error_message.ts";
 import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
 import { type ClientCredentials, credentialsFor, describeCredentials } from "./aws_credentials.ts";
 import { type Config, deriveConfig, SETTINGS } from "./config.ts";

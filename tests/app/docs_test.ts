@@ -39,6 +39,52 @@ export function undocumented(source: string): string[] {
   return found;
 }
 
+/**
+ * An example line that states its result in a comment (`parse("a"); // → 1`) instead of asserting
+ * it: a bare expression statement followed by a value-like comment. Declarations and assignments
+ * may carry a comment (`const fd = open(); // a new descriptor`).
+ */
+const ECHO =
+  /^\s*\*\s+(?!(?:const|let|var|import|export|await using|for|if)\b)([^=]*?|.*?[=!<>]=.*?);\s*\/\/\s*(?:→|true\b|false\b|undefined\b|null\b|\[|\{|"|-?\d)/;
+
+/** Components whose examples assert: the echo rule applies to every file under them. */
+const ASSERTING = ["src/submissions/", "src/ip_events/"];
+
+/** The lines of examples in `source` that echo a result instead of asserting it. */
+export function echoes(source: string): string[] {
+  const found: string[] = [];
+  let inExample = false;
+  source.split("\n").forEach((line, index) => {
+    if (/^\s*\*\s*```/.test(line)) inExample = !inExample;
+    else if (inExample && ECHO.test(line)) found.push(`${index + 1}: ${line.trim()}`);
+  });
+  return found;
+}
+
+Deno.test("the echo checker flags results stated in comments, not declarations or asserts", () => {
+  const source = [
+    "/**",
+    " * ```ts",
+    " * AF_INET; // → 2",
+    ' * isEventType("usb"); // false',
+    " * const fd = open(); // 3, a new descriptor",
+    " * now = 16_000; // 14 s left",
+    ' * assert.equal(parse("1"), 1); // parsed',
+    " * ```",
+    " * Outside an example: f(); // 1",
+    " */",
+  ].join("\n");
+  assert.deepEqual(echoes(source), ["3: * AF_INET; // → 2", '4: * isEventType("usb"); // false']);
+});
+
+Deno.test("examples of submissions and ip_events assert their results instead of echoing them", async () => {
+  const files = await sourceFiles();
+  const found = [...files]
+    .filter(([path]) => ASSERTING.some((prefix) => path.startsWith(prefix)))
+    .flatMap(([path, source]) => echoes(source).map((line) => `${path}:${line}`));
+  assert.deepEqual(found, []);
+});
+
 Deno.test("the checker flags a missing JSDoc and a missing example, and accepts types without one", () => {
   const source = [
     "export const bare = 1;",
