@@ -8,6 +8,7 @@
 import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { KINESIS_RETRY, SQS_RETRY } from "./retry_policy.ts";
 
 /** Static credentials (an emulator's dummy keys, say). */
 export interface StaticCredentials {
@@ -70,7 +71,7 @@ export function createSqsClient(options: AwsClientOptions): SQSClient {
       region: options.region,
       endpoint: options.endpoint,
       credentials: options.credentials,
-      maxAttempts: options.maxAttempts ?? 3,
+      maxAttempts: options.maxAttempts ?? SQS_RETRY.sdkAttempts,
       requestHandler: requestHandler(options, 30_000),
     }),
   );
@@ -93,7 +94,7 @@ export function createKinesisClient(options: AwsClientOptions): KinesisClient {
       region: options.region,
       endpoint: options.endpoint,
       credentials: options.credentials,
-      maxAttempts: options.maxAttempts ?? 3,
+      maxAttempts: options.maxAttempts ?? KINESIS_RETRY.sdkAttempts,
       requestHandler: requestHandler(options, 10_000),
     }),
   );
