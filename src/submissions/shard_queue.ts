@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { Fifo } from "./fifo.ts";
 
 /** A key with at most this many records waiting is light. */
 export const LIGHT_KEY_RECORDS = 2;
@@ -59,50 +60,6 @@ export interface TakeOptions<T> {
   readonly fits: (bytes: number) => boolean;
   /** Take only from light keys (between a busy shard's quanta). */
   readonly lightOnly?: boolean;
-}
-
-/** A first-in, first-out list with O(1) operations at both ends it needs. */
-class Fifo<T> {
-  #items: T[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  /** Puts an item back in front. */
-  unshift(item: T): void {
-    if (this.#head > 0) this.#items[--this.#head] = item;
-    else this.#items.unshift(item);
-  }
-
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head]!;
-    this.#items[this.#head++] = undefined as T; // let it be collected
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-
-  /** The item `index` places behind the head. */
-  at(index: number): T | undefined {
-    return index < 0 ? undefined : this.#items[this.#head + index];
-  }
-
-  *drain(): Generator<T> {
-    while (this.length > 0) yield this.shift()!;
-  }
 }
 
 /**
