@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { Fifo } from "./fifo.ts";
 
 /** Options of {@linkcode ReadyFifo}. */
 export interface ReadyFifoOptions<T> {
@@ -41,8 +42,7 @@ export interface ReadyFifoOptions<T> {
  */
 export class ReadyFifo<T> {
   readonly #o: ReadyFifoOptions<T>;
-  #items: T[] = [];
-  #head = 0;
+  readonly #items = new Fifo<T>();
 
   /** Makes an empty queue. */
   constructor(options: ReadyFifoOptions<T>) {
@@ -51,7 +51,7 @@ export class ReadyFifo<T> {
 
   /** An upper bound of the ready items (dropped ones not yet met are counted). */
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   /** Queues `item` last. */
@@ -61,38 +61,29 @@ export class ReadyFifo<T> {
 
   /** The oldest ready item, if any. */
   peek(): T | undefined {
-    while (this.#head < this.#items.length) {
-      const item = this.#items[this.#head]!;
-      if (this.#o.live(item)) return item;
-      this.#head++;
-    }
-    this.#compact();
-    return undefined;
+    this.#dropDead();
+    return this.#items.peek();
   }
 
   /** Takes the oldest ready items, within `maxRecords` and `maxBytes` (a first one whatever its size). */
   take(maxRecords: number, maxBytes: number): { batch: T[]; bytes: number } {
     const batch: T[] = [];
     let bytes = 0;
-    while (batch.length < maxRecords && this.#head < this.#items.length) {
-      const item = this.#items[this.#head]!;
-      if (!this.#o.live(item)) {
-        this.#head++;
-        continue;
-      }
-      const size = this.#o.bytesOf(item);
+    while (batch.length < maxRecords && this.#dropDead()) {
+      const size = this.#o.bytesOf(this.#items.peek()!);
       if (batch.length > 0 && bytes + size > maxBytes) break;
       bytes += size;
-      batch.push(item);
-      this.#head++;
+      batch.push(this.#items.shift()!);
     }
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) this.#compact();
     return { batch, bytes };
   }
 
-  #compact(): void {
-    if (this.#head === 0) return;
-    this.#items = this.#items.slice(this.#head);
-    this.#head = 0;
+  /** Drops the items at the front that stopped being ready; whether a ready one is left. */
+  #dropDead(): boolean {
+    for (let item = this.#items.peek(); item !== undefined; item = this.#items.peek()) {
+      if (this.#o.live(item)) return true;
+      this.#items.shift();
+    }
+    return false;
   }
 }
