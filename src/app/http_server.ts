@@ -38,6 +38,7 @@
  *
  * @module
  */
+import { errorMessage } from "./error_message.ts";
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import client, { type Registry } from "prom-client";
@@ -187,7 +188,7 @@ export function createHandler(
           logger.error("{method} {path} failed: {error}", {
             method: request.method,
             path: match.route.path,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorMessage(error),
           });
           return jsonError(500, "internal error");
         }
@@ -373,7 +374,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
         logger.error("{method} {path} failed: {error}", {
           method: incoming.method,
           path: bridged ? new URL(bridged.request.url).pathname : "",
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
         response = jsonError(500, "internal error");
       }

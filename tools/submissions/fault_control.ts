@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../src/app/error_message.ts";
 import type { FaultProxy } from "./fault_proxy.ts";
 import {
   type FaultSettings,
@@ -175,7 +176,7 @@ export function startControlServer(
         return snapshot(faults);
       }
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       return Response.json({ error: message }, { status: 400 });
     }
     const known = path === "/faults" || path === "/faults/reset";

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../../src/app/error_message.ts";
 import { DemoUsageError, parseDemoArgs, USAGE } from "./options.ts";
 import { runDemo } from "./run.ts";
 
@@ -33,7 +34,7 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     return await runDemo(options);
   } catch (error) {
-    console.error(`\ndemo: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`\ndemo: ${errorMessage(error)}`);
     return 1;
   }
 }

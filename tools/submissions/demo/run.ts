@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../../src/app/error_message.ts";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { sleep } from "../../../src/app/backoff.ts";
@@ -247,8 +248,4 @@ async function finish(
 
 function secondsSince(started: number): string {
   return ((performance.now() - started) / 1000).toFixed(1);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../../src/app/error_message.ts";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { sleep } from "../../../src/app/backoff.ts";
 import { SeededRandom } from "../../common/seeded_random.ts";
@@ -183,7 +184,7 @@ async function runRounds(
         if (options.signal?.aborted) return;
         // The simulator keeps going when one send fails; the manifest leaves the message out.
         stats.failed++;
-        options.log?.(`send failed: ${error instanceof Error ? error.message : String(error)}`);
+        options.log?.(`send failed: ${errorMessage(error)}`);
       }
     }
     options.log?.(`round ${round}: sent ${sentThisRound} submissions (total ${stats.sent})`);

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../../src/app/error_message.ts";
 import {
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
@@ -150,7 +151,7 @@ async function sendBatch(
     } catch (error) {
       // Permissions, bad requests and our own sender-fault error are final.
       if (options.signal?.aborted || !isRetryable(error)) throw error;
-      problem = error instanceof Error ? error.message : String(error);
+      problem = errorMessage(error);
     }
     if (attempt >= maxAttempts) {
       throw new Error(
