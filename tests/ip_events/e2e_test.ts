@@ -61,7 +61,11 @@ Deno.test("POST (the clients' --udp 0): exact lists, exact count", async () => {
 
 Deno.test("malformed datagrams mixed 1:1 are dropped by reason; the valid ones count", async () => {
   await using collector = await startCollectorProcess();
-  const report = await runClient(clientOptions(collector, { events: 12_000, malformed: 1 }));
+  // 10 000/s rather than the rate test's 33 000/s: what is checked here is the reasons, and at
+  // 66 000 datagrams/s a collector starved of CPU by a busy machine overflows its socket buffer.
+  const report = await runClient(
+    clientOptions(collector, { events: 12_000, malformed: 1, rate: 10_000 }),
+  );
   assert.ok(report.ok, JSON.stringify(report));
   assert.equal(report.malformedSent, 12_000);
   const text = await metrics(collector);
