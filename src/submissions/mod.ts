@@ -1,7 +1,7 @@
 /**
  * The submissions component, the seed of the product: EDR sensors' submissions from the SQS
  * queue, validated and split into events, every event published in order and without loss to
- * the Kinesis stream. Its settings are in {@link ./config.ts}; the pipeline in
+ * the Kinesis stream. Its settings are in {@link ./settings.ts}; the pipeline in
  * {@link ./service.ts}; the pure codec (body → records) in {@link ./codec.ts}.
  *
  * ```ts
@@ -20,11 +20,11 @@ import { type ComponentContext, defineComponent } from "../app/component.ts";
 import { errorMessage } from "../app/error_message.ts";
 import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
 import { type ClientCredentials, credentialsFor, describeCredentials } from "./aws_credentials.ts";
-import { type Config, deriveConfig, SETTINGS } from "./config.ts";
+import { type Config, deriveConfig, SETTINGS } from "./settings.ts";
 import type { RecordSink } from "./kinesis_sink.ts";
 import { SubmissionsService } from "./service.ts";
 
-export type { Config as SubmissionsConfig } from "./config.ts";
+export type { Config as SubmissionsConfig } from "./settings.ts";
 export { SubmissionsService } from "./service.ts";
 
 /** What a test may replace in the pipeline it makes. */
@@ -43,7 +43,7 @@ export interface SubmissionsOverrides {
  * import { createRegistry } from "../app/metrics.ts";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { deriveConfig, SETTINGS } from "./settings.ts";
  * import { createSubmissions } from "./mod.ts";
  *
  * const config = deriveConfig(readSettings(SETTINGS, {}), {});
@@ -76,7 +76,7 @@ export function createSubmissions(
  * import assert from "node:assert/strict";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { deriveConfig, SETTINGS } from "./settings.ts";
  * import { resolveCredentials } from "./mod.ts";
  *
  * const env = { AWS_ENDPOINT_URL: "http://127.0.0.1:4566" }; // an emulator, nothing configured

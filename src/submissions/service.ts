@@ -12,7 +12,7 @@
  * import { createRegistry } from "../app/metrics.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
- * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { deriveConfig, SETTINGS } from "./settings.ts";
  * import { SubmissionsService } from "./service.ts";
  *
  * const config = deriveConfig(readSettings(SETTINGS, Deno.env.toObject()), Deno.env.toObject());
@@ -37,7 +37,7 @@ import { remaining, within } from "../app/deadline.ts";
 import { getLogger } from "../app/logging.ts";
 import type { Probe } from "../app/readiness.ts";
 import { Capacity } from "./capacity.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "./settings.ts";
 import { createKinesisSink, type RecordSink } from "./kinesis_sink.ts";
 import { createMetrics, limiterObserver, type Metrics, publisherObserver } from "./metrics.ts";
 import { OrderedPublisher } from "./ordered_publisher.ts";
@@ -74,7 +74,7 @@ const logger = getLogger("submissions", "service");
  * import { createRegistry } from "../app/metrics.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
- * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { deriveConfig, SETTINGS } from "./settings.ts";
  * import { SubmissionsService } from "./service.ts";
  *
  * const config = deriveConfig(readSettings(SETTINGS, {}), {});

@@ -6,7 +6,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { deriveConfig, SETTINGS } from "./settings.ts";
  *
  * const config = deriveConfig(readSettings(SETTINGS, { WORKERS: "4" }), {});
  * assert.equal(config.workers, 4);
@@ -173,7 +173,7 @@ export const SETTINGS = {
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./config.ts";
+ * import { deriveConfig, SETTINGS } from "./settings.ts";
  * const aws = deriveConfig(readSettings(SETTINGS, {}), {}, false);
  * assert.equal(aws.sqsEndpoint, undefined); // the region's AWS endpoint
  * assert.equal(aws.credentials, "default-chain");

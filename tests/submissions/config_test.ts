@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError, configHelp, loadConfig as loadAppConfig } from "../../src/app/app_config.ts";
 import { flagName } from "../../src/app/settings.ts";
 import { COMPONENTS } from "../../src/components.ts";
-import { type Config, SETTINGS } from "../../src/submissions/config.ts";
+import { type Config, SETTINGS } from "../../src/submissions/settings.ts";
 
 /** The submissions pipeline's configuration, read as main.ts reads it, and the shared part. */
 function loadConfig(env: Record<string, string>, args: string[] = []) {
