@@ -43,6 +43,13 @@ export type SettingValues<T extends SettingsTable> = {
   readonly [K in keyof T]: z.output<T[K]["schema"]>;
 };
 
+/**
+ * A component's configuration type, inferred from its `configure` function: every component's
+ * `settings.ts` declares `SETTINGS` (a {@linkcode SettingsTable}), `configure(values, env)` and
+ * `type XConfig = ConfigOf<typeof configure>`, so the type cannot drift from what is derived.
+ */
+export type ConfigOf<F extends (...args: never[]) => unknown> = Readonly<ReturnType<F>>;
+
 /** The process environment, or a test's stand-in for it. */
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -30,9 +30,9 @@ import type { UdpReceiver } from "./udp_receiver.ts";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { createCollector } from "./collector.ts";
- * import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  * const env = { IP_EVENTS_UDP_HOST: "127.0.0.1", IP_EVENTS_UDP_PORT: "0" };
- * const config = configureIpEvents(readSettings(IP_EVENTS_SETTINGS, env));
+ * const config = configure(readSettings(SETTINGS, env));
  * const registry = new Registry();
  * const collector = createCollector(config, { registry, logger: getLogger("ip-events") });
  * await collector.start();
@@ -53,9 +53,9 @@ export function createCollector(config: IpEventsConfig, context: ComponentContex
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { Collector } from "./collector.ts";
- * import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  * const env = { IP_EVENTS_UDP_HOST: "127.0.0.1", IP_EVENTS_UDP_PORT: "0" };
- * const config = configureIpEvents(readSettings(IP_EVENTS_SETTINGS, env));
+ * const config = configure(readSettings(SETTINGS, env));
  * const collector = new Collector(config, {
  *   registry: new Registry(),
  *   logger: getLogger("ip-events"),

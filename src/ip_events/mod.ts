@@ -14,13 +14,13 @@
  */
 import { defineComponent } from "../app/component.ts";
 import { createCollector } from "./collector.ts";
-import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
+import { configure, SETTINGS } from "./settings.ts";
 
 /** The component's definition. */
 export const ipEvents = defineComponent({
   name: "ip-events",
   summary: "UDP IP events from apps → which IPs of each app are normal (/28), over HTTP",
-  settings: IP_EVENTS_SETTINGS,
-  configure: (values) => configureIpEvents(values),
+  settings: SETTINGS,
+  configure,
   create: (config, context) => createCollector(config, context),
 });

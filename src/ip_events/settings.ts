@@ -5,13 +5,12 @@
  * @module
  */
 import { z } from "zod";
-import { integer, type SettingsTable, type SettingValues } from "../app/settings.ts";
+import { type ConfigOf, integer, type SettingsTable, type SettingValues } from "../app/settings.ts";
 import { RECEIVE_PATHS } from "./udp_receiver.ts";
-import type { ReceiverChoice } from "./open_receiver.ts";
-import { configureStore, STORE_SETTINGS, type StoreConfig } from "./store_settings.ts";
+import { configureStore, STORE_SETTINGS } from "./store_settings.ts";
 
 /** The table of settings. */
-export const IP_EVENTS_SETTINGS = {
+export const SETTINGS = {
   IP_EVENTS_UDP_PORT: {
     schema: integer(0, 65535),
     default: "3001",
@@ -54,18 +53,6 @@ export const IP_EVENTS_SETTINGS = {
   ...STORE_SETTINGS,
 } as const satisfies SettingsTable;
 
-/** The component's configuration. */
-export interface IpEventsConfig {
-  readonly udpHost: string;
-  readonly udpPort: number;
-  readonly receiveBufferBytes: number;
-  readonly receiver: ReceiverChoice;
-  readonly maxApps: number;
-  readonly maxIpsPerApp: number;
-  /** Where the state is kept (memory, or Redis shared by every instance). */
-  readonly store: StoreConfig;
-}
-
 /**
  * Derives the configuration from the validated settings.
  *
@@ -73,13 +60,11 @@ export interface IpEventsConfig {
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
- * import { configureIpEvents, IP_EVENTS_SETTINGS } from "./settings.ts";
- * assert.equal(configureIpEvents(readSettings(IP_EVENTS_SETTINGS, {})).udpPort, 3001);
+ * import { configure, SETTINGS } from "./settings.ts";
+ * assert.equal(configure(readSettings(SETTINGS, {})).udpPort, 3001);
  * ```
  */
-export function configureIpEvents(
-  values: SettingValues<typeof IP_EVENTS_SETTINGS>,
-): IpEventsConfig {
+export function configure(values: SettingValues<typeof SETTINGS>) {
   return {
     udpHost: values.IP_EVENTS_UDP_HOST,
     udpPort: values.IP_EVENTS_UDP_PORT,
@@ -87,6 +72,10 @@ export function configureIpEvents(
     receiver: values.IP_EVENTS_UDP_RECEIVER,
     maxApps: values.IP_EVENTS_MAX_APPS,
     maxIpsPerApp: values.IP_EVENTS_MAX_IPS_PER_APP,
+    /** Where the state is kept (memory, or Redis shared by every instance). */
     store: configureStore(values),
   };
 }
+
+/** The component's configuration. */
+export type IpEventsConfig = ConfigOf<typeof configure>;

@@ -20,11 +20,11 @@ import { type ComponentContext, defineComponent } from "../app/component.ts";
 import { errorMessage } from "../app/error_message.ts";
 import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
 import { type ClientCredentials, credentialsFor, describeCredentials } from "./aws_credentials.ts";
-import { type Config, deriveConfig, SETTINGS } from "./settings.ts";
+import { configure, SETTINGS, type SubmissionsConfig } from "./settings.ts";
 import type { RecordSink } from "./kinesis_sink.ts";
 import { SubmissionsService } from "./service.ts";
 
-export type { Config as SubmissionsConfig } from "./settings.ts";
+export type { SubmissionsConfig } from "./settings.ts";
 export { SubmissionsService } from "./service.ts";
 
 /** What a test may replace in the pipeline it makes. */
@@ -43,16 +43,16 @@ export interface SubmissionsOverrides {
  * import { createRegistry } from "../app/metrics.ts";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  * import { createSubmissions } from "./mod.ts";
  *
- * const config = deriveConfig(readSettings(SETTINGS, {}), {});
+ * const config = configure(readSettings(SETTINGS, {}), {});
  * const context = { registry: createRegistry().registry, logger: getLogger("submissions") };
  * const service = createSubmissions(config, context);
  * ```
  */
 export function createSubmissions(
-  config: Config,
+  config: SubmissionsConfig,
   context: ComponentContext,
   overrides: SubmissionsOverrides = {},
 ): SubmissionsService {
@@ -76,17 +76,17 @@ export function createSubmissions(
  * import assert from "node:assert/strict";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  * import { resolveCredentials } from "./mod.ts";
  *
  * const env = { AWS_ENDPOINT_URL: "http://127.0.0.1:4566" }; // an emulator, nothing configured
- * const config = deriveConfig(readSettings(SETTINGS, env), env, false);
+ * const config = configure(readSettings(SETTINGS, env), env, false);
  * const credentials = await resolveCredentials(config, getLogger("submissions"));
  * assert.deepEqual(credentials, { accessKeyId: "test", secretAccessKey: "test" });
  * ```
  */
 export async function resolveCredentials(
-  config: Config,
+  config: SubmissionsConfig,
   logger: ComponentContext["logger"],
 ): Promise<ClientCredentials> {
   const credentials = credentialsFor(config.credentials, config.region);
@@ -116,7 +116,7 @@ export const submissions = defineComponent({
   name: "submissions",
   summary: "SQS submissions → validated events → Kinesis",
   settings: SETTINGS,
-  configure: deriveConfig,
+  configure,
   create: async (config, context) =>
     createSubmissions(config, context, {
       credentials: await resolveCredentials(config, context.logger),

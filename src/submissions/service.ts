@@ -12,10 +12,10 @@
  * import { createRegistry } from "../app/metrics.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
- * import { deriveConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  * import { SubmissionsService } from "./service.ts";
  *
- * const config = deriveConfig(readSettings(SETTINGS, Deno.env.toObject()), Deno.env.toObject());
+ * const config = configure(readSettings(SETTINGS, Deno.env.toObject()), Deno.env.toObject());
  * const service = new SubmissionsService({
  *   config,
  *   sqs: createSqsClient({ region: config.region, endpoint: config.sqsEndpoint }),
@@ -37,7 +37,7 @@ import { remaining, within } from "../app/deadline.ts";
 import { getLogger } from "../app/logging.ts";
 import type { Probe } from "../app/readiness.ts";
 import { Capacity } from "./capacity.ts";
-import type { Config } from "./settings.ts";
+import type { SubmissionsConfig } from "./settings.ts";
 import { createKinesisSink, type RecordSink } from "./kinesis_sink.ts";
 import { createMetrics, limiterObserver, type Metrics, publisherObserver } from "./metrics.ts";
 import { OrderedPublisher } from "./ordered_publisher.ts";
@@ -50,7 +50,7 @@ import { errorMessage } from "../app/error_message.ts";
 /** Options of {@linkcode SubmissionsService}. */
 export interface ServiceOptions {
   /** The validated configuration. */
-  readonly config: Config;
+  readonly config: SubmissionsConfig;
   /** The SQS client (made by aws_clients.ts); the service destroys it when stopped. */
   readonly sqs: SQSClient;
   /** The Kinesis client (made by aws_clients.ts); the service destroys it when stopped. */
@@ -74,10 +74,10 @@ const logger = getLogger("submissions", "service");
  * import { createRegistry } from "../app/metrics.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
- * import { deriveConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  * import { SubmissionsService } from "./service.ts";
  *
- * const config = deriveConfig(readSettings(SETTINGS, {}), {});
+ * const config = configure(readSettings(SETTINGS, {}), {});
  * const service = new SubmissionsService({
  *   config,
  *   sqs: createSqsClient({ region: config.region, endpoint: config.sqsEndpoint }),

@@ -6,9 +6,9 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  *
- * const config = deriveConfig(readSettings(SETTINGS, { WORKERS: "4" }), {});
+ * const config = configure(readSettings(SETTINGS, { WORKERS: "4" }), {});
  * assert.equal(config.workers, 4);
  * // The region's AWS endpoints, the SDK's credentials.
  * assert.equal(config.credentials, "default-chain");
@@ -19,6 +19,7 @@
 import { z } from "zod";
 import { credentialsPlan, sharedFilesExist } from "./aws_credentials.ts";
 import {
+  type ConfigOf,
   type Env,
   httpUrl,
   integer,
@@ -173,15 +174,15 @@ export const SETTINGS = {
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
- * import { deriveConfig, SETTINGS } from "./settings.ts";
- * const aws = deriveConfig(readSettings(SETTINGS, {}), {}, false);
+ * import { configure, SETTINGS } from "./settings.ts";
+ * const aws = configure(readSettings(SETTINGS, {}), {}, false);
  * assert.equal(aws.sqsEndpoint, undefined); // the region's AWS endpoint
  * assert.equal(aws.credentials, "default-chain");
  * const local = { AWS_ENDPOINT_URL: "http://127.0.0.1:4566" };
- * assert.equal(deriveConfig(readSettings(SETTINGS, local), local, false).credentials, "loopback-dummy");
+ * assert.equal(configure(readSettings(SETTINGS, local), local, false).credentials, "loopback-dummy");
  * ```
  */
-export function deriveConfig(
+export function configure(
   raw: SettingValues<typeof SETTINGS>,
   env: Env,
   sharedFiles: boolean = sharedFilesExist(env),
@@ -214,4 +215,4 @@ export function deriveConfig(
 }
 
 /** The pipeline's validated configuration. */
-export type Config = Readonly<ReturnType<typeof deriveConfig>>;
+export type SubmissionsConfig = ConfigOf<typeof configure>;

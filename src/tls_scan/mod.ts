@@ -34,7 +34,7 @@ import {
 import { createProbeEngine } from "./probe_engine.ts";
 import { tlsScanRoutes } from "./routes.ts";
 import { Scheduler } from "./scheduler.ts";
-import { deriveTlsScanConfig, SETTINGS, type TlsScanConfig } from "./settings.ts";
+import { configure, SETTINGS, type TlsScanConfig } from "./settings.ts";
 import { createSslLabsEngine } from "./ssllabs_engine.ts";
 import { openStore } from "./open_store.ts";
 import { notifyingChanges, WatchStatsCache } from "./watch_stats.ts";
@@ -62,9 +62,9 @@ export interface TlsScanOverrides {
  * import { createRegistry } from "../app/metrics.ts";
  * import { readSettings } from "../app/settings.ts";
  * import { createTlsScan } from "./mod.ts";
- * import { deriveTlsScanConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  *
- * const config = deriveTlsScanConfig(readSettings(SETTINGS, { TLS_SCAN_DB: ":memory:" }), {});
+ * const config = configure(readSettings(SETTINGS, { TLS_SCAN_DB: ":memory:" }), {});
  * const context = { registry: createRegistry().registry, logger: getLogger("tls-scan") };
  * const component = createTlsScan(config, context);
  * component.describe(); // "engine probe, 0 watched, sqlite :memory:"
@@ -209,6 +209,6 @@ export const tlsScan = defineComponent({
   name: "tls-scan",
   summary: "GET /scan?host=: TLS posture, grade and certificate expiry; a watched list rescanned",
   settings: SETTINGS,
-  configure: deriveTlsScanConfig,
+  configure,
   create: (config, context) => createTlsScan(config, context),
 });

@@ -1,13 +1,13 @@
 /**
  * The tls-scan component's settings (read through src/app/settings.ts only when the component
  * is enabled) and the configuration derived from them. `SSLLABS_EMAIL` is required for the
- * `ssllabs` engine: {@linkcode deriveTlsScanConfig} throws a one-line `ConfigError` without it.
+ * `ssllabs` engine: {@linkcode configure} throws a one-line `ConfigError` without it.
  *
  * ```ts
  * import { readSettings } from "../app/settings.ts";
- * import { deriveTlsScanConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  *
- * const config = deriveTlsScanConfig(readSettings(SETTINGS, { TLS_SCAN_CONCURRENCY: "8" }), {});
+ * const config = configure(readSettings(SETTINGS, { TLS_SCAN_CONCURRENCY: "8" }), {});
  * config.concurrency; // 8
  * config.engine; // "probe"
  * ```
@@ -18,6 +18,7 @@ import { z } from "zod";
 import {
   boolean,
   ConfigError,
+  type ConfigOf,
   type Env,
   httpUrl,
   integer,
@@ -62,7 +63,7 @@ export const SETTINGS = {
     help: "SQLite database of reports and the watch list (created when missing)",
   },
   TLS_SCAN_DATABASE_URL: {
-    // Any string here: a bad value is reported without its password (deriveTlsScanConfig).
+    // Any string here: a bad value is reported without its password (configure).
     schema: z.string().max(4_096),
     default: "",
     allowed: "a postgres://user:password@host:port/db URL, required when TLS_SCAN_STORE=postgres",
@@ -180,14 +181,14 @@ export const SETTINGS = {
  *
  * ```ts
  * import { readSettings } from "../app/settings.ts";
- * import { deriveTlsScanConfig, SETTINGS } from "./settings.ts";
+ * import { configure, SETTINGS } from "./settings.ts";
  * const values = readSettings(SETTINGS, { TLS_SCAN_MAX_AGE_HOURS: "6" });
- * deriveTlsScanConfig(values, {}).maxAgeHours; // 6
- * deriveTlsScanConfig({ ...values, TLS_SCAN_ENGINE: "ssllabs" }, {});
+ * configure(values, {}).maxAgeHours; // 6
+ * configure({ ...values, TLS_SCAN_ENGINE: "ssllabs" }, {});
  * // throws ConfigError: "SSLLABS_EMAIL must be set with TLS_SCAN_ENGINE=ssllabs (the address …)"
  * ```
  */
-export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env: Env) {
+export function configure(values: SettingValues<typeof SETTINGS>, _env: Env) {
   if (values.TLS_SCAN_ENGINE === "ssllabs" && !values.SSLLABS_EMAIL) {
     throw new ConfigError(
       "SSLLABS_EMAIL must be set with TLS_SCAN_ENGINE=ssllabs (the address registered with SSL Labs)",
@@ -228,7 +229,7 @@ export function deriveTlsScanConfig(values: SettingValues<typeof SETTINGS>, _env
 }
 
 /** The tls-scan configuration. */
-export type TlsScanConfig = Readonly<ReturnType<typeof deriveTlsScanConfig>>;
+export type TlsScanConfig = ConfigOf<typeof configure>;
 
 function databaseUrl(url: string): string {
   if (url === "") {

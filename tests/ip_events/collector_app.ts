@@ -10,7 +10,7 @@ import { getLogger } from "../../src/app/logging.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import { readSettings } from "../../src/app/settings.ts";
 import { type Collector, createCollector } from "../../src/ip_events/collector.ts";
-import { configureIpEvents, IP_EVENTS_SETTINGS } from "../../src/ip_events/settings.ts";
+import { configure, SETTINGS } from "../../src/ip_events/settings.ts";
 
 /** A running collector app. */
 export interface CollectorApp extends AsyncDisposable {
@@ -29,14 +29,14 @@ export interface CollectorApp extends AsyncDisposable {
  * in `env` is the app's admin token.
  */
 export async function startCollectorApp(env: Record<string, string> = {}): Promise<CollectorApp> {
-  const values = readSettings(IP_EVENTS_SETTINGS, {
+  const values = readSettings(SETTINGS, {
     IP_EVENTS_UDP_PORT: "0",
     IP_EVENTS_UDP_HOST: "127.0.0.1",
     IP_EVENTS_UDP_RECEIVE_BUFFER_BYTES: String(1 << 20),
     ...env,
   });
   const metrics = createRegistry();
-  const collector = createCollector(configureIpEvents(values), {
+  const collector = createCollector(configure(values), {
     registry: metrics.registry,
     logger: getLogger("ip-events"),
   });

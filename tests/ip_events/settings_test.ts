@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/app/app_config.ts";
 import { ConfigError, readSettings } from "../../src/app/settings.ts";
 import { COMPONENTS } from "../../src/components.ts";
-import { configureIpEvents, IP_EVENTS_SETTINGS } from "../../src/ip_events/settings.ts";
+import { configure, SETTINGS } from "../../src/ip_events/settings.ts";
 
 Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, memory", () => {
-  assert.deepEqual(configureIpEvents(readSettings(IP_EVENTS_SETTINGS, {})), {
+  assert.deepEqual(configure(readSettings(SETTINGS, {})), {
     udpHost: "0.0.0.0",
     udpPort: 3001,
     receiveBufferBytes: 4 * 1024 * 1024,
@@ -17,7 +17,7 @@ Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, memory", (
 });
 
 Deno.test("each setting is read from the env or its flag", () => {
-  const config = configureIpEvents(readSettings(IP_EVENTS_SETTINGS, {
+  const config = configure(readSettings(SETTINGS, {
     IP_EVENTS_UDP_HOST: "127.0.0.1",
     IP_EVENTS_UDP_RECEIVER: "dgram",
     IP_EVENTS_MAX_APPS: "10",
@@ -40,7 +40,7 @@ Deno.test("bad values are one-line errors naming the setting and what is allowed
     [{ IP_EVENTS_UDP_RECEIVE_BUFFER_BYTES: "1" }, /^IP_EVENTS_UDP_RECEIVE_BUFFER_BYTES must/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => readSettings(IP_EVENTS_SETTINGS, env), (error: Error) => {
+    assert.throws(() => readSettings(SETTINGS, env), (error: Error) => {
       assert.ok(error instanceof ConfigError);
       assert.match(error.message, message);
       assert.ok(!error.message.includes("\n"));

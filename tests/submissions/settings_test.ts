@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { ConfigError, configHelp, loadConfig as loadAppConfig } from "../../src/app/app_config.ts";
 import { flagName } from "../../src/app/settings.ts";
 import { COMPONENTS } from "../../src/components.ts";
-import { type Config, SETTINGS } from "../../src/submissions/settings.ts";
+import { SETTINGS, type SubmissionsConfig } from "../../src/submissions/settings.ts";
 
 /** The submissions pipeline's configuration, read as main.ts reads it, and the shared part. */
 function loadConfig(env: Record<string, string>, args: string[] = []) {
   const { app, enabled } = loadAppConfig(COMPONENTS, env, args);
   assert.deepEqual(enabled.map((e) => e.definition.name), ["submissions"]);
-  return { ...app, ...(enabled[0]!.config as Config) };
+  return { ...app, ...(enabled[0]!.config as SubmissionsConfig) };
 }
 
 Deno.test("defaults: the region's AWS endpoints with the SDK's credentials, submissions → events", () => {

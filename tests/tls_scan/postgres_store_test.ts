@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, readSettings } from "../../src/app/settings.ts";
 import { PostgresStore } from "../../src/tls_scan/postgres_store.ts";
-import { deriveTlsScanConfig, SETTINGS } from "../../src/tls_scan/settings.ts";
+import { configure, SETTINGS } from "../../src/tls_scan/settings.ts";
 import { StoreUnavailableError } from "../../src/tls_scan/store.ts";
 import { type PostgresServer, startPostgres } from "../../tools/tls_scan/postgres_server.ts";
 import { readyReport, storeContract } from "./store_contract.ts";
@@ -108,7 +108,7 @@ Deno.test("postgres: the server down: 503-worthy errors, reports held then writt
 Deno.test("postgres settings: a URL is required, and a bad one is named without its password", () => {
   const derive = (env: Record<string, string>) => {
     try {
-      deriveTlsScanConfig(readSettings(SETTINGS, { TLS_SCAN_STORE: "postgres", ...env }), {});
+      configure(readSettings(SETTINGS, { TLS_SCAN_STORE: "postgres", ...env }), {});
     } catch (error) {
       assert.ok(error instanceof ConfigError);
       return error.message;
