@@ -23,7 +23,7 @@ export interface AppAnswer {
 export const NO_EVENTS: AppAnswer = Object.freeze({ count: 0, good_ips: [], bad_ips: [] });
 
 /** The number of host addresses in a /28 (16 minus network and broadcast). */
-export const HOSTS_PER_BLOCK = 14;
+const HOSTS_PER_BLOCK = 14;
 
 /**
  * Formats an address given as an unsigned 32-bit number as a dotted quad.

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_EVENTS } from "./codec.ts";
 import { z } from "zod";
 import { credentialsPlan, sharedFilesExist } from "./aws_credentials.ts";
 import {
@@ -159,7 +160,7 @@ export const SETTINGS = {
   },
   MAX_EVENTS_PER_SUBMISSION: {
     schema: integer(1, 100_000),
-    default: "5000",
+    default: String(DEFAULT_MAX_EVENTS),
     allowed: "an integer from 1 to 100000",
     help: "a submission with more events is rejected (too_many_events, to the invalid queue)",
   },

@@ -28,7 +28,7 @@
 import { Fifo } from "./fifo.ts";
 
 /** A key with at most this many records waiting is light. */
-export const LIGHT_KEY_RECORDS = 2;
+const LIGHT_KEY_RECORDS = 2;
 
 /** A record in a {@linkcode ShardQueue}. */
 export interface QueuedRecord<T> {

@@ -9,13 +9,13 @@
 import { z } from "zod";
 
 /** A `new_process` event: a command line started by a user. */
-export const NewProcessSchema = z.object({
+const NewProcessSchema = z.object({
   cmdl: z.string(),
   user: z.string(),
 });
 
 /** A `network_connection` event: an IPv4 connection from the endpoint. */
-export const NetworkConnectionSchema = z.object({
+const NetworkConnectionSchema = z.object({
   // zod's ipv4 accepts exactly four decimal octets 0-255 without leading zeros.
   source_ip: z.ipv4(),
   destination_ip: z.ipv4(),
@@ -66,7 +66,7 @@ function eventLists(): EventLists {
 /**
  * The `events` object: a missing list means zero events of that type; unknown keys are stripped.
  */
-export const EventsSchema = z.object(eventLists());
+const EventsSchema = z.object(eventLists());
 
 /**
  * A whole submission as sensors send it.
@@ -96,9 +96,5 @@ export const SubmissionSchema = z.object({
   events: EventsSchema,
 });
 
-/** A `new_process` event after validation. */
-export type NewProcess = z.infer<typeof NewProcessSchema>;
-/** A `network_connection` event after validation. */
-export type NetworkConnection = z.infer<typeof NetworkConnectionSchema>;
 /** A submission after validation. */
 export type Submission = z.infer<typeof SubmissionSchema>;
