@@ -11,7 +11,7 @@
  */
 import type { IpEvent } from "./decode_ip_event.ts";
 import type { AppDelta } from "./redis_scripts.ts";
-import type { BatchTally, StoreLimits, StoreStats } from "./store.ts";
+import { type BatchTally, type StoreLimits, type StoreStats, withinCaps } from "./store.ts";
 
 interface TrackedApp {
   /** IPs admitted for the app (bounded by the IPs cap). */
@@ -34,7 +34,7 @@ interface TrackedApp {
  * ```
  */
 export class LocalTally {
-  readonly #limits: StoreLimits;
+  readonly #caps: ReturnType<typeof withinCaps>;
   #tracked = new Map<string, TrackedApp>();
   #ips = 0;
   #pending = new Map<string, AppDelta>();
@@ -42,7 +42,7 @@ export class LocalTally {
 
   /** Starts empty under `limits`. */
   constructor(limits: StoreLimits) {
-    this.#limits = limits;
+    this.#caps = withinCaps(limits);
   }
 
   /** Adds a batch of valid events, as the memory store counts them. */
@@ -52,7 +52,7 @@ export class LocalTally {
     for (const { appSha256, ip } of events) {
       let app = this.#tracked.get(appSha256);
       if (!app) {
-        if (this.#tracked.size >= this.#limits.maxApps) {
+        if (!this.#caps.app(this.#tracked.size)) {
           capacity++;
           continue;
         }
@@ -66,7 +66,7 @@ export class LocalTally {
       delta.count++;
       counted++;
       if (!app.ips.has(ip)) {
-        if (app.ips.size >= this.#limits.maxIpsPerApp) {
+        if (!this.#caps.ip(app.ips.size)) {
           capacity++;
           continue;
         }

@@ -6,7 +6,13 @@
  */
 import type { IpEvent } from "./decode_ip_event.ts";
 import { answerFor, type AppAnswer, NO_EVENTS } from "./netblock.ts";
-import type { BatchTally, IpEventStore, StoreLimits, StoreStats } from "./store.ts";
+import {
+  type BatchTally,
+  type IpEventStore,
+  type StoreLimits,
+  type StoreStats,
+  withinCaps,
+} from "./store.ts";
 
 interface AppState {
   count: number;
@@ -25,13 +31,13 @@ interface AppState {
  * ```
  */
 export class MemoryStore implements IpEventStore {
-  readonly #limits: StoreLimits;
+  readonly #caps: ReturnType<typeof withinCaps>;
   #apps = new Map<string, AppState>();
   #ips = 0;
 
   /** Makes an empty store bounded by `limits`. */
   constructor(limits: StoreLimits) {
-    this.#limits = limits;
+    this.#caps = withinCaps(limits);
   }
 
   /** Adds a batch of valid events. */
@@ -41,7 +47,7 @@ export class MemoryStore implements IpEventStore {
     for (const { appSha256, ip } of events) {
       let app = this.#apps.get(appSha256);
       if (!app) {
-        if (this.#apps.size >= this.#limits.maxApps) {
+        if (!this.#caps.app(this.#apps.size)) {
           capacity++;
           continue;
         }
@@ -52,7 +58,7 @@ export class MemoryStore implements IpEventStore {
       const seen = app.ips.get(ip);
       if (seen !== undefined) {
         app.ips.set(ip, seen + 1);
-      } else if (app.ips.size < this.#limits.maxIpsPerApp) {
+      } else if (this.#caps.ip(app.ips.size)) {
         app.ips.set(ip, 1);
         this.#ips++;
       } else {

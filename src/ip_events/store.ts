@@ -37,6 +37,31 @@ export interface StoreLimits {
 }
 
 /**
+ * The caps, one rule for every store (memory_store.ts, and the Redis store's local_tally.ts): an
+ * event of an app not tracked yet is admitted while fewer than `maxApps` apps are tracked, else
+ * dropped as `capacity`; a new IP of a tracked app is kept while the app holds fewer than
+ * `maxIpsPerApp`, else its event is counted and the IP not kept (`capacity` too).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withinCaps } from "./store.ts";
+ * const limits = { maxApps: 2, maxIpsPerApp: 64 };
+ * assert.ok(withinCaps(limits).app(1)); // a second app is tracked
+ * assert.ok(!withinCaps(limits).app(2)); // a third is not
+ * assert.ok(!withinCaps(limits).ip(64)); // nor a 65th IP of one app
+ * ```
+ */
+export function withinCaps(limits: StoreLimits): {
+  app(tracked: number): boolean;
+  ip(keptOfApp: number): boolean;
+} {
+  return {
+    app: (tracked) => tracked < limits.maxApps,
+    ip: (keptOfApp) => keptOfApp < limits.maxIpsPerApp,
+  };
+}
+
+/**
  * The collector's state. `record` is synchronous (the receive path never waits on it);
  * `answer` and `reset` may wait (a shared store goes over the network).
  *
