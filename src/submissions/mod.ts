@@ -40,6 +40,7 @@ export interface SubmissionsOverrides {
  * service destroys them when it stops.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { getLogger } from "../app/logging.ts";
  * import { readSettings } from "../app/settings.ts";
@@ -49,6 +50,7 @@ export interface SubmissionsOverrides {
  * const config = configure(readSettings(SETTINGS, {}), {});
  * const context = { registry: createRegistry().registry, logger: getLogger("submissions") };
  * const service = createSubmissions(config, context);
+ * assert.equal(service.state, "new"); // the app starts it
  * ```
  */
 export function createSubmissions(

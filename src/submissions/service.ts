@@ -8,23 +8,8 @@
  *   aborted), let messages in flight finish until 80 % of the time left, give up on the rest
  *   (they are released, visibility 0, never deleted partly published), then destroy the clients.
  *
- * ```ts
- * import { createRegistry } from "../app/metrics.ts";
- * import { readSettings } from "../app/settings.ts";
- * import { createKinesisClient, createSqsClient } from "./aws_clients.ts";
- * import { configure, SETTINGS } from "./settings.ts";
- * import { SubmissionsService } from "./service.ts";
- *
- * const config = configure(readSettings(SETTINGS, Deno.env.toObject()), Deno.env.toObject());
- * const service = new SubmissionsService({
- *   config,
- *   sqs: createSqsClient({ region: config.region, endpoint: config.sqsEndpoint }),
- *   kinesis: createKinesisClient({ region: config.region, endpoint: config.kinesisEndpoint }),
- *   registry: createRegistry().registry,
- * });
- * await service.start();
- * await service.stop(performance.now() + 20_000);
- * ```
+ * How to build one: the example of {@linkcode SubmissionsService}; the component does it in
+ * mod.ts (`createSubmissions`).
  *
  * @module
  */
