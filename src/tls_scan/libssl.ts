@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { errorMessage } from "../app/error_message.ts";
 import type { HandshakeSeen } from "./enumerate_suites.ts";
 import { type ProtocolName, protocolName } from "./s_client_output.ts";
 
@@ -210,9 +211,7 @@ function open(): Libssl | undefined {
         ? "aborted"
         : timedOut
         ? "timeout"
-        : error instanceof Error
-        ? error.message
-        : String(error);
+        : errorMessage(error);
       return { protocol: undefined, cipher: undefined, failure, timedOut: failure === "timeout" };
     } finally {
       clearTimeout(timer);

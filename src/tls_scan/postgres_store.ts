@@ -15,6 +15,7 @@
  */
 // @ts-types="@types/pg"
 import pg from "pg";
+import { errorMessage } from "../app/error_message.ts";
 import type { Logger } from "../app/logging.ts";
 import type { EngineName, Grade, TlsReport } from "./report.ts";
 import { TlsReport as ReportSchema } from "./report.ts";
@@ -155,7 +156,7 @@ export class PostgresStore implements TlsScanStore {
 
   #translate(error: unknown): unknown {
     if (!isUnavailable(error)) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const unavailable = new StoreUnavailableError(message || "the database cannot be reached", {
       cause: error,
     });
