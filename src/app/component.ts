@@ -10,23 +10,42 @@
  * listens on `HTTP_PORT` with every component's routes beside `/healthz`, `/readyz` and
  * `/metrics`, and starts them. On SIGTERM it stops them all by one deadline.
  *
- * ```ts
- * import { type Component, defineComponent } from "./component.ts";
- * import { integer } from "./settings.ts";
+ * Every component has the same shape (submissions, ip-events and tls-scan alike):
+ * - `mod.ts`, its face: the {@linkcode ComponentDefinition} and what tests may use;
+ * - `settings.ts`: `SETTINGS` (a `SettingsTable`), `configure(values, env)` and
+ *   `type XConfig = ConfigOf<typeof configure>` (src/app/settings.ts), so the type is inferred;
+ * - one lifecycle: its `start` and `stop` go through a `Lifecycle` (src/app/lifecycle.ts):
+ *   `idle → starting → running → stopping → stopped`, a second start rejects, stop runs once
+ *   and also before start (freeing what `create` made).
  *
- * export const greeter = defineComponent({
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Component, defineComponent } from "./component.ts";
+ * import { Lifecycle } from "./lifecycle.ts";
+ * import { getLogger } from "./logging.ts";
+ * import { createRegistry } from "./metrics.ts";
+ * import { type ConfigOf, integer, readSettings, type SettingValues } from "./settings.ts";
+ *
+ * // settings.ts
+ * const SETTINGS = {
+ *   GREETER_TIMES: {
+ *     schema: integer(1, 10),
+ *     default: "1",
+ *     allowed: "an integer from 1 to 10",
+ *     help: "how many hellos per request",
+ *   },
+ * } as const;
+ * const configure = (values: SettingValues<typeof SETTINGS>) => ({ times: values.GREETER_TIMES });
+ * type GreeterConfig = ConfigOf<typeof configure>;
+ *
+ * // mod.ts
+ * const greeter = defineComponent({
  *   name: "greeter",
  *   summary: "says hello",
- *   settings: {
- *     GREETER_TIMES: {
- *       schema: integer(1, 10),
- *       default: "1",
- *       allowed: "an integer from 1 to 10",
- *       help: "how many hellos per request",
- *     },
- *   },
- *   configure: (values) => ({ times: values.GREETER_TIMES }),
- *   create(config, { logger }): Component {
+ *   settings: SETTINGS,
+ *   configure,
+ *   create(config: GreeterConfig, { logger }): Component {
+ *     const lifecycle = new Lifecycle("greeter");
  *     return {
  *       routes: [{
  *         method: "GET",
@@ -34,12 +53,26 @@
  *         handle: () => new Response("hello\n".repeat(config.times)),
  *       }],
  *       checks: {},
- *       describe: () => `${config.times} hellos`,
- *       start: () => Promise.resolve(logger.info("greeting")),
- *       stop: () => Promise.resolve(),
+ *       describe: () => `${config.times} hellos, ${lifecycle.state}`,
+ *       start: () => lifecycle.start(() => Promise.resolve(logger.info("greeting"))),
+ *       stop: () => lifecycle.stop(() => Promise.resolve()),
  *     };
  *   },
  * });
+ *
+ * const config = greeter.configure(readSettings(greeter.settings, { GREETER_TIMES: "2" }), {});
+ * const component = await greeter.create(config, {
+ *   registry: createRegistry().registry,
+ *   logger: getLogger("greeter"),
+ * });
+ * await component.start();
+ * assert.equal(component.describe(), "2 hellos, running");
+ * await assert.rejects(component.start(), /cannot start greeter: it is running/);
+ * const url = new URL("http://localhost/hello");
+ * const response = await component.routes[0]!.handle(new Request(url), {}, url);
+ * assert.equal(await response.text(), "hello\nhello\n");
+ * await component.stop(performance.now() + 1_000);
+ * assert.equal(component.describe(), "2 hellos, stopped");
  * ```
  *
  * @module
@@ -77,7 +110,8 @@ export interface Component {
   start(): Promise<void>;
   /**
    * Graceful stop: finishes or hands back work in progress and frees every resource, by
-   * `deadline` (a `performance.now()` time). Called once, after `start()` or instead of it.
+   * `deadline` (a `performance.now()` time). Called after `start()` or instead of it; a second
+   * call shares the first's promise (the `Lifecycle` rule).
    */
   stop(deadline: number): Promise<void>;
 }

@@ -8,6 +8,7 @@
  */
 import type { Component, ComponentContext } from "../app/component.ts";
 import { remaining, within } from "../app/deadline.ts";
+import { Lifecycle } from "../app/lifecycle.ts";
 import type { Logger } from "../app/logging.ts";
 import { Ingest } from "./ingest.ts";
 import { createIpEventsMetrics, type IpEventsMetrics } from "./metrics.ts";
@@ -76,6 +77,7 @@ export class Collector implements Component {
   readonly #metrics: IpEventsMetrics;
   readonly #ingest: Ingest;
   readonly #proc: ProcNet | undefined;
+  readonly #lifecycle = new Lifecycle("the ip-events collector");
   #receiver: UdpReceiver | undefined;
 
   /** Makes the store, metrics, ingest and routes. */
@@ -124,7 +126,11 @@ export class Collector implements Component {
   }
 
   /** Binds the UDP socket and starts receiving. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.#lifecycle.start(() => this.#start());
+  }
+
+  async #start(): Promise<void> {
     const { receiver, fallbackReason } = await openReceiver(this.#config.receiver, {
       host: this.#config.udpHost,
       port: this.#config.udpPort,
@@ -169,7 +175,11 @@ export class Collector implements Component {
   }
 
   /** Closes the socket (by the deadline), then the store (a shared one flushes first). */
-  async stop(deadline: number): Promise<void> {
+  stop(deadline: number): Promise<void> {
+    return this.#lifecycle.stop(() => this.#stop(deadline));
+  }
+
+  async #stop(deadline: number): Promise<void> {
     const receiver = this.#receiver;
     this.#receiver = undefined;
     if (receiver) {

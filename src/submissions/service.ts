@@ -19,6 +19,7 @@ import type { Registry } from "prom-client";
 import { backoffDelay, sleep } from "../app/backoff.ts";
 import type { Component } from "../app/component.ts";
 import { remaining, within } from "../app/deadline.ts";
+import { Lifecycle, type LifecycleState } from "../app/lifecycle.ts";
 import { getLogger } from "../app/logging.ts";
 import type { Probe } from "../app/readiness.ts";
 import { Capacity } from "./capacity.ts";
@@ -46,9 +47,6 @@ export interface ServiceOptions {
   readonly sink?: RecordSink;
 }
 
-/** The lifecycle states, in order. */
-export type ServiceState = "new" | "running" | "stopping" | "stopped";
-
 const logger = getLogger("submissions", "service");
 
 /**
@@ -71,7 +69,7 @@ const logger = getLogger("submissions", "service");
  * });
  * assert.equal(service.describe(), "8 workers, queue submissions, stream events");
  * // nothing runs before start()
- * assert.equal(service.state, "new");
+ * assert.equal(service.state, "idle");
  * ```
  */
 export class SubmissionsService implements Component {
@@ -86,11 +84,10 @@ export class SubmissionsService implements Component {
   readonly #giveUp = new AbortController();
   readonly #publisher: OrderedPublisher;
   readonly #heartbeat: VisibilityHeartbeat;
-  #state: ServiceState = "new";
+  readonly #lifecycle = new Lifecycle("the submissions service");
   #source: SqsSource | undefined;
   #workers: SubmissionWorker[] = [];
   #main: Promise<void> = Promise.resolve();
-  #stopped: Promise<void> | undefined;
 
   /** Makes a service; nothing runs until {@linkcode SubmissionsService.start}. */
   constructor(options: ServiceOptions) {
@@ -124,8 +121,8 @@ export class SubmissionsService implements Component {
   }
 
   /** The lifecycle state. */
-  get state(): ServiceState {
-    return this.#state;
+  get state(): LifecycleState {
+    return this.#lifecycle.state;
   }
 
   /** Messages in progress over all workers. */
@@ -142,10 +139,10 @@ export class SubmissionsService implements Component {
 
   /** Resolves the queue and starts the workers, in the background. */
   start(): Promise<void> {
-    if (this.#state !== "new") throw new Error(`cannot start a service that is ${this.#state}`);
-    this.#state = "running";
-    this.#main = this.#run();
-    return Promise.resolve();
+    return this.#lifecycle.start(() => {
+      this.#main = this.#run();
+      return Promise.resolve();
+    });
   }
 
   async #run(): Promise<void> {
@@ -248,13 +245,11 @@ export class SubmissionsService implements Component {
    * The clients are destroyed last.
    */
   stop(deadline: number): Promise<void> {
-    this.#stopped ??= this.#stop(deadline);
-    return this.#stopped;
+    return this.#lifecycle.stop(() => this.#stop(deadline));
   }
 
   async #stop(deadline: number): Promise<void> {
     const timeoutMs = remaining(deadline);
-    this.#state = "stopping";
     logger.info("stopping: no more receives; {inFlight} messages in flight", {
       inFlight: this.inFlight,
     });
@@ -277,7 +272,6 @@ export class SubmissionsService implements Component {
     this.#heartbeat.stop();
     this.#o.sqs.destroy();
     this.#o.kinesis.destroy();
-    this.#state = "stopped";
     logger.info("stopped");
   }
 }

@@ -22,6 +22,7 @@
  */
 import { type Component, type ComponentContext, defineComponent } from "../app/component.ts";
 import { remaining } from "../app/deadline.ts";
+import { Lifecycle } from "../app/lifecycle.ts";
 import type { Resolver } from "./address_guard.ts";
 import { ScanCoordinator } from "./coordinator.ts";
 import type { ScanEngine } from "./engine.ts";
@@ -153,7 +154,7 @@ export function createTlsScan(
   });
   registerSchedulerGauges(registry, scheduler);
   const starting = new AbortController();
-  let stopped = false;
+  const lifecycle = new Lifecycle("tls-scan");
   return {
     routes: tlsScanRoutes({
       coordinator,
@@ -172,26 +173,27 @@ export function createTlsScan(
     describe: () =>
       `engine ${engine.name}, ${stats.current().watched} watched, ${store.kind} ${store.where}` +
       (config.allowPrivate ? ", private targets ALLOWED" : ""),
-    async start() {
-      await stats.refresh(); // describe() after start names the watch list's size
-      stats.start();
-      // The engine's start (openssl's certificate directory; SSL Labs `info`) runs in the
-      // background: its outcome shows in the readiness check.
-      engine.start(starting.signal).catch((error) =>
-        logger.error("engine start failed: {error}", { error: String(error) })
-      )
-        .finally(() => {
-          if (!stopped) scheduler.start();
-        });
-    },
-    async stop(deadline: number) {
-      stopped = true;
-      starting.abort();
-      await Promise.all([scheduler.stop(deadline), coordinator.stop(deadline)]);
-      await stats.stop();
-      await store.close(deadline);
-      if (remaining(deadline) === 0) logger.warn("tls-scan stopped at its deadline");
-    },
+    start: () =>
+      lifecycle.start(async () => {
+        await stats.refresh(); // describe() after start names the watch list's size
+        stats.start();
+        // The engine's start (openssl's certificate directory; SSL Labs `info`) runs in the
+        // background: its outcome shows in the readiness check.
+        engine.start(starting.signal).catch((error) =>
+          logger.error("engine start failed: {error}", { error: String(error) })
+        )
+          .finally(() => {
+            if (lifecycle.state === "running") scheduler.start();
+          });
+      }),
+    stop: (deadline: number) =>
+      lifecycle.stop(async () => {
+        starting.abort();
+        await Promise.all([scheduler.stop(deadline), coordinator.stop(deadline)]);
+        await stats.stop();
+        await store.close(deadline);
+        if (remaining(deadline) === 0) logger.warn("tls-scan stopped at its deadline");
+      }),
   };
 }
 
