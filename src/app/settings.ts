@@ -106,8 +106,10 @@ export const boolean: z.ZodType<boolean> = z.enum(["true", "false"]).transform((
  * allowed. `main.ts` prints it and exits 2.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError } from "./settings.ts";
- * throw new ConfigError('WORKERS must be an integer from 1 to 256, got "0"');
+ * const error = new ConfigError('WORKERS must be an integer from 1 to 256, got "0"');
+ * assert.equal(`${error}`, 'ConfigError: WORKERS must be an integer from 1 to 256, got "0"');
  * ```
  */
 export class ConfigError extends Error {
