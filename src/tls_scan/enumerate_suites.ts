@@ -26,7 +26,8 @@
  * @module
  */
 import type { Suite } from "./report.ts";
-import type { ProtocolName, TempKey } from "./s_client_output.ts";
+import type { ProtocolName } from "./protocols.ts";
+import type { TempKey } from "./s_client_output.ts";
 import { candidates, type CatalogSuite, type SuiteCatalog } from "./suite_catalog.ts";
 
 /**

@@ -28,7 +28,7 @@
  * @module
  */
 import { type Features, type Grade, type Suite, worstGrade } from "./report.ts";
-import type { ProtocolName } from "./s_client_output.ts";
+import type { ProtocolName } from "./protocols.ts";
 import { summarizeSuites } from "./suite_posture.ts";
 
 /** Everything the grade depends on, from either engine. */

@@ -23,7 +23,7 @@
  */
 import { errorMessage } from "../app/error_message.ts";
 import type { HandshakeSeen } from "./enumerate_suites.ts";
-import { type ProtocolName, protocolName } from "./s_client_output.ts";
+import { PROTOCOL_SPELLINGS, type ProtocolName, protocolName } from "./protocols.ts";
 
 /** One handshake to make. */
 export interface HandshakeRequest {
@@ -53,12 +53,6 @@ export interface Libssl {
   readonly version: string;
 }
 
-const VERSIONS: Readonly<Partial<Record<ProtocolName, number>>> = {
-  "TLS 1.0": 0x301,
-  "TLS 1.1": 0x302,
-  "TLS 1.2": 0x303,
-  "TLS 1.3": 0x304,
-};
 const CTRL_MODE = 33;
 const MODE_SEND_FALLBACK_SCSV = 0x80;
 const CTRL_SET_TLSEXT_HOSTNAME = 55;
@@ -137,7 +131,7 @@ function open(): Libssl | undefined {
   const read = (pointer: Deno.PointerValue) =>
     pointer === null ? undefined : Deno.UnsafePointerView.getCString(pointer);
   async function handshake(request: HandshakeRequest): Promise<HandshakeResult> {
-    const version = VERSIONS[request.protocol];
+    const version = PROTOCOL_SPELLINGS[request.protocol].wireVersion;
     if (version === undefined) return { protocol: undefined, cipher: undefined, failure: "n/a" };
     c.ERR_clear_error();
     const conn = s.SSL_new(ctx);

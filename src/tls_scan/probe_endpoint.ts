@@ -37,13 +37,8 @@ import { gradeEndpoint, type Posture } from "./grading.ts";
 import { openLibssl } from "./libssl.ts";
 import { runOpenssl, type RunResult } from "./openssl.ts";
 import type { Features, Suite } from "./report.ts";
-import {
-  classifyFailure,
-  type Failure,
-  parseSession,
-  type ProtocolName,
-  PROTOCOLS,
-} from "./s_client_output.ts";
+import { PROTOCOL_SPELLINGS, type ProtocolName, PROTOCOLS } from "./protocols.ts";
+import { classifyFailure, type Failure, parseSession } from "./s_client_output.ts";
 import type { SuiteCatalog } from "./suite_catalog.ts";
 import type { HostKind } from "./target.ts";
 
@@ -114,12 +109,7 @@ export interface EndpointFailed {
   readonly connections: number;
 }
 
-const VERSION_FLAGS: Readonly<Partial<Record<ProtocolName, string>>> = {
-  "TLS 1.0": "-tls1",
-  "TLS 1.1": "-tls1_1",
-  "TLS 1.2": "-tls1_2",
-  "TLS 1.3": "-tls1_3",
-};
+const flag = (protocol: ProtocolName) => PROTOCOL_SPELLINGS[protocol].sClientFlag;
 
 /**
  * Probes one endpoint. Never throws for a property of the server.
@@ -187,7 +177,7 @@ export async function probeEndpoint(
 
   // A server that negotiated TLS 1.2 with a client offering 1.3 does not offer 1.3.
   const tried = PROTOCOLS.slice(0, PROTOCOLS.indexOf(shown.protocol) + 1)
-    .filter((p) => VERSION_FLAGS[p] !== undefined);
+    .filter((p) => flag(p) !== undefined);
   const libssl = options.inProcess === false ? undefined : openLibssl();
   const viaLibssl = (protocol: ProtocolName, offer: readonly string[], fallbackScsv = false) => {
     connections++;
@@ -208,7 +198,7 @@ export async function probeEndpoint(
     const suites = protocol === "TLS 1.3"
       ? ["-ciphersuites", offer.join(":"), ...legacy]
       : ["-cipher", `${offer.join(":")}:@SECLEVEL=0`];
-    return parseSession((await run([VERSION_FLAGS[protocol]!, ...suites])).stdout);
+    return parseSession((await run([flag(protocol)!, ...suites])).stdout);
   };
   const enumeration = await enumerateSuites(
     options.catalog,
@@ -234,7 +224,7 @@ export async function probeEndpoint(
       failure = downgraded.cipher ? "" : downgraded.failure ?? "";
     } else {
       const downgraded = await run([
-        VERSION_FLAGS[secondBest]!,
+        flag(secondBest)!,
         "-cipher",
         `${offer.join(":")}:@SECLEVEL=0`,
         "-fallback_scsv",

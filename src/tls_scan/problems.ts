@@ -12,6 +12,7 @@
  * @module
  */
 import { isWeakKey, type Posture, warnings } from "./grading.ts";
+import type { ProtocolName } from "./protocols.ts";
 import { type ProblemCode, sortProblems } from "./report.ts";
 import { summarizeSuites } from "./suite_posture.ts";
 
@@ -99,8 +100,8 @@ export function suiteProblems(posture: Pick<Posture, "protocols" | "suites">): P
  * protocolProblems(["TLS 1.0", "TLS 1.1"]); // ["tls1_0", "tls1_1", "legacy_only", "no_tls1_3"]
  * ```
  */
-export function protocolProblems(protocols: readonly string[]): ProblemCode[] {
-  const offered = new Set(protocols);
+export function protocolProblems(protocols: readonly ProtocolName[]): ProblemCode[] {
+  const offered = new Set<ProtocolName>(protocols);
   const found: ProblemCode[] = [];
   if (offered.has("SSL 2.0")) found.push("ssl2");
   if (offered.has("SSL 3.0")) found.push("ssl3");

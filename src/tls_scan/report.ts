@@ -12,6 +12,7 @@
  * @module
  */
 import { z } from "zod";
+import { PROTOCOLS } from "./protocols.ts";
 
 /**
  * Grades, best first; `T` (not trusted) and `M` (name mismatch) rank below `F`.
@@ -93,7 +94,7 @@ export type ProblemCode = z.infer<typeof ProblemCode>;
  * Protocol.safeParse("TLSv1.3").success; // false: OpenSSL's spelling (see protocolName)
  * ```
  */
-export const Protocol = z.enum(["SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"]);
+export const Protocol = z.enum(PROTOCOLS);
 
 /**
  * One accepted cipher suite: its protocol, name (OpenSSL's, as `openssl ciphers` and sslscan

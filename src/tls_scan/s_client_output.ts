@@ -14,48 +14,7 @@
  *
  * @module
  */
-
-/** A protocol as SSL Labs names it. */
-export type ProtocolName = "SSL 2.0" | "SSL 3.0" | "TLS 1.0" | "TLS 1.1" | "TLS 1.2" | "TLS 1.3";
-
-/**
- * Every protocol, oldest first.
- *
- * ```ts
- * import { PROTOCOLS } from "./s_client_output.ts";
- * PROTOCOLS.indexOf("TLS 1.2") < PROTOCOLS.indexOf("TLS 1.3"); // true: oldest first
- * ```
- */
-export const PROTOCOLS: readonly ProtocolName[] = [
-  "SSL 2.0",
-  "SSL 3.0",
-  "TLS 1.0",
-  "TLS 1.1",
-  "TLS 1.2",
-  "TLS 1.3",
-];
-
-const OPENSSL_PROTOCOLS: Readonly<Record<string, ProtocolName>> = {
-  SSLv2: "SSL 2.0",
-  SSLv3: "SSL 3.0",
-  TLSv1: "TLS 1.0",
-  "TLSv1.1": "TLS 1.1",
-  "TLSv1.2": "TLS 1.2",
-  "TLSv1.3": "TLS 1.3",
-};
-
-/**
- * OpenSSL's protocol name (`TLSv1.1`) as SSL Labs names it (`TLS 1.1`).
- *
- * ```ts
- * import { protocolName } from "./s_client_output.ts";
- * protocolName("TLSv1"); // "TLS 1.0"
- * protocolName("DTLSv1.2"); // undefined
- * ```
- */
-export function protocolName(openssl: string): ProtocolName | undefined {
-  return OPENSSL_PROTOCOLS[openssl];
-}
+import { type ProtocolName, protocolName } from "./protocols.ts";
 
 /**
  * Bytes of s_client output the parsers read: what `runOpenssl` keeps (256 KiB) is far more than

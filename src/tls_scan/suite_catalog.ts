@@ -19,7 +19,7 @@
  * @module
  */
 import { runOpenssl } from "./openssl.ts";
-import type { ProtocolName } from "./s_client_output.ts";
+import { PROTOCOL_SPELLINGS, type ProtocolName, PROTOCOLS } from "./protocols.ts";
 
 /** One suite as `openssl ciphers -v` describes it. */
 export interface CatalogSuite {
@@ -69,8 +69,8 @@ export const TLS13_SUITES: readonly string[] = [
  * ```
  */
 export const NOT_TESTABLE: readonly string[] = [
-  "SSL 2.0",
-  "SSL 3.0",
+  // The protocols OpenSSL 3 cannot offer: those without an s_client flag.
+  ...PROTOCOLS.filter((p) => PROTOCOL_SPELLINGS[p].sClientFlag === undefined),
   "RC4 suites",
   "3DES suites",
   "DES and EXPORT suites",

@@ -22,7 +22,7 @@
  */
 import { isAnonymous, type WeakCipherKind, weakCipherKind } from "./cipher_suite.ts";
 import type { Grade, Suite } from "./report.ts";
-import { type ProtocolName, PROTOCOLS } from "./s_client_output.ts";
+import { type ProtocolName, PROTOCOLS } from "./protocols.ts";
 
 /** The suites, summed up for the grade. */
 export interface SuiteSummary {

@@ -5,7 +5,7 @@ import {
   enumerateSuites,
   type Handshake,
 } from "../../src/tls_scan/enumerate_suites.ts";
-import type { ProtocolName } from "../../src/tls_scan/s_client_output.ts";
+import type { ProtocolName } from "../../src/tls_scan/protocols.ts";
 import { candidates, parseCatalog } from "../../src/tls_scan/suite_catalog.ts";
 
 // 60 TLS 1.2 suites (strongest first, as openssl lists them) and the TLS 1.3 ones.
