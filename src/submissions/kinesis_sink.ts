@@ -47,17 +47,23 @@ export interface RecordSink {
  * A {@linkcode RecordSink} writing to the Kinesis stream `streamName` with `client`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startLocalStack } from "../../tools/submissions/local_stack.ts";
  * import { createKinesisClient } from "./aws_clients.ts";
  * import { createKinesisSink } from "./kinesis_sink.ts";
+ *
+ * await using stack = await startLocalStack(); // kinesalite with a 2-shard stream, loopback
  * const client = createKinesisClient({
- *   region: "eu-west-1",
- *   endpoint: "http://localhost:4566",
+ *   region: stack.region,
+ *   endpoint: stack.endpoints.kinesis,
  *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
  * });
- * const sink = createKinesisSink(client, "events");
+ * const sink = createKinesisSink(client, stack.streamName);
  * const data = new TextEncoder().encode("{}");
- * await sink.putRecords([{ data, partitionKey: "device-1" }]);
- * // [{ sequenceNumber: "4968…", shardId: "shardId-000000000001", … }]: written
+ * const [result] = await sink.putRecords([{ data, partitionKey: "device-1" }]);
+ * assert.equal(result?.errorCode, undefined); // written
+ * assert.match(result?.shardId ?? "", /^shardId-/);
+ * client.destroy();
  * ```
  */
 export function createKinesisSink(client: KinesisClient, streamName: string): RecordSink {

@@ -2,16 +2,6 @@
  * Every shard of a stream, through `ListShards` page by page: the one listing the publisher's
  * shard map, the stream tail and the local stack's throttle share.
  *
- * @example
- * ```ts
- * import { KinesisClient } from "@aws-sdk/client-kinesis";
- * import { listShards } from "./list_shards.ts";
- *
- * const client = new KinesisClient({ region: "eu-west-1" });
- * const shards = await listShards(client, "events");
- * console.log(shards.map((shard) => shard.ShardId));
- * ```
- *
  * @module
  */
 import { type KinesisClient, ListShardsCommand, type Shard } from "@aws-sdk/client-kinesis";
@@ -20,15 +10,23 @@ import { type KinesisClient, ListShardsCommand, type Shard } from "@aws-sdk/clie
  * Lists every shard of `streamName`, open and closed, in the order Kinesis answers them.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startLocalStack } from "../../tools/submissions/local_stack.ts";
  * import { createKinesisClient } from "./aws_clients.ts";
  * import { listShards } from "./list_shards.ts";
+ *
+ * await using stack = await startLocalStack(); // kinesalite with a 2-shard stream, loopback
  * const client = createKinesisClient({
- *   region: "eu-west-1",
- *   endpoint: "http://localhost:4566",
+ *   region: stack.region,
+ *   endpoint: stack.endpoints.kinesis,
  *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
  * });
- * (await listShards(client, "events")).map((shard) => shard.ShardId);
- * // ["shardId-000000000000", "shardId-000000000001"]: the local stack's two shards
+ * const shards = await listShards(client, stack.streamName);
+ * assert.deepEqual(shards.map((shard) => shard.ShardId), [
+ *   "shardId-000000000000",
+ *   "shardId-000000000001",
+ * ]);
+ * client.destroy();
  * ```
  */
 export async function listShards(

@@ -69,22 +69,31 @@ const REFUSED_CODES = new Set([
  * The SQS side of the service.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { SendMessageCommand } from "@aws-sdk/client-sqs";
+ * import { startLocalStack } from "../../tools/submissions/local_stack.ts";
  * import { createSqsClient } from "./aws_clients.ts";
  * import { resolveQueueUrl, SqsSource } from "./sqs_source.ts";
+ *
+ * await using stack = await startLocalStack(); // fauxqs with the submissions queue, loopback
  * const client = createSqsClient({
- *   region: "eu-west-1",
- *   endpoint: "http://localhost:4566",
+ *   region: stack.region,
+ *   endpoint: stack.endpoints.sqs,
  *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
  * });
+ * const queueUrl = await resolveQueueUrl(client, "submissions");
+ * await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "{}" }));
  * const source = new SqsSource({
  *   client,
- *   queueUrl: await resolveQueueUrl(client, "submissions"),
+ *   queueUrl,
  *   maxMessages: 10,
  *   visibilityTimeoutSeconds: 30,
  *   waitTimeSeconds: 1,
  * });
  * const messages = await source.receive(); // at most 10, after a long poll of at most 1 s
- * await Promise.all(messages.map((m) => source.delete(m.receiptHandle))); // [true, …]: deleted
+ * assert.deepEqual(messages.map((m) => m.body), ["{}"]);
+ * assert.ok(await source.delete(messages[0]!.receiptHandle)); // batched with other deletes
+ * client.destroy();
  * ```
  */
 export class SqsSource {
@@ -251,16 +260,19 @@ export class SqsSource {
  *
  * ```ts
  * import assert from "node:assert/strict";
+ * import { startLocalStack } from "../../tools/submissions/local_stack.ts";
  * import { createSqsClient } from "./aws_clients.ts";
  * import { resolveQueueUrl } from "./sqs_source.ts";
+ *
+ * await using stack = await startLocalStack();
  * const client = createSqsClient({
- *   region: "eu-west-1",
- *   endpoint: "http://localhost:4566",
+ *   region: stack.region,
+ *   endpoint: stack.endpoints.sqs,
  *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
  * });
  * const url = await resolveQueueUrl(client, "submissions");
- * // LocalStack's account id
- * assert.ok(url.endsWith("/000000000000/submissions"));
+ * assert.match(url, /\/000000000000\/submissions$/); // the emulator's account id
+ * client.destroy();
  * ```
  */
 export async function resolveQueueUrl(
