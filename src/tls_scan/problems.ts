@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { isWeakKey, type Posture, warnings } from "./grading.ts";
+import { type CertificatePosture, isWeakKey, type Posture, warnings } from "./grading.ts";
 import type { ProtocolName } from "./protocols.ts";
-import { type ProblemCode, sortProblems } from "./report.ts";
+import { type Features, type ProblemCode, sortProblems, type Suite } from "./report.ts";
 import { summarizeSuites } from "./suite_posture.ts";
 
 /**
@@ -27,7 +27,69 @@ import { summarizeSuites } from "./suite_posture.ts";
 export const EXPIRING_SOON_DAYS = 30;
 
 /**
- * The problems `posture` shows, with `daysRemaining` of the leaf.
+ * What problems are derived from: both engines map their findings here (the probe from its
+ * {@linkcode Posture}, via {@linkcode postureProblems}; SSL Labs from its report), so one
+ * function, {@linkcode problemsOf}, says when each problem holds.
+ */
+export interface Observation {
+  /** Offered protocols. */
+  readonly protocols: readonly ProtocolName[];
+  /** Every accepted suite. */
+  readonly suites: readonly Suite[];
+  /** Renegotiation, fallback protection, stapling, the chain as sent. */
+  readonly features: Features;
+  /** The leaf certificate, null when none was seen. */
+  readonly leaf: LeafObservation | null;
+  /** The assessor's own verdict beside the suites (SSL Labs'): `false` is `no_forward_secrecy`. */
+  readonly forwardSecrecy?: boolean;
+  /** The assessor's own verdict beside the suites (SSL Labs'): `false` is `no_aead`. */
+  readonly aead?: boolean;
+}
+
+/** What the problems need of the leaf certificate. */
+export interface LeafObservation {
+  readonly certificate: CertificatePosture;
+  readonly key: Posture["key"];
+  /** Whole days until `notAfter` (negative once expired). */
+  readonly daysRemaining: number;
+  /** The assessor judged the key insecure itself (SSL Labs' issue bit), whatever its size. */
+  readonly insecureKey?: boolean;
+  /** The assessor judged the signature insecure itself (SSL Labs' issue bit). */
+  readonly insecureSignature?: boolean;
+}
+
+/**
+ * The problems an observation shows, sorted, each once.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { problemsOf } from "./problems.ts";
+ * import { Features } from "./report.ts";
+ * const problems = problemsOf({
+ *   protocols: ["TLS 1.1", "TLS 1.2"],
+ *   suites: [],
+ *   features: Features.parse({}),
+ *   leaf: null,
+ *   forwardSecrecy: false,
+ * });
+ * assert.deepEqual(problems, ["tls1_1", "no_tls1_3", "no_forward_secrecy"]);
+ * ```
+ */
+export function problemsOf(observation: Observation): ProblemCode[] {
+  const found: ProblemCode[] = [];
+  if (observation.leaf) found.push(...leafProblems(observation.leaf));
+  found.push(...protocolProblems(observation.protocols));
+  if (observation.forwardSecrecy === false) found.push("no_forward_secrecy");
+  if (observation.aead === false) found.push("no_aead");
+  found.push(...suiteProblems(observation));
+  if (observation.features.chain_issues.includes("incomplete")) found.push("incomplete_chain");
+  for (const warning of warnings(observation.features)) found.push(warning as ProblemCode);
+  return sortProblems(found);
+}
+
+/**
+ * The problems `posture` (the probe's observation of one endpoint) shows, with `daysRemaining`
+ * of the leaf.
  *
  * ```ts
  * import { postureProblems } from "./problems.ts";
@@ -46,24 +108,27 @@ export const EXPIRING_SOON_DAYS = 30;
  * ```
  */
 export function postureProblems(posture: Posture, daysRemaining: number): ProblemCode[] {
+  const { certificate, key } = posture;
+  return problemsOf({ ...posture, leaf: { certificate, key, daysRemaining } });
+}
+
+function leafProblems(leaf: LeafObservation): ProblemCode[] {
   const found: ProblemCode[] = [];
-  const c = posture.certificate;
+  const c = leaf.certificate;
   if (c.expired) found.push("expired");
   if (c.notYetValid) found.push("not_yet_valid");
-  if (!c.expired && !c.notYetValid && daysRemaining >= 0 && daysRemaining < EXPIRING_SOON_DAYS) {
+  const days = leaf.daysRemaining;
+  if (!c.expired && !c.notYetValid && days >= 0 && days < EXPIRING_SOON_DAYS) {
     found.push("expiring_soon");
   }
   if (!c.chainTrusted) found.push("untrusted");
   if (c.selfSigned) found.push("self_signed");
   if (!c.nameMatch) found.push("name_mismatch");
   if (c.revoked) found.push("revoked");
-  if (isWeakKey(posture.key)) found.push("weak_key");
-  if (c.signatureHash === "md5" || c.signatureHash === "sha1") found.push("weak_signature");
-  found.push(...protocolProblems(posture.protocols));
-  found.push(...suiteProblems(posture));
-  if (posture.features.chain_issues.includes("incomplete")) found.push("incomplete_chain");
-  for (const warning of warnings(posture.features)) found.push(warning as ProblemCode);
-  return sortProblems(found);
+  if (leaf.insecureKey || isWeakKey(leaf.key)) found.push("weak_key");
+  const weakHash = c.signatureHash === "md5" || c.signatureHash === "sha1";
+  if (leaf.insecureSignature || weakHash) found.push("weak_signature");
+  return found;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The report from a finished SSL Labs assessment (`Host` with status READY or ERROR): SSL Labs'
  * own grades per endpoint, the leaf of the first ready endpoint's first chain (looked up in
- * `Host.certs`), problems from the certificate's `issues` bits, its dates and the endpoints'
- * protocols, forward secrecy and AEAD. Pure.
+ * `Host.certs`), and problems: the certificate's `issues` bits and dates, the endpoints'
+ * protocols, suites, forward secrecy and AEAD mapped into the observation problems.ts derives
+ * the probe's problems from too ({@linkcode problemsOf}). Pure.
  *
  * @example
  * ```ts
@@ -17,10 +18,8 @@
  * @module
  */
 import { signatureHash } from "./certificate.ts";
-import { isWeakKey } from "./grading.ts";
 import { suiteFacts } from "./cipher_suite.ts";
-import { warnings } from "./grading.ts";
-import { EXPIRING_SOON_DAYS, protocolProblems, suiteProblems } from "./problems.ts";
+import { type LeafObservation, problemsOf } from "./problems.ts";
 import {
   type Certificate,
   daysRemaining,
@@ -28,9 +27,7 @@ import {
   errorReport,
   type Features,
   Grade,
-  type ProblemCode,
   Protocol,
-  sortProblems,
   type Suite,
   type TlsReport,
   worstGrade,
@@ -89,18 +86,21 @@ export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportCont
     return errorReport({ ...base, message, endpoints });
   }
   const leafId = ready[0]!.details?.certChains?.[0]?.certIds[0];
-  const leaf = host.certs?.find((c) => c.id === leafId);
-  const problems: ProblemCode[] = [];
-  const protocols = new Set(endpoints.filter((e) => e.grade !== null).flatMap((e) => e.protocols));
-  problems.push(...protocolProblems([...protocols]));
-  if (ready.some((e) => e.details?.forwardSecrecy === 0)) problems.push("no_forward_secrecy");
-  if (ready.some((e) => e.details?.supportsAead === false)) problems.push("no_aead");
+  const cert = host.certs?.find((c) => c.id === leafId);
+  const leaf = cert ? observeLeaf(cert, context.now) : null;
   const suites = toSuites(ready[0]!);
-  problems.push(...suiteProblems({ protocols: [...protocols], suites }));
   const features = toFeatures(ready[0]!);
-  if (features.chain_issues.includes("incomplete")) problems.push("incomplete_chain");
-  for (const warning of warnings(features)) problems.push(warning as ProblemCode);
-  const certificate = leaf ? toCertificate(leaf, context.now, problems) : null;
+  const problems = problemsOf({
+    protocols: [
+      ...new Set(endpoints.filter((e) => e.grade !== null).flatMap((e) => e.protocols)),
+    ],
+    suites,
+    features,
+    leaf,
+    forwardSecrecy: !ready.some((e) => e.details?.forwardSecrecy === 0),
+    aead: !ready.some((e) => e.details?.supportsAead === false),
+  });
+  const certificate = cert && leaf ? toCertificate(cert, leaf) : null;
   return {
     host: host.host,
     port: context.port,
@@ -112,7 +112,7 @@ export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportCont
     from_cache: context.fromCache,
     endpoints,
     certificate,
-    problems: sortProblems(problems),
+    problems,
     suites,
     // SSL Labs tests SSL 2/3, RC4 and 3DES itself: nothing is left untested by this engine.
     not_tested: [],
@@ -197,44 +197,41 @@ function toEndpoint(endpoint: SslLabsEndpoint): Endpoint {
   };
 }
 
-/** The leaf as the report shows it; pushes the certificate's problems onto `problems`. */
-function toCertificate(cert: SslLabsCert, now: Date, problems: ProblemCode[]): Certificate {
+/** What SSL Labs says of the leaf, in the shape both engines' problems are derived from. */
+function observeLeaf(cert: SslLabsCert, now: Date): LeafObservation {
   const issues = cert.issues ?? 0;
   const has = (bit: number) => (issues & bit) !== 0;
-  const notBefore = new Date(cert.notBefore);
   const notAfter = new Date(cert.notAfter);
-  const days = daysRemaining(notAfter, now);
-  const expired = has(CERT_ISSUES.notAfter) || now > notAfter;
-  const notYetValid = has(CERT_ISSUES.notBefore) || now < notBefore;
-  const keyAlgorithm = /EC/i.test(cert.keyAlg ?? "") ? "EC" : "RSA";
-  const keySize = cert.keySize ?? 0;
-  const revoked = has(CERT_ISSUES.revoked) || cert.revocationStatus === 1;
-  const hash = signatureHash(cert.sigAlg ?? "");
-  if (expired) problems.push("expired");
-  if (notYetValid) problems.push("not_yet_valid");
-  if (!expired && !notYetValid && days >= 0 && days < EXPIRING_SOON_DAYS) {
-    problems.push("expiring_soon");
-  }
-  if (has(CERT_ISSUES.noChainOfTrust)) problems.push("untrusted");
-  if (has(CERT_ISSUES.selfSigned)) problems.push("self_signed");
-  if (has(CERT_ISSUES.hostnameMismatch)) problems.push("name_mismatch");
-  if (revoked) problems.push("revoked");
-  if (has(CERT_ISSUES.insecureKey) || isWeakKey({ algorithm: keyAlgorithm, bits: keySize })) {
-    problems.push("weak_key");
-  }
-  if (has(CERT_ISSUES.insecureSignature) || hash === "md5" || hash === "sha1") {
-    problems.push("weak_signature");
-  }
+  return {
+    certificate: {
+      chainTrusted: !has(CERT_ISSUES.noChainOfTrust),
+      expired: has(CERT_ISSUES.notAfter) || now > notAfter,
+      notYetValid: has(CERT_ISSUES.notBefore) || now < new Date(cert.notBefore),
+      selfSigned: has(CERT_ISSUES.selfSigned),
+      revoked: has(CERT_ISSUES.revoked) || cert.revocationStatus === 1,
+      nameMatch: !has(CERT_ISSUES.hostnameMismatch),
+      signatureHash: signatureHash(cert.sigAlg ?? ""),
+    },
+    key: { algorithm: /EC/i.test(cert.keyAlg ?? "") ? "EC" : "RSA", bits: cert.keySize ?? 0 },
+    daysRemaining: daysRemaining(notAfter, now),
+    insecureKey: has(CERT_ISSUES.insecureKey),
+    insecureSignature: has(CERT_ISSUES.insecureSignature),
+  };
+}
+
+/** The leaf as the report shows it. */
+function toCertificate(cert: SslLabsCert, leaf: LeafObservation): Certificate {
+  const c = leaf.certificate;
   return {
     subject: cert.subject,
     issuer: cert.issuerSubject ?? "",
-    not_before: notBefore.toISOString(),
-    not_after: notAfter.toISOString(),
-    days_remaining: days,
-    key_algorithm: keyAlgorithm,
-    key_size: keySize,
-    trusted: !has(CERT_ISSUES.noChainOfTrust) && !expired && !notYetValid,
-    name_match: !has(CERT_ISSUES.hostnameMismatch),
-    revocation_status: revoked ? "revoked" : cert.revocationStatus === 2 ? "good" : "unknown",
+    not_before: new Date(cert.notBefore).toISOString(),
+    not_after: new Date(cert.notAfter).toISOString(),
+    days_remaining: leaf.daysRemaining,
+    key_algorithm: leaf.key.algorithm,
+    key_size: leaf.key.bits,
+    trusted: c.chainTrusted && !c.expired && !c.notYetValid,
+    name_match: c.nameMatch,
+    revocation_status: c.revoked ? "revoked" : cert.revocationStatus === 2 ? "good" : "unknown",
   };
 }
