@@ -54,10 +54,12 @@ export interface TripOutcome {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { FlushQueue } from "./flush_queue.ts";
  * import { openRedisLink } from "./redis_link.ts";
  * import { generationKey, sequenceKey } from "./redis_scripts.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
  * const queue = new FlushQueue({
  *   link,
  *   prefix: "edr:ip-events",
@@ -67,9 +69,10 @@ export interface TripOutcome {
  * });
  * queue.cut(new Map([["ab", { count: 3, ips: new Map([[1, 2], [2, 1]]) }]]));
  * assert.deepEqual(queue.chunks.map((chunk) => chunk.seq), [1]);
- * await queue.sendTrip(2000);
- * // → { applied: 1, duplicates: 0, error: undefined, generation: 0, … } on an empty Redis;
- * // a chunk not acknowledged stays in queue.chunks for the next trip
+ * const trip = await queue.sendTrip(2000);
+ * assert.equal(trip.applied, 1);
+ * // A chunk not acknowledged would stay in queue.chunks for the next trip.
+ * assert.equal(queue.chunks.length, 0);
  * await link.close();
  * ```
  */

@@ -83,9 +83,11 @@ export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
  * A failed libc call: the function, errno and its text.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LibcError } from "./libc.ts";
- * new LibcError("bind", 98, "Address already in use").message;
- * // → "bind failed: Address already in use (errno 98)"
+ * const error = new LibcError("bind", 98, "Address already in use");
+ * assert.equal(error.message, "bind failed: Address already in use (errno 98)");
+ * assert.equal(error.errno, 98);
  * ```
  */
 export class LibcError extends Error {

@@ -24,10 +24,12 @@ interface AppState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryStore } from "./memory_store.ts";
  * const store = new MemoryStore({ maxApps: 1, maxIpsPerApp: 14 });
- * store.record([{ appSha256: "a".repeat(64), ip: 1 }, { appSha256: "b".repeat(64), ip: 1 }]);
- * // → { counted: 1, capacity: 1 }: the second app is past the apps cap
+ * const events = [{ appSha256: "a".repeat(64), ip: 1 }, { appSha256: "b".repeat(64), ip: 1 }];
+ * // The second app is past the apps cap.
+ * assert.deepEqual(store.record(events), { counted: 1, capacity: 1 });
  * ```
  */
 export class MemoryStore implements IpEventStore {

@@ -102,9 +102,11 @@ export class RedisTimeoutError extends Error {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { openRedisLink } from "./redis_link.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
- * // (rejects when Redis is down or slower than 1 s)
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
+ * // Rejects when Redis is down or slower than 1 s.
  * assert.equal(await link.command(["PING"], 1000), "PONG");
  * await link.close();
  * ```

@@ -107,15 +107,19 @@ export function registryKey(prefix: string, generation: number): string {
  * The flush script: applies one chunk if it is the next; replies {status, generation}.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { openRedisLink, script } from "./redis_link.ts";
  * import { chunkArguments, FLUSH_SCRIPT, generationKey, sequenceKey } from "./redis_scripts.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
  * const keys = [generationKey("edr:ip-events"), sequenceKey("edr:ip-events", "i1")];
  * const apps = new Map([["ab", { count: 3, ips: new Map([[1, 2], [2, 1]]) }]]);
  * const args = ["edr:ip-events", "1", "0", "604800", ...chunkArguments(apps)];
- * await link.runScripts([{ script: script(FLUSH_SCRIPT), keys, args }], 1000);
- * // → [{ status: "fulfilled", value: [1, "0"] }] on an empty Redis (applied, generation 0);
- * // the same call again → value [0, "0"] (a duplicate, not applied twice)
+ * const flush = { script: script(FLUSH_SCRIPT), keys, args };
+ * // Applied, generation 0; the same call again is a duplicate, not applied twice.
+ * assert.deepEqual(await link.runScripts([flush], 1000), [{ status: "fulfilled", value: [1, "0"] }]);
+ * assert.deepEqual(await link.runScripts([flush], 1000), [{ status: "fulfilled", value: [0, "0"] }]);
  * await link.close();
  * ```
  */
@@ -148,13 +152,19 @@ return {1, gen}`;
  * The read script: {generation, applied sequence, the app's hash as field, value, …}.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { openRedisLink, script } from "./redis_link.ts";
  * import { generationKey, READ_SCRIPT, sequenceKey } from "./redis_scripts.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
  * const keys = [generationKey("edr:ip-events"), sequenceKey("edr:ip-events", "i1")];
  * const args = ["edr:ip-events", "ab".repeat(32)];
- * await link.runScripts([{ script: script(READ_SCRIPT), keys, args }], 1000);
- * // → [{ status: "fulfilled", value: ["0", "0", []] }] on an empty Redis
+ * const read = { script: script(READ_SCRIPT), keys, args };
+ * // An empty Redis: generation 0, nothing applied, no IPs.
+ * assert.deepEqual(await link.runScripts([read], 1000), [
+ *   { status: "fulfilled", value: ["0", "0", []] },
+ * ]);
  * await link.close();
  * ```
  */
@@ -169,12 +179,16 @@ return {gen, applied, redis.call('HGETALL', '{' .. ARGV[1] .. '}:g' .. gen .. ':
  * the DELETE) marked done so none can ever be applied; replies the new generation.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { openRedisLink, script } from "./redis_link.ts";
  * import { generationKey, RESET_SCRIPT, sequenceKey } from "./redis_scripts.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
  * const keys = [generationKey("edr:ip-events"), sequenceKey("edr:ip-events", "i1")];
- * await link.runScripts([{ script: script(RESET_SCRIPT), keys, args: ["0", "604800"] }], 1000);
- * // → [{ status: "fulfilled", value: 1 }] on an empty Redis: generation 1
+ * const reset = { script: script(RESET_SCRIPT), keys, args: ["0", "604800"] };
+ * // An empty Redis goes to generation 1.
+ * assert.deepEqual(await link.runScripts([reset], 1000), [{ status: "fulfilled", value: 1 }]);
  * await link.close();
  * ```
  */
@@ -192,12 +206,15 @@ return gen`;
  * Popping and unlinking in one script: a failure never forgets a key it did not unlink.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { openRedisLink, script } from "./redis_link.ts";
  * import { generationsKey, SWEEP_SCRIPT } from "./redis_scripts.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
  * const call = { script: script(SWEEP_SCRIPT), keys: [generationsKey("t")], args: ["t", "0", "500"] };
- * await link.runScripts([call], 1000);
- * // → [{ status: "fulfilled", value: [0, 1] }] on an empty Redis (nothing left of generation 0)
+ * // An empty Redis: nothing unlinked, nothing left of generation 0.
+ * assert.deepEqual(await link.runScripts([call], 1000), [{ status: "fulfilled", value: [0, 1] }]);
  * await link.close();
  * ```
  */

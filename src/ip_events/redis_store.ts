@@ -106,14 +106,17 @@ export interface RedisStoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { openRedisLink } from "./redis_link.ts";
  * import { RedisStore } from "./redis_store.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
  * const store = new RedisStore({ link, limits: { maxApps: 10, maxIpsPerApp: 64 }, flushMs: 100 });
  * const sha = "ab".repeat(32);
  * store.record([{ appSha256: sha, ip: 17 }]);
- * (await store.answer(sha)).count;
- * // → 1 on an empty Redis: this instance's events count at once, other instances' once flushed
+ * // This instance's events count at once, other instances' once flushed.
+ * assert.equal((await store.answer(sha)).count, 1);
  * await store.close(performance.now() + 5_000); // flushes what is pending, closes the link
  * ```
  */

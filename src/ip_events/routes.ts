@@ -31,6 +31,7 @@ const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
  * import { Ingest } from "./ingest.ts";
  * import { MemoryStore } from "./memory_store.ts";
@@ -49,8 +50,11 @@ const SHA_PATTERN = /^[0-9a-fA-F]{64}$/;
  *   metrics,
  *   drain: () => Promise.resolve(), // a receiver's drain()
  * });
- * routes.map((route) => `${route.method} ${route.path}`);
- * // → ["GET /events/:app_sha256", "DELETE /events", "POST /events"]
+ * assert.deepEqual(routes.map((route) => `${route.method} ${route.path}`), [
+ *   "GET /events/:app_sha256",
+ *   "DELETE /events",
+ *   "POST /events",
+ * ]);
  * ```
  */
 export function eventsRoutes(options: EventsRoutesOptions): Route[] {

@@ -31,15 +31,18 @@ export interface SweepOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
  * import { openRedisLink, script } from "./redis_link.ts";
  * import { FLUSH_SCRIPT, generationKey, sequenceKey } from "./redis_scripts.ts";
  * import { sweepGenerations } from "./sweep_generations.ts";
- * const link = openRedisLink({ url: "redis://127.0.0.1:6379" });
+ * await using redis = await startRedisServer(); // redis-server on a free loopback port
+ * const link = openRedisLink({ url: redis.url });
  * const keys = [generationKey("t"), sequenceKey("t", "i1")];
  * const args = ["t", "1", "0", "60", "ab".repeat(32), "1", "0"]; // one app, generation 0
  * await link.runScripts([{ script: script(FLUSH_SCRIPT), keys, args }], 1000);
- * await sweepGenerations({ link, prefix: "t", current: 1, timeoutMs: 1000 });
- * // → 1 on an empty Redis: the generation-0 hash written above
+ * // The generation-0 hash written above.
+ * assert.equal(await sweepGenerations({ link, prefix: "t", current: 1, timeoutMs: 1000 }), 1);
  * await link.close();
  * ```
  */

@@ -47,6 +47,9 @@ export function undocumented(source: string): string[] {
 const ECHO =
   /^\s*\*\s+(?!(?:const|let|var|import|export|await using|for|if)\b)([^=]*?|.*?[=!<>]=.*?);\s*\/\/\s*(?:→|true\b|false\b|undefined\b|null\b|\[|\{|"|-?\d)/;
 
+/** A result on a line of its own: `// → { counted: 1 }`. */
+const ARROW = /^\s*\*\s+\/\/\s*→/;
+
 /** Components whose examples assert: the echo rule applies to every file under them. */
 const ASSERTING = ["src/submissions/", "src/ip_events/"];
 
@@ -56,7 +59,9 @@ export function echoes(source: string): string[] {
   let inExample = false;
   source.split("\n").forEach((line, index) => {
     if (/^\s*\*\s*```/.test(line)) inExample = !inExample;
-    else if (inExample && ECHO.test(line)) found.push(`${index + 1}: ${line.trim()}`);
+    else if (inExample && (ECHO.test(line) || ARROW.test(line))) {
+      found.push(`${index + 1}: ${line.trim()}`);
+    }
   });
   return found;
 }
@@ -70,11 +75,17 @@ Deno.test("the echo checker flags results stated in comments, not declarations o
     " * const fd = open(); // 3, a new descriptor",
     " * now = 16_000; // 14 s left",
     ' * assert.equal(parse("1"), 1); // parsed',
+    " * store.record(events);",
+    " * // → { counted: 1 }",
     " * ```",
     " * Outside an example: f(); // 1",
     " */",
   ].join("\n");
-  assert.deepEqual(echoes(source), ["3: * AF_INET; // → 2", '4: * isEventType("usb"); // false']);
+  assert.deepEqual(echoes(source), [
+    "3: * AF_INET; // → 2",
+    '4: * isEventType("usb"); // false',
+    "9: * // → { counted: 1 }",
+  ]);
 });
 
 Deno.test("examples of submissions and ip_events assert their results instead of echoing them", async () => {
