@@ -50,7 +50,7 @@ export interface SubmissionsOverrides {
  * const config = configure(readSettings(SETTINGS, {}), {});
  * const context = { registry: createRegistry().registry, logger: getLogger("submissions") };
  * const service = createSubmissions(config, context);
- * assert.equal(service.state, "new"); // the app starts it
+ * assert.equal(service.state, "idle"); // the app starts it
  * ```
  */
 export function createSubmissions(
