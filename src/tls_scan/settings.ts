@@ -4,12 +4,13 @@
  * `ssllabs` engine: {@linkcode configure} throws a one-line `ConfigError` without it.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
  * import { configure, SETTINGS } from "./settings.ts";
  *
  * const config = configure(readSettings(SETTINGS, { TLS_SCAN_CONCURRENCY: "8" }), {});
- * config.concurrency; // 8
- * config.engine; // "probe"
+ * assert.equal(config.concurrency, 8);
+ * assert.equal(config.engine, "probe");
  * ```
  *
  * @module
@@ -37,10 +38,11 @@ const scale = z.string().regex(/^\d+(\.\d+)?(e-?\d+)?$/i).transform(Number).pipe
  * Every setting, by environment variable name.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
  * import { SETTINGS } from "./settings.ts";
- * readSettings(SETTINGS, {}).TLS_SCAN_WAIT_SECONDS; // 90
- * readSettings(SETTINGS, { TLS_SCAN_ALLOW_PRIVATE: "true" }).TLS_SCAN_ALLOW_PRIVATE; // true
+ * assert.equal(readSettings(SETTINGS, {}).TLS_SCAN_WAIT_SECONDS, 90);
+ * assert.equal(readSettings(SETTINGS, { TLS_SCAN_ALLOW_PRIVATE: "true" }).TLS_SCAN_ALLOW_PRIVATE, true);
  * ```
  */
 export const SETTINGS = {
@@ -180,12 +182,15 @@ export const SETTINGS = {
  * The derived configuration.
  *
  * ```ts
- * import { readSettings } from "../app/settings.ts";
+ * import assert from "node:assert/strict";
+ * import { ConfigError, readSettings } from "../app/settings.ts";
  * import { configure, SETTINGS } from "./settings.ts";
  * const values = readSettings(SETTINGS, { TLS_SCAN_MAX_AGE_HOURS: "6" });
- * configure(values, {}).maxAgeHours; // 6
- * configure({ ...values, TLS_SCAN_ENGINE: "ssllabs" }, {});
- * // throws ConfigError: "SSLLABS_EMAIL must be set with TLS_SCAN_ENGINE=ssllabs (the address …)"
+ * assert.equal(configure(values, {}).maxAgeHours, 6);
+ * assert.throws(
+ *   () => configure({ ...values, TLS_SCAN_ENGINE: "ssllabs" }, {}),
+ *   (error) => error instanceof ConfigError && /^SSLLABS_EMAIL must be set/.test(error.message),
+ * );
  * ```
  */
 export function configure(values: SettingValues<typeof SETTINGS>, _env: Env) {
