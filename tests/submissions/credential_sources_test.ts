@@ -4,7 +4,8 @@
  * a recording proxy in front of SQS and of Kinesis checks the access key id of every request's
  * SigV4 signature, while a fake STS (IRSA) and a fake container-credentials endpoint (EKS Pod
  * Identity), a fake SSO portal and a fake instance metadata service check the token they receive. Token and config files live in a folder of the
- * repository's `.tmp/`, outside `data/` and `/tmp`, as on EKS (`/var/run/secrets/…`) or in a home
+ * repository's `.tmp/` (or of the home directory when the checkout is under `/tmp`), outside
+ * `data/` and `/tmp`, as on EKS (`/var/run/secrets/…`) or in a home
  * directory: with the start task's former `--allow-read=data,/tmp` the IRSA case fails, as the
  * last step shows. Instance metadata is disabled throughout (no link-local traffic).
  *
@@ -46,6 +47,19 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_00
   }
 }
 
+/**
+ * Where the token and config files go: the repository's `.tmp/`, unless the checkout itself
+ * lies under `/tmp` (a CI clone may), whose files the former flags could read: then a folder in
+ * the home directory, which they could not.
+ */
+function filesFolder(): string {
+  const inRepo = new URL(".tmp/", ROOT).pathname;
+  if (!inRepo.startsWith("/tmp/")) return inRepo;
+  const home = Deno.env.get("HOME");
+  assert.ok(home && !home.startsWith("/tmp"), "a home directory outside /tmp");
+  return `${home}/.cache/edr-preprocessor-tests`;
+}
+
 Deno.test("credential sources: keys, profiles, IRSA, Pod Identity, SSO, IMDS, dummy keys, under the start task's flags", async (t) => {
   await using stack = await startLocalStack();
   await using sqsProxy = startRecordingProxy(stack.endpoints.sqs);
@@ -55,8 +69,9 @@ Deno.test("credential sources: keys, profiles, IRSA, Pod Identity, SSO, IMDS, du
   await using imds = startFakeImds("ASIAIMDSEXAMPLE");
   await using portal = startFakeSsoPortal("ASIASSOEXAMPLE");
   const clients = stack.createClients();
-  await Deno.mkdir(new URL(".tmp/", ROOT), { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: new URL(".tmp/", ROOT).pathname, prefix: "creds-" });
+  const parent = filesFolder();
+  await Deno.mkdir(parent, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: parent, prefix: "creds-" });
   const fleet = createFleet({ seed: 15, faultProbability: 0 });
   const base = {
     COMPONENTS: "submissions",
