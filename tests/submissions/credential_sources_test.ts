@@ -78,6 +78,9 @@ Deno.test("credential sources: keys, profiles, IRSA, Pod Identity, SSO, IMDS, du
     HTTP_PORT: "0",
     LOG_LEVEL: "info",
     SQS_WAIT_TIME_SECONDS: "1",
+    // A message one run received but did not finish comes back to the next within seconds,
+    // not after the default 30 (it made a step wait 30 s for its PutRecords now and then).
+    SQS_VISIBILITY_TIMEOUT: "3",
     AWS_REGION: "eu-west-1",
     AWS_ENDPOINT_URL_SQS: sqsProxy.url,
     AWS_ENDPOINT_URL_KINESIS: kinesisProxy.url,
