@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Logger } from "../app/logging.ts";
 import { SCHEMA_VERSION } from "./store_rows.ts";
 
 /**
@@ -81,3 +82,48 @@ export const WATCH_SQL = {
            SELECT host, port, $3 FROM unnest($1::text[], $2::int[]) AS t(host, port)
            ON CONFLICT DO NOTHING`,
 } as const;
+
+/** Runs one statement with its parameters; answers its rows. */
+export type RunStatement = (
+  sql: string,
+  params?: unknown[],
+) => Promise<{ rows: Record<string, unknown>[] }>;
+
+/**
+ * Creates or migrates the schema to the last of {@linkcode MIGRATIONS}, inside the caller's
+ * transaction: a transaction-scoped advisory lock makes every other instance wait here, then
+ * find the work done. Answers the version it found.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MIGRATIONS, migrateSchema } from "./postgres_schema.ts";
+ * const sent: string[] = [];
+ * const from = await migrateSchema((sql) => {
+ *   sent.push(sql);
+ *   return Promise.resolve({ rows: sql.startsWith("SELECT max") ? [{ version: 1 }] : [] });
+ * });
+ * assert.equal(from, 1);
+ * assert.ok(sent.includes(MIGRATIONS[1]![0]!)); // version 2's statements ran, not version 1's
+ * assert.ok(!sent.includes(MIGRATIONS[0]![0]!));
+ * ```
+ */
+export async function migrateSchema(run: RunStatement, logger?: Logger): Promise<number> {
+  // Any number, the same in every instance: they queue here, the first one migrates.
+  await run("SELECT pg_advisory_xact_lock(7219019)");
+  await run("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
+  const found = await run("SELECT max(version) AS version FROM schema_version");
+  const from = Number(found.rows[0]?.version ?? 0);
+  for (const [index, statements] of MIGRATIONS.entries()) {
+    if (index + 1 <= from) continue;
+    for (const statement of statements) await run(statement);
+  }
+  if (from < MIGRATIONS.length) {
+    await run("DELETE FROM schema_version");
+    await run("INSERT INTO schema_version (version) VALUES ($1)", [MIGRATIONS.length]);
+    logger?.info("database schema at version {version} (was {from})", {
+      version: MIGRATIONS.length,
+      from,
+    });
+  }
+  return from;
+}

@@ -20,7 +20,7 @@ import type { Logger } from "../app/logging.ts";
 import type { EngineName, Grade, TlsReport } from "./report.ts";
 import { TlsReport as ReportSchema } from "./report.ts";
 import { isUnavailable, redactedUrl } from "./postgres_errors.ts";
-import { MIGRATIONS, SAVE_REPORT_SQL, WATCH_SQL } from "./postgres_schema.ts";
+import { migrateSchema, SAVE_REPORT_SQL, WATCH_SQL } from "./postgres_schema.ts";
 import {
   type DueQuery,
   type Lease,
@@ -33,7 +33,7 @@ import {
   type WatchStats,
 } from "./store.ts";
 import type { PoolStats } from "./store_metrics.ts";
-import { rowToWatched } from "./store_rows.ts";
+import { reportRow, rowToWatched } from "./store_rows.ts";
 import { type Target, targetKey } from "./target.ts";
 
 /** Options of {@linkcode PostgresStore.open}. */
@@ -207,23 +207,7 @@ export class PostgresStore implements TlsScanStore {
     let broken = false;
     try {
       await run("BEGIN");
-      // Any number, the same in every instance: they queue here, the first one migrates.
-      await run("SELECT pg_advisory_xact_lock(7219019)");
-      await run("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
-      const found = await run("SELECT max(version) AS version FROM schema_version");
-      const from = Number(found.rows[0]?.version ?? 0);
-      for (const [index, statements] of MIGRATIONS.entries()) {
-        if (index + 1 <= from) continue;
-        for (const statement of statements) await run(statement);
-      }
-      if (from < MIGRATIONS.length) {
-        await run("DELETE FROM schema_version");
-        await run("INSERT INTO schema_version (version) VALUES ($1)", [MIGRATIONS.length]);
-        this.#o.logger?.info("database schema at version {version} (was {from})", {
-          version: MIGRATIONS.length,
-          from,
-        });
-      }
+      await migrateSchema(run, this.#o.logger);
       await run("COMMIT");
     } catch (error) {
       broken = error instanceof StoreUnavailableError;
@@ -261,17 +245,10 @@ export class PostgresStore implements TlsScanStore {
   }
 
   async #write(report: TlsReport): Promise<SaveOutcome> {
-    const { rows } = await this.#query<{ had: boolean; grade: Grade | null }>(SAVE_REPORT_SQL, [
-      report.host,
-      report.port,
-      report.engine,
-      Date.parse(report.scanned_at),
-      report.status,
-      report.grade,
-      report.certificate ? Date.parse(report.certificate.not_after) : null,
-      JSON.stringify(report.problems),
-      JSON.stringify(report),
-    ]);
+    const { rows } = await this.#query<{ had: boolean; grade: Grade | null }>(
+      SAVE_REPORT_SQL,
+      reportRow(report),
+    );
     const previous = rows[0]!;
     const evicted = previous.had ? 0 : await this.#evict();
     return { previousGrade: previous.had ? previous.grade : undefined, evicted };

@@ -35,8 +35,12 @@ import type {
   WatchOutcome,
   WatchStats,
 } from "./store.ts";
-import { rowToWatched, SCHEMA_VERSION } from "./store_rows.ts";
+import { REPORT_COLUMNS, reportRow, rowToWatched, SCHEMA_VERSION } from "./store_rows.ts";
 import type { Target } from "./target.ts";
+
+/** A report's row replaces the target's last one by this engine. */
+const SAVE_REPORT_SQL = `INSERT OR REPLACE INTO reports (${REPORT_COLUMNS.join(", ")})
+  VALUES (${REPORT_COLUMNS.map(() => "?").join(", ")})`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS reports (
@@ -170,20 +174,7 @@ export class SqliteStore implements TlsScanStore {
         report.port,
         report.engine,
       );
-      this.#run(
-        `INSERT OR REPLACE INTO reports
-          (host, port, engine, scanned_at_ms, status, grade, not_after_ms, problems, report)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        report.host,
-        report.port,
-        report.engine,
-        Date.parse(report.scanned_at),
-        report.status,
-        report.grade,
-        report.certificate ? Date.parse(report.certificate.not_after) : null,
-        JSON.stringify(report.problems),
-        JSON.stringify(report),
-      );
+      this.#run(SAVE_REPORT_SQL, ...reportRow(report));
       if (!previous) this.#reports++;
       let evicted = 0;
       // Only a new row can take the count past the bound; a rescan replaces its own.

@@ -1,10 +1,11 @@
 /**
- * What both stores share below the contract: the schema version they migrate to, and the
- * mapping of a watch-list row (as either database returns it) to a {@linkcode WatchedRow}.
+ * What both stores share below the contract: the schema version they migrate to, a report's
+ * row as both write it, and the mapping of a watch-list row (as either database returns it) to
+ * a {@linkcode WatchedRow}.
  *
  * @module
  */
-import type { Grade } from "./report.ts";
+import type { Grade, TlsReport } from "./report.ts";
 import type { WatchedRow } from "./store.ts";
 
 /**
@@ -51,3 +52,57 @@ export function rowToWatched(row: Record<string, unknown>): WatchedRow {
     scannedAtMs: row.scanned_at_ms == null ? null : Number(row.scanned_at_ms),
   };
 }
+
+/**
+ * A report's row, in the column order both stores write it: `host, port, engine,
+ * scanned_at_ms, status, grade, not_after_ms, problems, report` (the last two as JSON).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { REPORT_COLUMNS, reportRow } from "./store_rows.ts";
+ * import type { TlsReport } from "./report.ts";
+ * const report = {
+ *   host: "a.test",
+ *   port: 443,
+ *   engine: "probe",
+ *   scanned_at: "2026-12-06T00:00:00.000Z",
+ *   status: "READY",
+ *   grade: "A",
+ *   certificate: undefined,
+ *   problems: ["no_tls1_3"],
+ * } as unknown as TlsReport;
+ * const row = reportRow(report);
+ * assert.equal(row.length, REPORT_COLUMNS.length);
+ * assert.deepEqual(row.slice(0, 8), [
+ *   "a.test", 443, "probe", 1796515200000, "READY", "A", null, '["no_tls1_3"]',
+ * ]);
+ * ```
+ */
+export function reportRow(report: TlsReport): (string | number | null)[] {
+  return [
+    report.host,
+    report.port,
+    report.engine,
+    Date.parse(report.scanned_at),
+    report.status,
+    report.grade,
+    report.certificate ? Date.parse(report.certificate.not_after) : null,
+    JSON.stringify(report.problems),
+    JSON.stringify(report),
+  ];
+}
+
+/**
+ * The reports table's columns, in {@linkcode reportRow}'s order.
+ */
+export const REPORT_COLUMNS: readonly string[] = [
+  "host",
+  "port",
+  "engine",
+  "scanned_at_ms",
+  "status",
+  "grade",
+  "not_after_ms",
+  "problems",
+  "report",
+];
