@@ -32,7 +32,7 @@ import {
   type WatchStats,
 } from "./store.ts";
 import type { PoolStats } from "./store_metrics.ts";
-import { reportRow, rowToWatched } from "./store_rows.ts";
+import { admitToWatch, reportRow, rowToWatched, watchStatsOf } from "./store_rows.ts";
 import { type Target, targetKey } from "./target.ts";
 
 /** Options of {@linkcode PostgresStore.open}. */
@@ -200,20 +200,7 @@ export class PostgresStore implements TlsScanStore {
       );
       const known = new Set(rows.map(targetKey));
       const { rows: counted } = await this.#pool.query<{ n: number }>(WATCH_SQL.count, [], db);
-      let count = counted[0]!.n;
-      let already = 0;
-      const full: Target[] = [];
-      const adding: Target[] = [];
-      for (const target of targets) {
-        const key = targetKey(target);
-        if (known.has(key)) already++;
-        else if (count >= max) full.push(target);
-        else {
-          known.add(key);
-          adding.push(target);
-          count++;
-        }
-      }
+      const { adding, already, full } = admitToWatch(targets, known, counted[0]!.n, max);
       if (adding.length > 0) {
         await this.#pool.query(WATCH_SQL.insert, [
           adding.map((t) => t.host),
@@ -283,22 +270,7 @@ export class PostgresStore implements TlsScanStore {
       "SELECT count(*) AS n FROM reports",
     );
     this.#reportsEstimate = counted[0]!.n;
-    const byGrade: Record<string, number> = {};
-    for (const row of rows) {
-      const grade = (row.grade as string | null) ?? "none";
-      byGrade[grade] = (byGrade[grade] ?? 0) + 1;
-    }
-    return {
-      watched: rows.length,
-      reports: counted[0]!.n,
-      byGrade,
-      hosts: rows.filter((row) => row.grade !== null || row.not_after_ms !== null).map((row) => ({
-        host: row.host as string,
-        port: row.port as number,
-        grade: (row.grade ?? null) as Grade | null,
-        notAfterMs: (row.not_after_ms ?? null) as number | null,
-      })),
-    };
+    return watchStatsOf(rows, counted[0]!.n);
   }
 
   /** Resolves when the database answers (and its schema is in place). */

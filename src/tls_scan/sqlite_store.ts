@@ -35,8 +35,15 @@ import type {
   WatchOutcome,
   WatchStats,
 } from "./store.ts";
-import { REPORT_COLUMNS, reportRow, rowToWatched, SCHEMA_VERSION } from "./store_rows.ts";
-import type { Target } from "./target.ts";
+import {
+  admitToWatch,
+  REPORT_COLUMNS,
+  reportRow,
+  rowToWatched,
+  SCHEMA_VERSION,
+  watchStatsOf,
+} from "./store_rows.ts";
+import { type Target, targetKey } from "./target.ts";
 
 /** A report's row replaces the target's last one by this engine. */
 const SAVE_REPORT_SQL = `INSERT OR REPLACE INTO reports (${REPORT_COLUMNS.join(", ")})
@@ -201,19 +208,14 @@ export class SqliteStore implements TlsScanStore {
       const insert = this.#db.prepare(
         "INSERT INTO watched (host, port, added_at_ms) VALUES (?, ?, ?)",
       );
-      let count = this.#get<{ n: number }>("SELECT COUNT(*) AS n FROM watched")!.n;
-      let added = 0, already = 0;
-      const full: Target[] = [];
+      const count = this.#get<{ n: number }>("SELECT COUNT(*) AS n FROM watched")!.n;
+      const known = new Set<string>();
       for (const target of targets) {
-        if (exists.get(target.host, target.port)) already++;
-        else if (count >= max) full.push(target);
-        else {
-          insert.run(target.host, target.port, nowMs);
-          count++;
-          added++;
-        }
+        if (exists.get(target.host, target.port)) known.add(targetKey(target));
       }
-      return { added, already, full };
+      const { adding, already, full } = admitToWatch(targets, known, count, max);
+      for (const target of adding) insert.run(target.host, target.port, nowMs);
+      return { added: adding.length, already, full };
     }));
   }
 
@@ -327,22 +329,7 @@ export class SqliteStore implements TlsScanStore {
          LEFT JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = ?`,
       engine,
     );
-    const byGrade: Record<string, number> = {};
-    for (const row of hosts) {
-      const grade = (row.grade as string | null) ?? "none";
-      byGrade[grade] = (byGrade[grade] ?? 0) + 1;
-    }
-    return Promise.resolve({
-      watched: hosts.length,
-      reports: this.#reports,
-      byGrade,
-      hosts: hosts.filter((row) => row.grade !== null || row.not_after_ms !== null).map((row) => ({
-        host: row.host as string,
-        port: row.port as number,
-        grade: (row.grade ?? null) as Grade | null,
-        notAfterMs: (row.not_after_ms ?? null) as number | null,
-      })),
-    });
+    return Promise.resolve(watchStatsOf(hosts, this.#reports));
   }
 
   /** Resolves while the database file answers. */
