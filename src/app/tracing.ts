@@ -66,7 +66,9 @@ export function inSpan<T>(
   run: (span: Span) => Promise<T>,
   options: { readonly kind?: SpanKind; readonly onEnd?: (span: Span, value: T) => void } = {},
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes, kind: options.kind }, async (span) => {
+  // INTERNAL is OpenTelemetry's own default kind.
+  const kind = options.kind ?? SpanKind.INTERNAL;
+  return tracer.startActiveSpan(name, { attributes, kind }, async (span) => {
     try {
       const value = await run(span);
       options.onEnd?.(span, value);

@@ -30,13 +30,24 @@ export interface AwsClientOptions {
    */
   readonly credentials?: StaticCredentials | SQSClientConfig["credentials"] | undefined;
   /** Attempts per call by the SDK's standard retry strategy (throttling, 5xx, network). Default 3. */
-  readonly maxAttempts?: number;
+  readonly maxAttempts?: number | undefined;
   /** Milliseconds a whole request may take before it fails with a TimeoutError. */
   readonly requestTimeoutMs?: number;
   /** Milliseconds a TCP connect may take. Default 3000. */
   readonly connectionTimeoutMs?: number;
   /** Sockets kept per host. Default 50. */
   readonly maxSockets?: number;
+}
+
+/** Region, endpoint and credentials; the last two only when set (the SDK's defaults otherwise). */
+function location(
+  options: AwsClientOptions,
+): Pick<SQSClientConfig, "region" | "endpoint" | "credentials"> {
+  return {
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
 }
 
 function requestHandler(options: AwsClientOptions, requestTimeoutMs: number): NodeHttpHandler {
@@ -68,9 +79,7 @@ function requestHandler(options: AwsClientOptions, requestTimeoutMs: number): No
 export function createSqsClient(options: AwsClientOptions): SQSClient {
   return withoutLogFilter(
     new SQSClient({
-      region: options.region,
-      endpoint: options.endpoint,
-      credentials: options.credentials,
+      ...location(options),
       maxAttempts: options.maxAttempts ?? SQS_RETRY.sdkAttempts,
       requestHandler: requestHandler(options, 30_000),
     }),
@@ -91,13 +100,28 @@ export function createSqsClient(options: AwsClientOptions): SQSClient {
 export function createKinesisClient(options: AwsClientOptions): KinesisClient {
   return withoutLogFilter(
     new KinesisClient({
-      region: options.region,
-      endpoint: options.endpoint,
-      credentials: options.credentials,
+      ...location(options),
       maxAttempts: options.maxAttempts ?? KINESIS_RETRY.sdkAttempts,
       requestHandler: requestHandler(options, 10_000),
     }),
   );
+}
+
+/**
+ * The per-call options of a client's `send` that abort it with `signal`, or none without one
+ * (the SDK's option type admits no explicit `undefined`).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { abortOptions } from "./aws_clients.ts";
+ *
+ * const controller = new AbortController();
+ * assert.deepEqual(abortOptions(controller.signal), { abortSignal: controller.signal });
+ * assert.deepEqual(abortOptions(undefined), {});
+ * ```
+ */
+export function abortOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal === undefined ? {} : { abortSignal: signal };
 }
 
 /**

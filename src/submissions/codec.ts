@@ -55,9 +55,9 @@ export interface DecodeMessageOptions {
   /** Becomes every record's `time_processed`. */
   readonly processedAt: Date;
   /** The partition key field. Default `device_id`. */
-  readonly partitionKey?: PartitionKeyField;
+  readonly partitionKey?: PartitionKeyField | undefined;
   /** Events of known types one submission may hold. Default {@linkcode DEFAULT_MAX_EVENTS}. */
-  readonly maxEvents?: number;
+  readonly maxEvents?: number | undefined;
 }
 
 const encoder = new TextEncoder();

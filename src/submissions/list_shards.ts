@@ -5,6 +5,7 @@
  * @module
  */
 import { type KinesisClient, ListShardsCommand, type Shard } from "@aws-sdk/client-kinesis";
+import { abortOptions } from "./aws_clients.ts";
 
 /**
  * Lists every shard of `streamName`, open and closed, in the order Kinesis answers them.
@@ -42,7 +43,7 @@ export async function listShards(
       new ListShardsCommand(
         nextToken === undefined ? { StreamName: streamName } : { NextToken: nextToken },
       ),
-      { abortSignal: signal },
+      abortOptions(signal),
     );
     shards.push(...(page.Shards ?? []));
     nextToken = page.NextToken;

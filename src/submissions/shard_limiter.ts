@@ -188,7 +188,11 @@ export class ShardLimiter<T> {
     this.#directory.refreshIfDue(now);
     const firstListingUntil = this.#directory.firstListingUntil;
     if (now < firstListingUntil && this.size > 0) return { wakeAt: firstListingUntil };
-    type Candidate = { queue: ShardQueue<T>; shardId: string | undefined; lightOnly?: boolean };
+    type Candidate = {
+      queue: ShardQueue<T>;
+      shardId: string | undefined;
+      lightOnly?: boolean | undefined;
+    };
     const eligible: Candidate[] = [];
     const blocked: Candidate[] = [];
     let ready = 0;
@@ -235,7 +239,7 @@ export class ShardLimiter<T> {
         anySizeFirst: batch.length === 0,
         live: this.#o.live,
         fits: (size) => budget?.take(size, now) ?? true,
-        lightOnly,
+        lightOnly: lightOnly ?? false,
       });
       for (const record of taken) {
         batch.push({ item: record.item, shardId });

@@ -15,6 +15,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { abortOptions } from "./aws_clients.ts";
 import { Batcher } from "./batcher.ts";
 import type { Rejection } from "./reject_reason.ts";
 
@@ -125,7 +126,7 @@ export class SqsSource {
         WaitTimeSeconds: waitTimeSeconds,
         MessageSystemAttributeNames: ["SentTimestamp", "ApproximateReceiveCount"],
       }),
-      { abortSignal: signal },
+      abortOptions(signal),
     );
     const messages: ReceivedMessage[] = [];
     for (const m of output.Messages ?? []) {
@@ -184,7 +185,7 @@ export class SqsSource {
         QueueUrl: this.#options.queueUrl,
         AttributeNames: ["RedrivePolicy"],
       }),
-      { abortSignal: signal },
+      abortOptions(signal),
     );
     const policy = Attributes?.RedrivePolicy;
     if (policy === undefined || policy === "") return undefined;
@@ -202,7 +203,7 @@ export class SqsSource {
         QueueUrl: this.#options.queueUrl,
         AttributeNames: ["QueueArn"],
       }),
-      { abortSignal: signal },
+      abortOptions(signal),
     );
   }
 
@@ -280,9 +281,10 @@ export async function resolveQueueUrl(
   queueName: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const output = await client.send(new GetQueueUrlCommand({ QueueName: queueName }), {
-    abortSignal: signal,
-  });
+  const output = await client.send(
+    new GetQueueUrlCommand({ QueueName: queueName }),
+    abortOptions(signal),
+  );
   if (output.QueueUrl === undefined) throw new Error(`GetQueueUrl gave no URL for ${queueName}`);
   return output.QueueUrl;
 }

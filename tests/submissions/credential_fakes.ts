@@ -59,7 +59,7 @@ export function startRecordingProxy(upstream: string): Fake & { readonly calls: 
     const answer = await fetch(`${upstream}${url.pathname}${url.search}`, {
       method: request.method,
       headers,
-      body: request.body === null ? undefined : await request.arrayBuffer(),
+      body: request.body === null ? null : await request.arrayBuffer(),
     });
     const back = new Headers(answer.headers);
     // fetch has already decoded and re-measured the body.

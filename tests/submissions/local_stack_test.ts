@@ -144,7 +144,7 @@ Deno.test("control endpoint: GET, PUT and POST /faults/reset", async () => {
   await using stack = await startLocalStack();
   const url = `${stack.endpoints.control}/faults`;
   const call = async (method: string, path = "", body?: string) => {
-    const response = await fetch(url + path, { method, body });
+    const response = await fetch(url + path, { method, body: body ?? null });
     return { status: response.status, json: await response.json() };
   };
 

@@ -57,13 +57,14 @@ export interface FaultSettings {
 }
 
 /**
- * A partial update of {@linkcode FaultSettings}. `outageSeconds` starts an outage of that many
- * seconds from now (0 ends the current one) and wins over `outageUntil`.
+ * A partial update of {@linkcode FaultSettings}: a key absent or `undefined` keeps its setting.
+ * `outageSeconds` starts an outage of that many seconds from now (0 ends the current one) and
+ * wins over `outageUntil`.
  */
-export interface FaultSettingsUpdate extends Partial<FaultSettings> {
+export type FaultSettingsUpdate = { [K in keyof FaultSettings]?: FaultSettings[K] | undefined } & {
   /** Starts an outage lasting this many seconds from now; 0 ends any current outage. */
-  outageSeconds?: number;
-}
+  outageSeconds?: number | undefined;
+};
 
 const UPDATE_KEYS = new Set([
   "errorProbability",

@@ -78,7 +78,7 @@ export interface LocalStackOptions extends StackResourceOptions {
   /** Control endpoint port. 0, the default, picks a free port. */
   controlPort?: number;
   /** Address the public endpoints listen on. Defaults to `127.0.0.1`. */
-  hostname?: string;
+  hostname?: string | undefined;
   /** Faults in force once the resources exist (creating them never sees a fault). */
   faults?: StackFaultUpdate;
   /** Source of randomness for both proxies, injectable for deterministic tests. */
@@ -90,7 +90,7 @@ export interface LocalStackOptions extends StackResourceOptions {
 /** Options of {@linkcode LocalStack.createClients}. */
 export interface ClientOptions {
   /** The SDK's `maxAttempts` (1 = no retries). Defaults to the SDK's default, 3. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
 }
 
 /**

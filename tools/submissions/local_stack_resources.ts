@@ -28,7 +28,7 @@ import {
 /** The queues and the stream to create; every field has a default. */
 export interface StackResourceOptions {
   /** Name of the submissions queue. Defaults to `submissions`. */
-  queueName?: string;
+  queueName?: string | undefined;
   /**
    * Creates the queue the service sends invalid submissions to: `true` (the default) names it
    * `<queueName>-invalid`, a string names it, `false` skips it.
@@ -39,11 +39,11 @@ export interface StackResourceOptions {
    * default, like the Compose environment. `true` names it `<queueName>-dlq` with
    * `maxReceiveCount` 5.
    */
-  deadLetterQueue?: boolean | { name?: string; maxReceiveCount?: number };
+  deadLetterQueue?: boolean | { name?: string; maxReceiveCount?: number | undefined };
   /** Name of the Kinesis stream. Defaults to `events`. */
-  streamName?: string;
+  streamName?: string | undefined;
   /** Number of shards of the stream. Defaults to 2. */
-  shardCount?: number;
+  shardCount?: number | undefined;
 }
 
 /** The names and URLs of what {@linkcode createResources} made. */

@@ -34,7 +34,7 @@ export interface StreamRecord {
 /** Options of {@linkcode readStream}. */
 export interface ReadStreamOptions {
   /** Stops reading; {@linkcode readStream} then returns what it has. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

@@ -67,12 +67,12 @@ export interface MalformedRecord {
 /** Options of {@linkcode reconcile}. */
 export interface ReconcileOptions {
   /** The queue's depth at the time of reading; a non-empty queue is not ok. */
-  readonly queueDepth?: QueueDepth;
+  readonly queueDepth?: QueueDepth | undefined;
   /** How many missing events, order violations and malformed records to list. Default 20. */
-  readonly maxListed?: number;
+  readonly maxListed?: number | undefined;
   /** Do not fail on well-formed records of submissions absent from the manifest (a stream that
    * also holds other runs). Default false. */
-  readonly allowUnknown?: boolean;
+  readonly allowUnknown?: boolean | undefined;
 }
 
 /** What {@linkcode reconcile} found. */

@@ -19,6 +19,7 @@ import {
   type KinesisClient,
 } from "@aws-sdk/client-kinesis";
 import { sleep } from "../../src/app/backoff.ts";
+import { abortOptions } from "../../src/submissions/aws_clients.ts";
 import { listShards } from "../../src/submissions/list_shards.ts";
 import { createToolClients, readToolEnv } from "./tool_env.ts";
 import { runMain } from "../common/run_main.ts";
@@ -56,11 +57,11 @@ export interface ReadShardOptions {
   /** Return once caught up (MillisBehindLatest 0 and an empty page) instead of following. */
   readonly untilCaughtUp?: boolean;
   /** Pause after an empty page, in ms. Default 250. */
-  readonly idleMs?: number;
+  readonly idleMs?: number | undefined;
   /** Records per GetRecords. Default 10,000 (the maximum). */
   readonly limit?: number;
   /** Stops reading; {@linkcode readShard} then resolves with `aborted`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Why {@linkcode readShard} returned. */
@@ -94,7 +95,7 @@ export async function readShard(
     try {
       page = await kinesis.send(
         new GetRecordsCommand({ ShardIterator: iterator, Limit: options.limit ?? 10_000 }),
-        { abortSignal: signal },
+        abortOptions(signal),
       );
       throttled = 0;
     } catch (error) {
@@ -223,9 +224,10 @@ async function shardIterator(
   input: GetShardIteratorCommandInput,
   signal: AbortSignal | undefined,
 ): Promise<string | undefined> {
-  const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand(input), {
-    abortSignal: signal,
-  });
+  const { ShardIterator } = await kinesis.send(
+    new GetShardIteratorCommand(input),
+    abortOptions(signal),
+  );
   return ShardIterator;
 }
 

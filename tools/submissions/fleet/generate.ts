@@ -42,19 +42,19 @@ export interface Device {
 /** Options of {@linkcode createFleet}. */
 export interface FleetOptions {
   /** Number of devices. Default 10 (the original `FLEET_SIZE`). */
-  readonly fleetSize?: number;
+  readonly fleetSize?: number | undefined;
   /** The seed of every random choice. Default: random (see {@linkcode Fleet.seed}). */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Probability of each faithful fault. Default 0.01, as in the original simulator. */
-  readonly faultProbability?: number;
+  readonly faultProbability?: number | undefined;
   /** Extra fraction of messages made deliberately invalid. Default 0. */
-  readonly invalidRatio?: number;
+  readonly invalidRatio?: number | undefined;
   /** Fraction of messages replaced by one of the {@linkcode ADVERSARIAL_KINDS}. Default 0. */
-  readonly adversarialRatio?: number;
+  readonly adversarialRatio?: number | undefined;
   /** Fraction of bodies sent as raw JSON instead of base64. Default 0. */
-  readonly rawJsonRatio?: number;
+  readonly rawJsonRatio?: number | undefined;
   /** The devices' clock, for `time_created`. Default: the system clock. */
-  readonly clock?: () => Date;
+  readonly clock?: (() => Date) | undefined;
 }
 
 /** A fleet of devices and the random state that generates their submissions. */
@@ -66,7 +66,9 @@ export interface Fleet {
   /** The random source; every generated message advances it. */
   readonly random: SeededRandom;
   /** The settings in effect. */
-  readonly settings: Readonly<Required<Omit<FleetOptions, "seed">>>;
+  readonly settings: {
+    readonly [K in Exclude<keyof FleetOptions, "seed">]-?: NonNullable<FleetOptions[K]>;
+  };
   /** The device {@linkcode nextSubmission} uses next (round-robin). */
   cursor: number;
 }

@@ -33,21 +33,21 @@ export interface RunFleetOptions extends FleetOptions {
    * Total messages. Alone: sent as fast as possible with `SendMessageBatch`. With `rate`: the
    * paced run stops after this many. Default: unbounded (until `signal` aborts).
    */
-  readonly count?: number;
+  readonly count?: number | undefined;
   /** Messages per second, paced; batched when several are due at once. */
-  readonly rate?: number;
+  readonly rate?: number | undefined;
   /** Faithful mode only: stop after this many rounds. Default: unbounded. */
-  readonly rounds?: number;
+  readonly rounds?: number | undefined;
   /** Faithful mode: the pause between rounds, drawn uniformly in `[min, max]` ms. */
-  readonly roundIntervalMs?: readonly [number, number];
+  readonly roundIntervalMs?: readonly [number, number] | undefined;
   /** Batches in flight at once (count and rate modes). Default 4. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Called once per message SQS confirmed: write the manifest here. */
-  readonly onSent?: (message: FleetMessage) => void;
+  readonly onSent?: ((message: FleetMessage) => void) | undefined;
   /** Stops the run; {@linkcode runFleet} then resolves with what was sent. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Progress lines (rounds, rates). Default: none. */
-  readonly log?: (line: string) => void;
+  readonly log?: ((line: string) => void) | undefined;
 }
 
 /** What a run sent. */

@@ -26,13 +26,13 @@ export const MAX_BATCH_BYTES = 262_144;
 /** Options of {@linkcode sendMessages}. */
 export interface SendMessagesOptions {
   /** Batches in flight at once. Default 4. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Attempts per entry before giving up with an error. Default 8. */
   readonly maxAttempts?: number;
   /** Called once per message SQS confirmed, in confirmation order. */
   readonly onSent?: (message: FleetMessage) => void;
   /** Stops sending; the promise then rejects with the abort reason. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What {@linkcode sendMessages} did. */
