@@ -5,6 +5,7 @@
  * and the budget follows a stream that takes less.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { OrderedPublisher } from "../../src/submissions/ordered_publisher.ts";
 import { hashKeyOf, MAX_HASH_KEY } from "../../src/submissions/shard_map.ts";
 import {
@@ -225,4 +226,53 @@ Deno.test("limiter on: a key with more than its backlog seconds of its shard's b
   await Promise.all(done);
   await publisher.idle();
   assert.equal(publisher.overloaded(hot!), false, "nothing of the hot key waits any more");
+});
+
+Deno.test("limiter on or off (property): every submission complete, in order, whatever the faults", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        seed: fc.nat(),
+        percent: fc.constantFrom(0, 10, 100),
+        recordFail: fc.constantFrom(0, 0.1, 0.3),
+        throwBefore: fc.constantFrom(0, 0.05),
+        throwAfter: fc.constantFrom(0, 0.05),
+        submissions: fc.array(
+          fc.record({ events: fc.integer({ min: 1, max: 8 }), key: fc.nat(5) }),
+          {
+            minLength: 1,
+            maxLength: 60,
+          },
+        ),
+      }),
+      async (run) => {
+        const sink = new FakeSink({
+          random: prng(run.seed),
+          recordFail: run.recordFail,
+          throwBefore: run.throwBefore,
+          throwAfter: run.throwAfter,
+          latencyMs: 2,
+          shards: TWO_SHARDS,
+          throttleRecordsPerSecond: 1_000,
+        });
+        const publisher = new OrderedPublisher({
+          sink,
+          lingerMs: 1,
+          backoff: { baseMs: 1, capMs: 8, random: prng(run.seed + 1) },
+          shardRateLimitPercent: run.percent,
+        });
+        const expected = new Map<string, number>();
+        const outcomes = await Promise.all(run.submissions.map(({ events, key }, i) => {
+          expected.set(`s${i}`, events);
+          return publisher.publish(submission(`s${i}`, events, 0, `device-${key}`));
+        }));
+        for (const outcome of outcomes) assert.equal(outcome.complete, true);
+        assertInOrderAndComplete(sink.stream, expected);
+        assert.deepEqual(sink.violations, []);
+        await publisher.idle();
+        assert.equal(publisher.activeSubmissions, 0);
+      },
+    ),
+    { numRuns: 15 },
+  );
 });
