@@ -3,22 +3,10 @@
  * plus partition key), as the KPL keeps per shard, scaled by an adaptive factor.
  *
  * The budget is `limit × factor`, where `limit` is Kinesis's per-shard limit times
- * `KINESIS_SHARD_RATE_LIMIT` and `factor` starts at 1. Other producers may write to the same
- * shard, so the factor follows what the shard really takes, by the AIMD rule of TCP's
- * congestion control:
- *
- * - **Shrink** (multiplicative): a call that comes back with a record of this shard throttled
- *   multiplies the factor by {@linkcode ADAPTIVE.decrease} (0.8, never below
- *   {@linkcode ADAPTIVE.minFactor}, 0.1) and empties both buckets, since Kinesis just said the
- *   shard has nothing left. Once per round: throttles of calls sent before the last shrink
- *   report the old rate and are not counted again.
- * - **Grow** (additive): a call that wrote records to this shard with none throttled adds
- *   {@linkcode ADAPTIVE.increasePerSecond} (0.1) per second since the last change, up to 1: from
- *   half the budget back to all of it in 5 s of calls without a throttle.
- *
- * Each bucket holds {@linkcode BURST_SECONDS} (half a second) of budget, less than Kinesis's own
- * one second, so that calls arriving closer together than they were sent (network jitter,
- * several calls in flight) still fit in what the shard has.
+ * `KINESIS_SHARD_RATE_LIMIT` and `factor` starts at 1 and follows what the shard really takes by
+ * the AIMD rule of shard_policy.ts: a throttle shrinks it (once per round: throttles of calls
+ * sent before the last change report the old rate) and empties both buckets, since Kinesis just
+ * said the shard has nothing left; calls without one grow it back.
  *
  * @example
  * ```ts
@@ -35,20 +23,8 @@
  *
  * @module
  */
+import { grown, SHARD_POLICY, shrunk } from "./shard_policy.ts";
 import { TokenBucket } from "./token_bucket.ts";
-
-/** The constants of the adaptive rule (see the module documentation). */
-export const ADAPTIVE = {
-  /** The factor is multiplied by this on a throttle. */
-  decrease: 0.8,
-  /** The factor grows by this much per second of calls without a throttle. */
-  increasePerSecond: 0.1,
-  /** The factor never goes below this. */
-  minFactor: 0.1,
-} as const;
-
-/** Seconds of budget each bucket holds. */
-export const BURST_SECONDS = 0.5;
 
 /** Options of {@linkcode ShardBudget}. */
 export interface ShardBudgetOptions {
@@ -143,7 +119,7 @@ export class ShardBudget {
    */
   onThrottled(sentAt: number, now: number): boolean {
     if (sentAt < this.#changedAt) return false;
-    this.#setFactor(Math.max(ADAPTIVE.minFactor, this.#factor * ADAPTIVE.decrease), now);
+    this.#setFactor(shrunk(this.#factor), now);
     this.#records.drain(now);
     this.#bytes.drain(now);
     return true;
@@ -155,8 +131,7 @@ export class ShardBudget {
    */
   onWritten(now: number): boolean {
     if (this.#factor >= 1 || now <= this.#changedAt) return false;
-    const grown = this.#factor + (ADAPTIVE.increasePerSecond * (now - this.#changedAt)) / 1000;
-    this.#setFactor(Math.min(1, grown), now);
+    this.#setFactor(grown(this.#factor, now - this.#changedAt), now);
     return true;
   }
 
@@ -165,11 +140,15 @@ export class ShardBudget {
     this.#changedAt = now;
     const records = this.#fullRecords * factor;
     const bytes = this.#fullBytes * factor;
-    this.#records.reconfigure(records, records * BURST_SECONDS, now);
-    this.#bytes.reconfigure(bytes, bytes * BURST_SECONDS, now);
+    this.#records.reconfigure(records, records * SHARD_POLICY.burstSeconds, now);
+    this.#bytes.reconfigure(bytes, bytes * SHARD_POLICY.burstSeconds, now);
   }
 }
 
 function bucket(ratePerSecond: number, now: number): TokenBucket {
-  return new TokenBucket({ ratePerSecond, capacity: ratePerSecond * BURST_SECONDS, now });
+  return new TokenBucket({
+    ratePerSecond,
+    capacity: ratePerSecond * SHARD_POLICY.burstSeconds,
+    now,
+  });
 }

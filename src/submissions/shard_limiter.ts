@@ -38,6 +38,7 @@ import {
 import type { ListedShard, ShardMap } from "./shard_map.ts";
 import { ShardBudget } from "./shard_budget.ts";
 import { ShardDirectory } from "./shard_directory.ts";
+import { SHARD_POLICY, type ShardState, shardState } from "./shard_policy.ts";
 import { type QueuedRecord, ShardQueue } from "./shard_queue.ts";
 
 /** What the limiter reports (for metrics). */
@@ -137,7 +138,7 @@ export class ShardLimiter<T> {
     if (!(options.ratePercent > 0)) throw new RangeError("ratePercent must be above 0");
     this.#o = options;
     this.#now = options.now ?? (() => performance.now());
-    this.#quantumMs = options.quantumMs ?? 50;
+    this.#quantumMs = options.quantumMs ?? SHARD_POLICY.quantumMs;
     this.#directory = new ShardDirectory({
       listShards: options.listShards,
       onMap: (map) => this.#apply(map),
@@ -199,16 +200,18 @@ export class ShardLimiter<T> {
     let due = Infinity;
     for (const [shardId, queue] of this.#queues) {
       if (queue.size === 0) continue;
-      const status = this.#status(shardId, queue, now);
-      if (status.wakeAt !== undefined) {
+      const state = this.#stateOf(shardId, queue, now);
+      if (state.kind === "idle") continue;
+      if (state.kind === "wait-until") {
         queue.block(now);
         blocked.push({ queue, shardId });
-        due = Math.min(due, Math.max(status.wakeAt, queue.oldestReadyAt + this.#o.lingerMs));
+        due = Math.min(due, Math.max(state.at, queue.oldestReadyAt + this.#o.lingerMs));
         continue;
       }
       queue.unblock(now);
-      eligible.push({ queue, shardId, lightOnly: status.lightOnly });
-      ready += status.records;
+      const lightOnly = state.kind === "light-only";
+      eligible.push({ queue, shardId, lightOnly });
+      ready += lightOnly ? 1 : state.records;
       due = Math.min(due, queue.oldestReadyAt + this.#o.lingerMs);
     }
     if (this.#unmapped.size > 0) {
@@ -291,37 +294,20 @@ export class ShardLimiter<T> {
     if (stale) this.#directory.list(now);
   }
 
-  /** Whether `queue`'s shard may go now, how many records, and whether its light keys only. */
-  #status(
-    shardId: string,
-    queue: ShardQueue<T>,
-    now: number,
-  ): { records: number; lightOnly?: boolean; wakeAt?: undefined } | { wakeAt: number } {
-    const budget = this.#budgets.get(shardId);
+  /** `queue`'s shard's state at `now` (shard_policy.ts decides). */
+  #stateOf(shardId: string, queue: ShardQueue<T>, now: number): ShardState {
     const head = queue.next(this.#o.live);
-    if (budget === undefined || head === undefined) return { records: queue.size };
-    const tokens = budget.records(now);
-    const quantum = Math.max(1, Math.floor((budget.recordsPerSecond * this.#quantumMs) / 1000));
-    const quantumBytes = (budget.bytesPerSecond * this.#quantumMs) / 1000;
-    // A shard that has had more waiting than budget waits for a whole quantum.
-    const bound = queue.budgetBound;
-    const needRecords = bound ? quantum : Math.min(queue.size, quantum);
-    const needBytes = Math.max(
-      head.bytes,
-      bound ? quantumBytes : Math.min(queue.bytes, quantumBytes),
-    );
-    if (budget.msUntil(needRecords, needBytes, now) === 0) {
-      return { records: Math.min(queue.size, tokens) };
-    }
-    const light = queue.dominant() === undefined ? undefined : queue.next(this.#o.live, true);
-    if (light !== undefined && budget.canTake(light.bytes, now)) {
-      return { records: 1, lightOnly: true };
-    }
-    const wait = Math.min(
-      budget.msUntil(needRecords, needBytes, now),
-      light ? budget.msUntil(1, light.bytes, now) : Infinity,
-    );
-    return { wakeAt: now + Math.max(1, wait) };
+    const light = head !== undefined && queue.dominant() !== undefined
+      ? queue.next(this.#o.live, true)
+      : undefined;
+    const view = {
+      records: queue.size,
+      bytes: queue.bytes,
+      headBytes: head?.bytes,
+      lightHeadBytes: light?.bytes,
+      backlogged: queue.budgetBound,
+    };
+    return shardState(view, this.#budgets.get(shardId), now, this.#quantumMs);
   }
 
   #queue(item: T, key: string, bytes: number, readyAt: number, waitedBefore: number): void {

@@ -4,9 +4,9 @@
  * submissions waiting therefore takes one turn like a device with one, and cannot make the
  * others on its shard wait behind it.
  *
- * While one key dominates the queue, the records of *light* keys (at most
- * {@linkcode LIGHT_KEY_RECORDS} waiting: a device sending at a normal pace) can be taken on
- * their own, ahead of the quanta the busy shard otherwise waits for (see shard_limiter.ts).
+ * While one key dominates the queue, the records of *light* keys (a device sending at a normal
+ * pace; both as shard_policy.ts defines them) can be taken on their own, ahead of the quanta the
+ * busy shard otherwise waits for.
  *
  * The queue also keeps the time its shard spent out of budget (a clock that runs only while
  * it is blocked), so each record can tell how long it waited for budget.
@@ -26,9 +26,7 @@
  * @module
  */
 import { Fifo } from "./fifo.ts";
-
-/** A key with at most this many records waiting is light. */
-const LIGHT_KEY_RECORDS = 2;
+import { isDominantKey, isLightKey } from "./shard_policy.ts";
 
 /** A record in a {@linkcode ShardQueue}. */
 export interface QueuedRecord<T> {
@@ -124,14 +122,11 @@ export class ShardQueue<T> {
     return this.#budgetBound;
   }
 
-  /**
-   * The dominant key, if one key holds at least a quarter of the queue and at least
-   * `minRecords` records.
-   */
-  dominant(minRecords = 8): string | undefined {
+  /** The dominant key (see shard_policy.ts), if one dominates the queue. */
+  dominant(): string | undefined {
     const key = this.#heaviest;
     const count = key === undefined ? 0 : this.#keys.get(key)?.length ?? 0;
-    return key === undefined || count < minRecords || count * 4 < this.#size ? undefined : key;
+    return key !== undefined && isDominantKey(count, this.#size) ? key : undefined;
   }
 
   /** Queues `item` (a record of `key` and `bytes`) that became ready at `readyAt`. */
@@ -165,7 +160,7 @@ export class ShardQueue<T> {
     for (let turn = 0; turn < this.#turns.length; turn++) {
       const fifo = this.#keys.get(this.#turns.at(turn)!)!;
       this.#dropDead(fifo, live);
-      if (lightOnly && fifo.length > LIGHT_KEY_RECORDS) continue;
+      if (lightOnly && !isLightKey(fifo.length)) continue;
       const head = fifo.peek();
       if (head !== undefined) return head;
     }
@@ -191,7 +186,7 @@ export class ShardQueue<T> {
         if (this.#heaviest === key) this.#heaviest = undefined;
         continue;
       }
-      if (options.lightOnly && fifo.length > LIGHT_KEY_RECORDS) {
+      if (options.lightOnly && !isLightKey(fifo.length)) {
         this.#turns.push(key);
         skippedInARow++;
         continue;

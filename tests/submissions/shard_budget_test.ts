@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { ADAPTIVE, BURST_SECONDS, ShardBudget } from "../../src/submissions/shard_budget.ts";
+import { ShardBudget } from "../../src/submissions/shard_budget.ts";
+import { SHARD_POLICY } from "../../src/submissions/shard_policy.ts";
 
 const MIB = 1024 * 1024;
 
 Deno.test("shard budget: half a second of records and bytes, both needed for a record", () => {
   const budget = new ShardBudget({ recordsPerSecond: 1_000, bytesPerSecond: MIB, now: 0 });
-  assert.equal(budget.records(0), 1_000 * BURST_SECONDS);
-  assert.equal(budget.bytes(0), MIB * BURST_SECONDS);
+  assert.equal(budget.records(0), 1_000 * SHARD_POLICY.burstSeconds);
+  assert.equal(budget.bytes(0), MIB * SHARD_POLICY.burstSeconds);
   let taken = 0;
   while (budget.take(400, 0)) taken++;
   assert.equal(taken, 500, "the record bucket binds for small records");
@@ -20,7 +21,7 @@ Deno.test("shard budget: half a second of records and bytes, both needed for a r
 Deno.test("shard budget: a throttle shrinks by 0.8 once per round and empties the buckets", () => {
   const budget = new ShardBudget({ recordsPerSecond: 1_000, bytesPerSecond: MIB, now: 0 });
   assert.equal(budget.onThrottled(10, 50), true);
-  assert.equal(budget.factor, ADAPTIVE.decrease);
+  assert.equal(budget.factor, SHARD_POLICY.decrease);
   assert.equal(budget.recordsPerSecond, 800);
   assert.equal(budget.bytesPerSecond, MIB * 0.8);
   assert.equal(budget.records(50), 0, "emptied: Kinesis just said the shard is full");
@@ -31,7 +32,7 @@ Deno.test("shard budget: a throttle shrinks by 0.8 once per round and empties th
   assert.equal(budget.onThrottled(55, 90), true);
   assert.ok(Math.abs(budget.factor - 0.64) < 1e-9);
   for (let t = 100; t < 10_000; t += 100) budget.onThrottled(t, t + 1);
-  assert.equal(budget.factor, ADAPTIVE.minFactor, "never below the floor");
+  assert.equal(budget.factor, SHARD_POLICY.minFactor, "never below the floor");
   assert.equal(budget.recordsPerSecond, 100);
 });
 

@@ -22,7 +22,7 @@ import {
 } from "../../src/submissions/kinesis_limits.ts";
 import { type Poll, ShardLimiter, type Taken } from "../../src/submissions/shard_limiter.ts";
 import { hashKeyOf, type ListedShard, MAX_HASH_KEY } from "../../src/submissions/shard_map.ts";
-import { BURST_SECONDS } from "../../src/submissions/shard_budget.ts";
+import { SHARD_POLICY } from "../../src/submissions/shard_policy.ts";
 
 const HALF = MAX_HASH_KEY / 2n;
 const SHARDS = ["shardId-000000000000", "shardId-000000000001"] as const;
@@ -146,8 +146,8 @@ async function harness(percent: number) {
         windowRecords += s.records;
         windowBytes += s.bytes;
         const seconds = (clock.now - s.at) / 1000;
-        assert.ok(windowRecords <= rate.records * (BURST_SECONDS + seconds) + 1e-6);
-        assert.ok(windowBytes <= rate.bytes * (BURST_SECONDS + seconds) + 1e-6);
+        assert.ok(windowRecords <= rate.records * (SHARD_POLICY.burstSeconds + seconds) + 1e-6);
+        assert.ok(windowBytes <= rate.bytes * (SHARD_POLICY.burstSeconds + seconds) + 1e-6);
       }
     }
     return d;
