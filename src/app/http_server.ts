@@ -42,11 +42,11 @@ import { errorMessage } from "./error_message.ts";
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import client, { type Registry } from "prom-client";
-import { adminAccess, type AdminCheck } from "./admin_access.ts";
+import { adminAccess } from "./admin_access.ts";
+import { createHandler, type HandlerOptions } from "./http_handler.ts";
 import { getLogger } from "./logging.ts";
 import { BodyBudget, sendResponse, toRequest } from "./node_bridge.ts";
-import type { ReadinessReport } from "./readiness.ts";
-import { changesState, HttpError, jsonError, type Route, Router } from "./routes.ts";
+import { HttpError, jsonError } from "./routes.ts";
 
 /**
  * The connection bounds, with their defaults (the settings `HTTP_REQUEST_TIMEOUT_SECONDS`,
@@ -76,17 +76,12 @@ export const HTTP_LIMITS = {
 } as const;
 
 /** Options of {@linkcode startHttpServer}. */
-export interface HttpServerOptions {
+export interface HttpServerOptions
+  extends Pick<HandlerOptions, "registry" | "readiness" | "routes"> {
   /** The port; 0 picks a free one. */
   readonly port: number;
   /** The address to bind. Default `0.0.0.0` (reachable by orchestrator probes). */
   readonly hostname?: string;
-  /** The metrics registry. */
-  readonly registry: Registry;
-  /** The readiness verdict. */
-  readonly readiness: () => Promise<ReadinessReport>;
-  /** The enabled components' routes. Default none. */
-  readonly routes?: readonly Route[];
   /** `ADMIN_TOKEN`: unset is protected mode (state changes from loopback only). */
   readonly adminToken?: string | undefined;
   /** The whole request must arrive within this. Default 30 s. */
@@ -109,117 +104,6 @@ export interface HttpServer {
 }
 
 const logger = getLogger("app", "http");
-
-/** The built-in paths, served on GET and HEAD only. */
-const BUILT_IN = new Set(["/healthz", "/readyz", "/metrics"]);
-
-/** What {@linkcode createHandler} needs. */
-export type HandlerOptions = Pick<HttpServerOptions, "registry" | "readiness" | "routes"> & {
-  /** Who may change state; default protected mode (loopback only). */
-  readonly access?: AdminCheck;
-  /** Called with the reason of every request answered 4xx for its form (metrics). */
-  readonly onRefused?: (reason: string) => void;
-};
-
-/**
- * Makes the request handler of the server (exported for tests that need no socket): `peer` is
- * the TCP peer address, which decides protected mode; `url`, the request's URL when the caller
- * has parsed it already.
- *
- * ```ts
- * import assert from "node:assert/strict";
- * import { Registry } from "prom-client";
- * import { createHandler } from "./http_server.ts";
- * const handle = createHandler({
- *   registry: new Registry(),
- *   readiness: () => Promise.resolve({ ready: true, components: {}, checkedAt: "" }),
- * });
- * assert.equal((await handle(new Request("http://x/healthz"), "10.0.0.7")).status, 200);
- * ```
- */
-export function createHandler(
-  options: HandlerOptions,
-): (request: Request, peer: string, url?: URL) => Promise<Response> {
-  const router = new Router(options.routes ?? []);
-  const access = options.access ?? adminAccess({ token: undefined });
-  const refused = (reason: string) => options.onRefused?.(reason);
-  return async (request, peer, parsed) => {
-    const url = parsed ?? new URL(request.url);
-    if (BUILT_IN.has(url.pathname)) return await builtIn(request, url.pathname, options);
-    let match;
-    try {
-      match = router.match(request.method, url.pathname);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      refused(error.reason);
-      return jsonError(error.status, error.message, {}, error.headers);
-    }
-    switch (match.kind) {
-      case "none":
-        return jsonError(404, `no route for ${url.pathname.slice(0, 200)}`);
-      case "method-not-allowed":
-        return jsonError(
-          405,
-          `${request.method.slice(0, 20)} is not allowed on ${url.pathname.slice(0, 200)}`,
-          {},
-          { allow: match.allow.join(", ") },
-        );
-      case "route": {
-        if (changesState(match.route)) {
-          const denied = access(request, peer);
-          if (denied !== undefined) {
-            refused(denied.status === 401 ? "unauthorized" : "protected_mode");
-            return denied;
-          }
-        }
-        try {
-          return await match.route.handle(request, match.params, url);
-        } catch (error) {
-          if (error instanceof HttpError) {
-            refused(error.reason);
-            logger.debug("{method} {path}: {status} {error}", {
-              method: request.method,
-              path: match.route.path,
-              status: error.status,
-              error: error.message,
-            });
-            return jsonError(error.status, error.message, {}, error.headers);
-          }
-          logger.error("{method} {path} failed: {error}", {
-            method: request.method,
-            path: match.route.path,
-            error: errorMessage(error),
-          });
-          return jsonError(500, "internal error");
-        }
-      }
-    }
-  };
-}
-
-async function builtIn(
-  request: Request,
-  pathname: string,
-  options: Pick<HttpServerOptions, "registry" | "readiness">,
-): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    return jsonError(405, `${request.method.slice(0, 20)} is not allowed on ${pathname}`, {}, {
-      allow: "GET, HEAD",
-    });
-  }
-  switch (pathname) {
-    case "/readyz": {
-      const report = await options.readiness();
-      return Response.json(report, { status: report.ready ? 200 : 503 });
-    }
-    case "/metrics":
-      return new Response(await options.registry.metrics(), {
-        headers: { "content-type": options.registry.contentType },
-      });
-    default:
-      return new Response("ok\n", { headers: { "content-type": "text/plain" } });
-  }
-}
 
 /** The server's own metrics, made once per registry. */
 function httpMetrics(registry: Registry) {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { adminAccess, isLoopback } from "../../src/app/admin_access.ts";
-import { createHandler } from "../../src/app/http_server.ts";
+import { createHandler } from "../../src/app/http_handler.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import type { Route } from "../../src/app/routes.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createHandler, startHttpServer } from "../../src/app/http_server.ts";
+import { createHandler } from "../../src/app/http_handler.ts";
+import { startHttpServer } from "../../src/app/http_server.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import { Readiness, type ReadinessReport } from "../../src/app/readiness.ts";
 import { createMetrics } from "../../src/submissions/metrics.ts";
