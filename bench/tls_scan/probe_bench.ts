@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 import { probeEndpoint } from "../../src/tls_scan/probe_endpoint.ts";
 import type { Suite } from "../../src/tls_scan/report.ts";
 import { loadCatalog } from "../../src/tls_scan/suite_catalog.ts";
-import { type FleetTarget, startFleet } from "../../tools/tls_scan/fleet.ts";
+import { startFleet } from "../../tools/tls_scan/fleet.ts";
+import type { FleetTarget } from "../../tools/tls_scan/fleet_targets.ts";
 import { runSslscan } from "../../tools/tls_scan/sslscan.ts";
 
 const { values } = parseArgs({

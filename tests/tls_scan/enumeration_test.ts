@@ -4,7 +4,8 @@ import { probeEndpoint } from "../../src/tls_scan/probe_endpoint.ts";
 import { createProbeEngine } from "../../src/tls_scan/probe_engine.ts";
 import type { Suite, TlsReport } from "../../src/tls_scan/report.ts";
 import { loadCatalog } from "../../src/tls_scan/suite_catalog.ts";
-import { SERVERS, startFleet } from "../../tools/tls_scan/fleet.ts";
+import { startFleet } from "../../tools/tls_scan/fleet.ts";
+import { SERVERS } from "../../tools/tls_scan/fleet_servers.ts";
 import { runSslscan, type SslscanSuite } from "../../tools/tls_scan/sslscan.ts";
 
 const ENUMERATION = SERVERS.filter((s) => s.enumeration).map((s) => s.name);
