@@ -15,19 +15,16 @@
  * @module
  */
 import { jsonError, readBody, type Route } from "../app/routes.ts";
-import { describeRange, type Resolver } from "./address_guard.ts";
-import { refuseToWatch } from "./watch_guard.ts";
-import type { ScanAnswer, ScanCoordinator, ScanTarget } from "./coordinator.ts";
+import type { Resolver } from "./address_guard.ts";
+import type { ScanCoordinator } from "./coordinator.ts";
 import { daysRemaining, type EngineName } from "./report.ts";
+import { digestResponse, preferredFormat } from "./report_format.ts";
+import { parseAfter, readTarget, readWatchEntries } from "./route_inputs.ts";
+import { answerResponse } from "./scan_answer.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { StoreUnavailableError, type TlsScanStore } from "./store.ts";
-import { type HostKind, parseHost, parsePort, type Target, targetKey } from "./target.ts";
-import {
-  digestResponse,
-  preferredFormat,
-  type ReportFormat,
-  reportResponse,
-} from "./report_format.ts";
+import { parseHost, parsePort, type Target, targetKey } from "./target.ts";
+import { refuseToWatch } from "./watch_guard.ts";
 
 /**
  * At most this many hosts per `POST /scans`.
@@ -192,44 +189,11 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     if (hosts.length > MAX_HOSTS_PER_POST) {
       return jsonError(413, `at most ${MAX_HOSTS_PER_POST} hosts per request, got ${hosts.length}`);
     }
-    const targets: Target[] = [];
-    const indexes = new Map<Target, number>(); // each target's index in the request
-    const kinds = new Map<Target, HostKind>();
-    const shownHosts = new Map<Target, string>();
-    const rejections: { index: number; host: string; error: string }[] = [];
-    for (const [index, entry] of hosts.entries()) {
-      const rawHost = typeof entry === "string" ? entry : (entry as { host?: unknown })?.host;
-      const rawPort = typeof entry === "object" && entry !== null
-        ? (entry as { port?: unknown }).port
-        : undefined;
-      const shown = typeof rawHost === "string"
-        ? rawHost.slice(0, 260)
-        : JSON.stringify(entry)?.slice(0, 260) ?? "";
-      const fail = (error: string) => rejections.push({ index, host: shown, error });
-      if (typeof rawHost !== "string") {
-        fail('each entry must be a host string or {"host": string, "port": number}');
-        continue;
-      }
-      const host = parseHost(rawHost);
-      if (!host.ok) {
-        fail(host.error);
-        continue;
-      }
-      const port = rawPort === undefined ? parsePort(undefined) : parsePort(String(rawPort));
-      if (!port.ok) {
-        fail(port.error);
-        continue;
-      }
-      const target = { host: host.host, port: port.port };
-      targets.push(target);
-      indexes.set(target, index);
-      kinds.set(target, host.kind);
-      shownHosts.set(target, shown);
-    }
+    const { targets, entries, rejections } = readWatchEntries(hosts);
     if (!options.allowPrivate) {
       // Literals and reserved names now; names resolved now too for the probe (watch_guard.ts).
       const refused = await refuseToWatch(
-        targets.map((target) => ({ host: target.host, kind: kinds.get(target)! })),
+        targets.map((target) => ({ host: target.host, kind: entries.get(target)!.kind })),
         {
           resolveNames: options.engine === "probe",
           ...(options.resolve ? { resolve: options.resolve } : {}),
@@ -237,7 +201,8 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
       );
       for (const [position, error] of refused) {
         const target = targets[position]!;
-        rejections.push({ index: indexes.get(target)!, host: shownHosts.get(target)!, error });
+        const { index, shown } = entries.get(target)!;
+        rejections.push({ index, host: shown, error });
       }
       if (refused.size > 0) {
         const kept = targets.filter((_, position) => !refused.has(position));
@@ -253,7 +218,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     );
     for (const target of full) {
       rejections.push({
-        index: indexes.get(target)!,
+        index: entries.get(target)!.index,
         host: targetKey(target),
         error: `watch list full (${options.maxWatched} hosts)`,
       });
@@ -331,72 +296,5 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     return removed === 0
       ? jsonError(404, `${host.host} is not watched${port ? ` on port ${port.port}` : ""}`)
       : Response.json({ removed });
-  }
-}
-
-/** `host:port` or `[v6]:port` as `next` gives it; `undefined` when it is not one. */
-function parseAfter(raw: string): Target | undefined {
-  if (raw.length > 300) return undefined; // a name is at most 253 characters
-  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(raw);
-  if (!match) return undefined;
-  const host = parseHost(match[1]!);
-  const port = parsePort(match[2]!);
-  return host.ok && port.ok ? { host: host.host, port: port.port } : undefined;
-}
-
-function readTarget(
-  rawHost: string | null,
-  rawPort: string | null,
-): ScanTarget | { error: Response } {
-  if (rawHost === null) {
-    return {
-      error: jsonError(400, "host is required (GET /scan?host=example.com)", { field: "host" }),
-    };
-  }
-  const host = parseHost(rawHost);
-  if (!host.ok) return { error: jsonError(400, host.error, { field: "host" }) };
-  const port = parsePort(rawPort);
-  if (!port.ok) return { error: jsonError(400, port.error, { field: "port" }) };
-  return { host: host.host, port: port.port, kind: host.kind };
-}
-
-/**
- * The 403 of a refused target. A literal (or a reserved name) is judged as given, so its range
- * is named; a name refused for what it resolved to is not: echoing the address would let
- * anyone enumerate an internal DNS zone through this service (the log keeps it for operators).
- */
-function refusal(answer: { address: string; range: string }, target: ScanTarget): Response {
-  const key = targetKey(target);
-  if (target.kind === "name" && answer.address !== target.host) {
-    return jsonError(
-      403,
-      `refusing to scan ${key}: it resolves to an address that is not public`,
-      { reason: "not_public" },
-    );
-  }
-  return jsonError(
-    403,
-    `refusing to scan ${key}: ${answer.address} is a ${describeRange(answer.range)} address`,
-    { reason: "not_public", range: answer.range },
-  );
-}
-
-function answerResponse(answer: ScanAnswer, target: ScanTarget, format: ReportFormat): Response {
-  switch (answer.kind) {
-    case "report":
-      return reportResponse(answer.report, format);
-    case "in_progress":
-      return Response.json({ status: "IN_PROGRESS" }, {
-        status: 202,
-        headers: { "retry-after": String(answer.retryAfterSeconds) },
-      });
-    case "busy":
-      return jsonError(503, "too many scans in progress; try again later", {}, {
-        "retry-after": String(answer.retryAfterSeconds),
-      });
-    case "refused":
-      return refusal(answer, target);
-    case "failed":
-      return jsonError(answer.status, answer.reason);
   }
 }
