@@ -12,7 +12,8 @@
  *
  * Every component has the same shape (submissions, ip-events and tls-scan alike):
  * - `mod.ts`, its face: the {@linkcode ComponentDefinition} and what tests may use;
- * - `settings.ts`: `SETTINGS` (a `SettingsTable`), `configure(values, env)` and
+ * - `settings.ts`: `SETTINGS` (a `SettingsTable`), `configure(values, env)` (both parameters in
+ *   every component, `_env` where it reads nothing beyond its settings) and
  *   `type XConfig = ConfigOf<typeof configure>` (src/app/settings.ts), so the type is inferred;
  * - one lifecycle: its `start` and `stop` go through a `Lifecycle` (src/app/lifecycle.ts):
  *   `idle → starting → running → stopping → stopped`, a second start rejects, stop runs once
@@ -24,7 +25,13 @@
  * import { Lifecycle } from "./lifecycle.ts";
  * import { getLogger } from "./logging.ts";
  * import { createRegistry } from "./metrics.ts";
- * import { type ConfigOf, integer, readSettings, type SettingValues } from "./settings.ts";
+ * import {
+ *   type ConfigOf,
+ *   type Env,
+ *   integer,
+ *   readSettings,
+ *   type SettingValues,
+ * } from "./settings.ts";
  *
  * // settings.ts
  * const SETTINGS = {
@@ -35,7 +42,9 @@
  *     help: "how many hellos per request",
  *   },
  * } as const;
- * const configure = (values: SettingValues<typeof SETTINGS>) => ({ times: values.GREETER_TIMES });
+ * const configure = (values: SettingValues<typeof SETTINGS>, _env: Env) => ({
+ *   times: values.GREETER_TIMES,
+ * });
  * type GreeterConfig = ConfigOf<typeof configure>;
  *
  * // mod.ts

@@ -33,7 +33,7 @@ import type { UdpReceiver } from "./udp_receiver.ts";
  * import { createCollector } from "./collector.ts";
  * import { configure, SETTINGS } from "./settings.ts";
  * const env = { IP_EVENTS_UDP_HOST: "127.0.0.1", IP_EVENTS_UDP_PORT: "0" };
- * const config = configure(readSettings(SETTINGS, env));
+ * const config = configure(readSettings(SETTINGS, env), env);
  * const registry = new Registry();
  * const collector = createCollector(config, { registry, logger: getLogger("ip-events") });
  * await collector.start();
@@ -56,7 +56,7 @@ export function createCollector(config: IpEventsConfig, context: ComponentContex
  * import { Collector } from "./collector.ts";
  * import { configure, SETTINGS } from "./settings.ts";
  * const env = { IP_EVENTS_UDP_HOST: "127.0.0.1", IP_EVENTS_UDP_PORT: "0" };
- * const config = configure(readSettings(SETTINGS, env));
+ * const config = configure(readSettings(SETTINGS, env), env);
  * const collector = new Collector(config, {
  *   registry: new Registry(),
  *   logger: getLogger("ip-events"),

@@ -5,7 +5,13 @@
  * @module
  */
 import { z } from "zod";
-import { type ConfigOf, integer, type SettingsTable, type SettingValues } from "../app/settings.ts";
+import {
+  type ConfigOf,
+  type Env,
+  integer,
+  type SettingsTable,
+  type SettingValues,
+} from "../app/settings.ts";
 import { RECEIVE_PATHS } from "./udp_receiver.ts";
 import { configureStore, STORE_SETTINGS } from "./store_settings.ts";
 
@@ -54,17 +60,18 @@ export const SETTINGS = {
 } as const satisfies SettingsTable;
 
 /**
- * Derives the configuration from the validated settings.
+ * Derives the configuration from the validated settings. The environment is the contract's
+ * second argument (src/app/component.ts); ip-events reads nothing from it beyond its settings.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
  * import { configure, SETTINGS } from "./settings.ts";
- * assert.equal(configure(readSettings(SETTINGS, {})).udpPort, 3001);
+ * assert.equal(configure(readSettings(SETTINGS, {}), {}).udpPort, 3001);
  * ```
  */
-export function configure(values: SettingValues<typeof SETTINGS>) {
+export function configure(values: SettingValues<typeof SETTINGS>, _env: Env) {
   return {
     udpHost: values.IP_EVENTS_UDP_HOST,
     udpPort: values.IP_EVENTS_UDP_PORT,

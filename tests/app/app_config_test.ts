@@ -36,6 +36,12 @@ function rejects(env: Record<string, string>, args: string[], expected: string |
   });
 }
 
+Deno.test("every component's configure has the contract's shape: (values, env)", () => {
+  // Function.length counts the parameters before the first default: submissions' third
+  // (sharedFiles, a test seam) has one, so the declared shape is the same two in all.
+  for (const component of COMPONENTS) assert.equal(component.configure.length, 2, component.name);
+});
+
 Deno.test("no COMPONENTS: submissions alone, with the shared defaults", () => {
   const { app, enabled } = loadConfig(ALL, {});
   assert.deepEqual(app, {

@@ -36,7 +36,7 @@ export async function startCollectorApp(env: Record<string, string> = {}): Promi
     ...env,
   });
   const metrics = createRegistry();
-  const collector = createCollector(configure(values), {
+  const collector = createCollector(configure(values, env), {
     registry: metrics.registry,
     logger: getLogger("ip-events"),
   });

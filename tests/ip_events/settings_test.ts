@@ -5,7 +5,7 @@ import { COMPONENTS } from "../../src/components.ts";
 import { configure, SETTINGS } from "../../src/ip_events/settings.ts";
 
 Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, memory", () => {
-  assert.deepEqual(configure(readSettings(SETTINGS, {})), {
+  assert.deepEqual(configure(readSettings(SETTINGS, {}), {}), {
     udpHost: "0.0.0.0",
     udpPort: 3001,
     receiveBufferBytes: 4 * 1024 * 1024,
@@ -17,11 +17,14 @@ Deno.test("defaults: UDP 0.0.0.0:3001, 4 MiB buffer, auto path, caps, memory", (
 });
 
 Deno.test("each setting is read from the env or its flag", () => {
-  const config = configure(readSettings(SETTINGS, {
-    IP_EVENTS_UDP_HOST: "127.0.0.1",
-    IP_EVENTS_UDP_RECEIVER: "dgram",
-    IP_EVENTS_MAX_APPS: "10",
-  }, { IP_EVENTS_UDP_PORT: "0", IP_EVENTS_MAX_IPS_PER_APP: "3" }));
+  const config = configure(
+    readSettings(SETTINGS, {
+      IP_EVENTS_UDP_HOST: "127.0.0.1",
+      IP_EVENTS_UDP_RECEIVER: "dgram",
+      IP_EVENTS_MAX_APPS: "10",
+    }, { IP_EVENTS_UDP_PORT: "0", IP_EVENTS_MAX_IPS_PER_APP: "3" }),
+    {},
+  );
   assert.equal(config.udpHost, "127.0.0.1");
   assert.equal(config.udpPort, 0);
   assert.equal(config.receiver, "dgram");
