@@ -11,6 +11,9 @@
  * more than `maxEntries`. Each round claims its targets in the store
  * ({@linkcode TlsScanStore.claimDue}), so instances sharing one database scan a due host once.
  *
+ * What is ours here is the due-time rule (which hosts, when, the failure backoff and its
+ * bounded map, the claims); running a round's scans `parallelism()` at a time is p-limit's.
+ *
  * @example
  * ```ts
  * import type { Scheduler } from "./scheduler.ts";
@@ -29,6 +32,7 @@ import type { ScanEngine } from "./engine.ts";
 import { StoreUnavailableError, type TlsScanStore } from "./store.ts";
 import { type Target, targetKey } from "./target.ts";
 import ipaddr from "ipaddr.js";
+import pLimit from "p-limit";
 
 /** Options of {@linkcode Scheduler}. */
 export interface SchedulerOptions {
@@ -168,20 +172,19 @@ export class Scheduler {
       .slice(0, batch);
     const skipped = claimed.filter((t) => !due.includes(t));
     await Promise.all(skipped.map((t) => store.release(t, engine.name, owner)));
-    const queue = [...due];
-    const worker = async () => {
-      for (let target = queue.shift(); target; target = queue.shift()) {
-        if (this.#stopping.signal.aborted) break;
+    const limit = pLimit(Math.max(1, engine.parallelism()));
+    const unscanned: Target[] = [];
+    await Promise.all(due.map((target) =>
+      limit(async () => {
+        if (this.#stopping.signal.aborted) return void unscanned.push(target);
         // A target queued for long renews its claim first (another instance may hold it now).
         const stale = Date.now() - claimedAt > leaseMs / 3;
-        if (stale && !await store.claim(target, engine.name, this.#lease())) continue;
+        if (stale && !await store.claim(target, engine.name, this.#lease())) return;
         await this.#scanOne(target, now);
-      }
-    };
-    const workers = Math.min(queue.length, Math.max(1, this.#o.engine.parallelism()));
-    await Promise.all(Array.from({ length: workers }, worker));
+      })
+    ));
     // Claimed but not scanned (stopping): free for another instance now, not at expiry.
-    await Promise.all(queue.map((t) => store.release(t, engine.name, owner).catch(() => {})));
+    await Promise.all(unscanned.map((t) => store.release(t, engine.name, owner).catch(() => {})));
     return due.length;
   }
 
