@@ -9,7 +9,8 @@
 # the HEALTHCHECK command are the ones named below).
 
 # Build stage: compile main.ts and its npm dependencies into one executable that carries the
-# start task's permission flags (deno.json "compile" task; see README "Deploy").
+# start task's permission flags (deno.json "compile" task: tools/compile.ts reads them from the
+# start task; see README "Deploy").
 FROM denoland/deno:2.9.6 AS build
 # Deno would otherwise ask its update server at every start.
 ENV DENO_NO_UPDATE_CHECK=1
@@ -17,6 +18,8 @@ WORKDIR /app
 COPY deno.json deno.lock ./
 COPY main.ts ./
 COPY src ./src
+COPY tools/compile.ts ./tools/
+COPY tools/common/start_task.ts ./tools/common/
 RUN deno install --frozen --entrypoint main.ts
 RUN deno task compile
 

@@ -12,7 +12,12 @@ import { parse } from "yaml";
 import { loadConfig, settingNames } from "../../src/app/app_config.ts";
 import { COMPONENTS } from "../../src/components.ts";
 import { parseClientArgs } from "../../tools/ip_events/client.ts";
-import { taskCommand } from "../../tools/common/service_process.ts";
+import {
+  COMPILE_OUTPUT,
+  compileCommand,
+  permissionFlags,
+  taskCommand,
+} from "../../tools/common/start_task.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -142,14 +147,24 @@ Deno.test("compose: the ip-events client's and the fleet's commands parse and ai
 });
 
 Deno.test("Dockerfile: what it copies exists; its binary, HEALTHCHECK, user and volume agree", async () => {
+  // What .dockerignore leaves out of the build context, and the exceptions (`!path`) it keeps.
+  const ignore = (await Deno.readTextFile(new URL(".dockerignore", ROOT))).split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+  const ignored = (path: string) =>
+    ignore.some((line) => path === line || path.startsWith(`${line}/`)) &&
+    !ignore.includes(`!${path}`);
   for (const copy of instructions("COPY").filter((args) => !args.startsWith("--from"))) {
     const sources = copy.split(/\s+/).slice(0, -1);
-    for (const source of sources) assert.ok(await exists(source), `COPY ${source}: missing`);
+    for (const source of sources) {
+      assert.ok(await exists(source), `COPY ${source}: missing`);
+      assert.ok(!ignored(source), `COPY ${source}: left out by .dockerignore`);
+    }
   }
-  // The build stage runs the compile task; the run stage copies its output.
-  const compile = taskCommand("compile");
-  const output = compile[compile.indexOf("--output") + 1]!;
+  // The build stage runs the compile task (tools/compile.ts, copied); the run stage copies its
+  // output.
+  const output = COMPILE_OUTPUT;
   assert.ok(instructions("RUN").includes("deno task compile"));
+  assert.ok(ignored("tools/demo.ts"), "the other tools stay out of the image's context");
   const [, from, to] = instructions("COPY").find((args) => args.startsWith("--from=build"))!
     .split(/\s+/);
   assert.equal(from, `/app/${output}`);
@@ -165,10 +180,39 @@ Deno.test("Dockerfile: what it copies exists; its binary, HEALTHCHECK, user and 
   }
 });
 
-Deno.test("deno.json: the compiled binary carries exactly the start task's permissions", () => {
-  const permissions = (command: string[]) =>
-    command.filter((arg) => /^--(allow|deny)-|^--no-prompt$/.test(arg));
-  assert.deepEqual(permissions(taskCommand("compile")), permissions(taskCommand("start")));
+Deno.test("deno.json: the compiled binary carries exactly the start task's permissions", async () => {
+  // The list is written once, in the start task; the compile task runs tools/compile.ts.
   assert.equal(taskCommand("start").at(-1), "main.ts");
-  assert.equal(taskCommand("compile").at(-1), "main.ts");
+  assert.equal(taskCommand("compile").at(-1), "tools/compile.ts");
+  assert.ok(!taskCommand("compile").includes("--allow-net"), "the compile task repeats no flag");
+  // tools/compile.ts runs `deno compile` with the start task's flags: a `deno` first on PATH
+  // records its arguments and exits 3 (the tool passes the code on).
+  const dir = await Deno.makeTempDir({ prefix: "compile-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/deno`,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\nexit 3\n`,
+    );
+    await Deno.chmod(`${dir}/deno`, 0o755);
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-run=deno", "tools/compile.ts", "--target", "x86_64-unknown-linux-gnu"],
+      cwd: ROOT,
+      env: { PATH: `${dir}:${Deno.env.get("PATH")}` },
+      stderr: "null",
+    }).output();
+    assert.equal(code, 3);
+    const args = (await Deno.readTextFile(`${dir}/args`)).trimEnd().split("\n");
+    assert.deepEqual(["deno", ...args], compileCommand(["--target", "x86_64-unknown-linux-gnu"]));
+    assert.equal(args[0], "compile");
+    assert.deepEqual(permissionFlags(args), permissionFlags(taskCommand("start")));
+    assert.deepEqual(args.slice(-5), [
+      "--output",
+      COMPILE_OUTPUT,
+      "--target",
+      "x86_64-unknown-linux-gnu",
+      "main.ts",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

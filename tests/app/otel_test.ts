@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { dieWithParent } from "../../tools/common/parent_death.ts";
-import { SERVICE_COMMAND } from "../../tools/common/service_process.ts";
+import { SERVICE_COMMAND } from "../../tools/common/start_task.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import { createFleet, nextSubmission } from "../../tools/submissions/fleet/generate.ts";
 import { startFleet } from "../../tools/tls_scan/fleet.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { taskCommand } from "../../tools/common/service_process.ts";
+import { taskCommand } from "../../tools/common/start_task.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const GENERATED = "src/ip_events/ip_event_pb.ts";

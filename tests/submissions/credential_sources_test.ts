@@ -15,7 +15,8 @@ import assert from "node:assert/strict";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createFleet, nextSubmission } from "../../tools/submissions/fleet/generate.ts";
 import { startLocalStack } from "../../tools/submissions/local_stack.ts";
-import { SERVICE_COMMAND, startService, waitReady } from "../../tools/common/service_process.ts";
+import { startService, waitReady } from "../../tools/common/service_process.ts";
+import { replaceFlag, SERVICE_COMMAND } from "../../tools/common/start_task.ts";
 import { sleep } from "../../src/app/backoff.ts";
 import {
   startFakeContainerEndpoint,
@@ -249,9 +250,7 @@ Deno.test("credential sources: keys, profiles, IRSA, Pod Identity, SSO, IMDS, du
     await t.step(
       "the start task's former --allow-read=data,/tmp cannot read the IRSA token",
       async () => {
-        const narrow = SERVICE_COMMAND.map((arg) =>
-          arg === "--allow-read" ? "--allow-read=data,/tmp" : arg
-        );
+        const narrow = replaceFlag(SERVICE_COMMAND, "--allow-read", "--allow-read=data,/tmp");
         assert.ok(narrow.includes("--allow-read=data,/tmp"), "the start task reads everything");
         const log = `${dir}/narrow.log`;
         const env = {

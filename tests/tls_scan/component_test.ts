@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/app/app_config.ts";
 import { ConfigError } from "../../src/app/settings.ts";
 import { COMPONENTS } from "../../src/components.ts";
-import {
-  SERVICE_COMMAND,
-  startService as startProcess,
-} from "../../tools/common/service_process.ts";
+import { startService as startProcess } from "../../tools/common/service_process.ts";
+import { SERVICE_COMMAND } from "../../tools/common/start_task.ts";
 import { startFakeSslLabs } from "../../tools/tls_scan/fake_ssllabs.ts";
 import { startFleet } from "../../tools/tls_scan/fleet.ts";
 import { readyHost } from "../../tools/tls_scan/ssllabs_fixtures.ts";

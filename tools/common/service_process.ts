@@ -1,6 +1,7 @@
 /**
  * The service as the demos run it: `deno run main.ts` with exactly the permissions of
- * `deno task start`, its JSON log written to a file, its port read from the "listening" line.
+ * `deno task start` (start_task.ts), its JSON log written to a file, its port read from the
+ * "listening" line.
  *
  * ```ts
  * import { startService, waitReady } from "./service_process.ts";
@@ -15,50 +16,12 @@
  *
  * @module
  */
-import denoJson from "../../deno.json" with { type: "json" };
 import { sleep } from "../../src/app/backoff.ts";
 import { dieWithParent } from "./parent_death.ts";
+import { SERVICE_COMMAND } from "./start_task.ts";
 
 /** The repository root: the service runs `main.ts` from here, with the project's deno.json. */
 const ROOT = new URL("../../", import.meta.url);
-
-/**
- * The command of a deno.json task as an argument list: the task's text split on spaces, without
- * its leading `NAME=value` environment assignments. One place for the start task's permissions:
- * the demos and the tests run the service with them, read here, never copied.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { taskCommand } from "./service_process.ts";
- *
- * assert.deepEqual(taskCommand("stack"), taskCommand("stack")); // read from deno.json
- * assert.equal(taskCommand("start")[0], "deno");
- * assert.throws(() => taskCommand("no-such-task"), /no task no-such-task in deno.json/);
- * ```
- */
-export function taskCommand(task: string): string[] {
-  const text = (denoJson.tasks as Record<string, string>)[task];
-  if (text === undefined) throw new Error(`no task ${task} in deno.json`);
-  const words = text.trim().split(/\s+/);
-  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) words.shift();
-  return words;
-}
-
-/**
- * Exactly the command of `deno task start`, permissions included: the demos run the service as
- * users do (and as the compiled binary, which bakes the same flags in, does).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { SERVICE_COMMAND } from "./service_process.ts";
- *
- * assert.deepEqual(SERVICE_COMMAND.slice(0, 2), ["deno", "run"]);
- * assert.equal(SERVICE_COMMAND.at(-1), "main.ts");
- * ```
- */
-export const SERVICE_COMMAND: readonly string[] = taskCommand("start");
 
 /** The preprocessor running as a subprocess. */
 export interface ServiceProcess {

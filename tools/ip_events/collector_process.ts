@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { SERVICE_COMMAND, type ServiceProcess, startService } from "../common/service_process.ts";
+import { type ServiceProcess, startService } from "../common/service_process.ts";
+import { replaceFlag, SERVICE_COMMAND } from "../common/start_task.ts";
 
 /** Options of {@linkcode startCollectorProcess}. */
 export interface CollectorProcessOptions {
@@ -48,7 +49,7 @@ export async function startCollectorProcess(
   const logPath = await Deno.makeTempFile({ prefix: "ip-events-", suffix: ".log" });
   const command = (options.ffi ?? true)
     ? SERVICE_COMMAND
-    : SERVICE_COMMAND.filter((arg) => arg !== "--allow-ffi");
+    : replaceFlag(SERVICE_COMMAND, "--allow-ffi");
   const service = await startService(
     {
       DENO_NO_UPDATE_CHECK: "1",

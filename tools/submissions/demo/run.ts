@@ -21,12 +21,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { sleep } from "../../../src/app/backoff.ts";
 import { CtrlC } from "../../common/ctrl_c.ts";
 import { Screen } from "../../common/screen.ts";
-import {
-  SERVICE_COMMAND,
-  type ServiceProcess,
-  startService,
-  waitReady,
-} from "../../common/service_process.ts";
+import { type ServiceProcess, startService, waitReady } from "../../common/service_process.ts";
+import { SERVICE_COMMAND } from "../../common/start_task.ts";
 import { type LocalStack, startLocalStack } from "../local_stack.ts";
 import { getQueueDepth } from "../queue_depth.ts";
 import { readStream } from "../read_stream.ts";
