@@ -102,8 +102,8 @@ export interface OursResult {
 export async function runOurs(data: BenchData, settings: OursSettings): Promise<OursResult> {
   const faults = {
     kinesis: {
-      ...(settings.errorProbability > 0 ? { errorProbability: settings.errorProbability } : {}),
-      ...(settings.throttle ? { throttle: true } : {}),
+      errorProbability: settings.errorProbability,
+      throttle: settings.throttle,
     },
   };
   return await withStack({ faults }, async (stack) => {

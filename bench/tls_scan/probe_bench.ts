@@ -134,7 +134,8 @@ console.log(
     "".padEnd(1)
   }s_client procs   sslscan       agree    testssl -p -E  agree`,
 );
-const rows: { ours: Seen; procs: Seen; sslscan: Seen; testssl?: Seen; name: string }[] = [];
+type Row = { ours: Seen; procs: Seen; sslscan: Seen; testssl: Seen | undefined; name: string };
+const rows: Row[] = [];
 for (const target of targets) {
   const libssl = await ours(target, true);
   const procs = await ours(target, false);
@@ -149,7 +150,7 @@ for (const target of targets) {
     sized: new Set(scan.value.suites.map((s) => `${key(s.protocol, s.name)} ${s.kexBits ?? "-"}`)),
   };
   const t = testsslFor.has(target.name) ? await testssl(target) : undefined;
-  rows.push({ name: target.name, ours: libssl, procs, sslscan, ...(t ? { testssl: t } : {}) });
+  rows.push({ name: target.name, ours: libssl, procs, sslscan, testssl: t });
   console.log(
     `${target.name.padEnd(12)} ${String(libssl.suites.size).padStart(6)}  ${cell(libssl)}  ${
       cell(procs)

@@ -36,7 +36,7 @@ export interface GuardOptions {
   /** Let private, loopback … addresses through (TLS_SCAN_ALLOW_PRIVATE). */
   readonly allowPrivate: boolean;
   /** The resolver. Default: the system's (`getaddrinfo`). */
-  readonly resolve?: Resolver;
+  readonly resolve?: Resolver | undefined;
   /** How long resolution may take, in milliseconds. Default 10 000. */
   readonly timeoutMs?: number;
   /** The host's kind, when the caller has validated it already. */

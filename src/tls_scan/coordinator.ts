@@ -81,8 +81,8 @@ export interface CoordinatorOptions {
   /** How often a caller waiting on another instance's scan looks for its report. */
   readonly pollMs?: number;
   /** The resolver of the SSRF guard. Default: the system's. */
-  readonly resolve?: Resolver;
-  readonly now?: () => Date;
+  readonly resolve?: Resolver | undefined;
+  readonly now?: (() => Date) | undefined;
 }
 
 interface Job {
@@ -304,7 +304,7 @@ export class ScanCoordinator {
       : await guardTarget(target.host, {
         allowPrivate: this.#o.allowPrivate,
         kind: target.kind,
-        ...(this.#o.resolve ? { resolve: this.#o.resolve } : {}),
+        resolve: this.#o.resolve,
       });
     if (verdict.kind === "refused") {
       metrics.rejected.inc({ reason: "refused" });

@@ -30,7 +30,7 @@ export interface HandshakeRequest {
   readonly address: string;
   readonly port: number;
   /** SNI; omit for IP literals. */
-  readonly serverName?: string;
+  readonly serverName?: string | undefined;
   readonly protocol: ProtocolName;
   /** Suites to offer (OpenSSL names; TLS 1.3 names for TLS 1.3). */
   readonly offer: readonly string[];

@@ -152,7 +152,11 @@ export function statusLabel(status: number | "network"): string {
 export function registerWatchGauges(
   registry: client.Registry,
   stats: () => WatchStats,
-  options: { readonly engine: EngineName; readonly warnDays: number; readonly now?: () => Date },
+  options: {
+    readonly engine: EngineName;
+    readonly warnDays: number;
+    readonly now?: (() => Date) | undefined;
+  },
 ): void {
   const registers = [registry];
   const now = options.now ?? (() => new Date());

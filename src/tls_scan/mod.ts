@@ -101,12 +101,12 @@ export function createTlsScan(
       timeoutMs: config.timeoutSeconds * 1000,
       concurrency: config.concurrency,
       requestConcurrency: config.requestConcurrency,
-      ...(config.caFile ? { caFile: config.caFile } : {}),
+      caFile: config.caFile,
       onEndpoint: (seen) => {
         metrics.probeConnections.observe(seen.connections);
         if (seen.ok && seen.timeouts > 0) metrics.handshakeTimeouts.inc(seen.timeouts);
       },
-      ...(overrides.now ? { now: overrides.now } : {}),
+      now: overrides.now,
     })
     : createSslLabsEngine({
       baseUrl: config.sslLabsUrl,
@@ -123,7 +123,7 @@ export function createTlsScan(
   registerWatchGauges(registry, () => stats.current(), {
     engine: engine.name,
     warnDays: config.expiryWarnDays,
-    ...(overrides.now ? { now: overrides.now } : {}),
+    now: overrides.now,
   });
   const maxAgeMs = config.maxAgeHours * 3_600_000;
   const coordinator = new ScanCoordinator({
@@ -137,8 +137,8 @@ export function createTlsScan(
     freshMinAgeMs: config.freshMinAgeSeconds * 1000,
     allowPrivate: config.allowPrivate,
     ...claims,
-    ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
-    ...(overrides.now ? { now: overrides.now } : {}),
+    resolve: overrides.resolve,
+    now: overrides.now,
   });
   const scheduler = new Scheduler({
     coordinator,
@@ -150,7 +150,7 @@ export function createTlsScan(
     warnDays: config.expiryWarnDays,
     maxEntries: config.maxWatched,
     ...claims,
-    ...(overrides.now ? { now: overrides.now } : {}),
+    now: overrides.now,
   });
   registerSchedulerGauges(registry, scheduler);
   const starting = new AbortController();

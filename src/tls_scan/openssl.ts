@@ -19,7 +19,7 @@ export interface RunOptions {
   /** Kill the process after this many milliseconds. */
   readonly timeoutMs: number;
   /** Written to the process's stdin, which is then closed. Default: nothing (EOF at once). */
-  readonly stdin?: string;
+  readonly stdin?: string | undefined;
   /** Bytes kept of stdout and of stderr each; past it the process is killed. Default 256 KiB. */
   readonly maxOutputBytes?: number;
   /** Aborting kills the process. */

@@ -60,11 +60,11 @@ export interface ProbeEndpointOptions {
   /** Enumerate through the system's libssl when FFI allows it. Default true. */
   readonly inProcess?: boolean;
   /** Handshakes in flight at once against this endpoint. Default {@linkcode CONNECTIONS_AT_ONCE}. */
-  readonly connectionsAtOnce?: number;
+  readonly connectionsAtOnce?: number | undefined;
   /** Extra trust anchors (PEM), added to the system's. */
-  readonly caFile?: string;
+  readonly caFile?: string | undefined;
   /** The system's hashed certificate directory (needed beside `-CAfile`). */
-  readonly caPath?: string;
+  readonly caPath?: string | undefined;
   readonly signal: AbortSignal;
   /** Look for HSTS when the grade would be A. Default true. */
   readonly hsts?: boolean;
@@ -148,7 +148,7 @@ export async function probeEndpoint(
       runOpenssl([...base, ...args], {
         timeoutMs: options.timeoutMs,
         signal: options.signal,
-        ...(stdin === undefined ? {} : { stdin }),
+        stdin,
       })
     );
   };
@@ -185,7 +185,7 @@ export async function probeEndpoint(
       libssl!.handshake({
         address: target.address,
         port: target.port,
-        ...(target.kind === "name" ? { serverName: target.host } : {}),
+        serverName: target.kind === "name" ? target.host : undefined,
         protocol,
         offer,
         fallbackScsv,

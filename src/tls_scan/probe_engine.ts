@@ -26,20 +26,20 @@ export interface ProbeEngineOptions {
   /** Hosts the scheduler's scans probe at once (TLS_SCAN_CONCURRENCY). */
   readonly concurrency: number;
   /** Handshakes in flight at once per endpoint. Default `CONNECTIONS_AT_ONCE` (4). */
-  readonly connectionsAtOnce?: number;
+  readonly connectionsAtOnce?: number | undefined;
   /**
    * Hosts GET /scan's scans probe at once, in a lane of their own
    * (TLS_SCAN_REQUEST_CONCURRENCY). Default `concurrency`.
    */
   readonly requestConcurrency?: number;
   /** Extra trust anchors, PEM (TLS_SCAN_CA_FILE). */
-  readonly caFile?: string;
+  readonly caFile?: string | undefined;
   /** A whole scan's deadline in milliseconds. Default 55 000 (the contract's 60 s, less margin). */
   readonly scanDeadlineMs?: number;
   /** Told of each finished endpoint probe (metrics, figures). */
   readonly onEndpoint?: (seen: EndpointSeen | EndpointFailed) => void;
   /** The clock. Default `new Date()`. */
-  readonly now?: () => Date;
+  readonly now?: (() => Date) | undefined;
 }
 
 const STOPPING: EngineResult = { kind: "failed", reason: "the service is stopping", status: 503 };
@@ -87,10 +87,10 @@ export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {
         {
           timeoutMs: options.timeoutMs,
           catalog: known,
-          ...(options.connectionsAtOnce ? { connectionsAtOnce: options.connectionsAtOnce } : {}),
+          connectionsAtOnce: options.connectionsAtOnce,
           signal: deadline,
-          ...(options.caFile ? { caFile: options.caFile } : {}),
-          ...(caPath ? { caPath } : {}),
+          caFile: options.caFile,
+          caPath,
           now,
         },
       );

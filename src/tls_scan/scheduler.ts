@@ -52,7 +52,7 @@ export interface SchedulerOptions {
   readonly warnDays: number;
   /** The most hosts the failure map holds (TLS_SCAN_MAX_WATCHED). Default 100 000. */
   readonly maxEntries?: number;
-  readonly now?: () => Date;
+  readonly now?: (() => Date) | undefined;
 }
 
 const DAY = 86_400_000;

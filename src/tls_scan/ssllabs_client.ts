@@ -39,11 +39,11 @@ export interface SslLabsClientOptions {
   /** `SSLLABS_EMAIL`. */
   readonly email: string;
   /** Per-call timeout in milliseconds. Default 30 000. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Told of every call with its status (`network` when there was none): metrics. */
-  readonly onCall?: (call: SslLabsCall, status: number | "network") => void;
+  readonly onCall?: ((call: SslLabsCall, status: number | "network") => void) | undefined;
   /** The fetch to use. Default `fetch`. */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
 }
 
 const USER_AGENT = "edr-preprocessor-tls-scan/1";

@@ -85,9 +85,9 @@ export function createSslLabsEngine(options: SslLabsEngineOptions): ScanEngine {
   const client = new SslLabsClient({
     baseUrl: options.baseUrl,
     email: options.email,
-    ...(options.callTimeoutMs ? { timeoutMs: options.callTimeoutMs } : {}),
-    ...(options.onCall ? { onCall: options.onCall } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    timeoutMs: options.callTimeoutMs,
+    onCall: options.onCall,
+    fetch: options.fetch,
   });
   const scale = options.timeScale;
   const event = options.onEvent ?? (() => {});
@@ -98,7 +98,7 @@ export function createSslLabsEngine(options: SslLabsEngineOptions): ScanEngine {
 
   const pacer = new SslLabsPacer({
     timeScale: scale,
-    ...(options.random ? { random: options.random } : {}),
+    random: options.random,
     refresh: async (signal) => void await loadInfo(signal),
   });
   const counters = (answer: CallAnswer) => {

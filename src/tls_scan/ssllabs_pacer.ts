@@ -29,7 +29,7 @@ export interface PacerOptions {
   /** Multiplies the fixed waits (SSLLABS_TIME_SCALE). */
   readonly timeScale: number;
   /** Uniform numbers in [0, 1) for the randomised pauses. Default `Math.random`. */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
   /** Refreshes the counters when they block a start with nothing of ours running (`info`). */
   readonly refresh?: (signal: AbortSignal) => Promise<void>;
 }

@@ -24,7 +24,7 @@ export interface WatchGuardOptions {
   /** Resolve names here (the probe), or judge them only by name (SSL Labs). */
   readonly resolveNames: boolean;
   /** The resolver. Default: the system's. */
-  readonly resolve?: Resolver;
+  readonly resolve?: Resolver | undefined;
   /** Names resolved at once. Default 32. */
   readonly concurrency?: number;
   /** Deadline of one resolution, ms. Default 2 000. */
@@ -78,7 +78,7 @@ export async function refuseToWatch(
         allowPrivate: false,
         kind: "name",
         timeoutMs: options.timeoutMs ?? 2_000,
-        ...(options.resolve ? { resolve: options.resolve } : {}),
+        resolve: options.resolve,
       });
       if (verdict.kind === "refused") {
         refused.set(index, "refused: it resolves to an address that is not public");

@@ -73,7 +73,7 @@ function requestsFor(
       method,
       url: `${base}${concrete(path)}`,
       headers: { ...headers, ...(body ? { "content-type": body.type } : {}) },
-      ...(body ? { body: body.body } : {}),
+      body: body?.body,
     };
   });
 }

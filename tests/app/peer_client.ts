@@ -14,7 +14,7 @@ export interface PeerRequest {
   readonly method: string;
   readonly url: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string;
+  readonly body?: string | undefined;
 }
 
 /** What came back. */
@@ -31,7 +31,7 @@ export async function sendAll(requests: readonly PeerRequest[]): Promise<PeerAns
       const response = await fetch(url, {
         method,
         headers: headers ?? {},
-        ...(body === undefined ? {} : { body }),
+        body: body ?? null,
         signal: AbortSignal.timeout(10_000),
       });
       answers.push({ status: response.status, body: (await response.text()).slice(0, 2_000) });

@@ -48,7 +48,7 @@ export interface ClientOptions {
   /** Milliseconds to wait between the last datagram and the GETs. Default 0. */
   readonly settleMs?: number;
   /** The service's `ADMIN_TOKEN`, for `DELETE` and `POST /events`. Default none. */
-  readonly token?: string;
+  readonly token?: string | undefined;
 }
 
 /** One checked app. */
@@ -240,7 +240,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions & { json
     check: values.check === undefined ? Math.min(apps, 3) : number("check", values.check, 0),
     maxLoss: number("max-loss", values["max-loss"], 0),
     settleMs: number("settle", values.settle, 0),
-    ...(values.token === undefined ? {} : { token: values.token }),
+    token: values.token,
     json: values.json,
   };
 }

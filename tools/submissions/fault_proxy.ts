@@ -63,7 +63,7 @@ export interface FaultProxyOptions {
   /** Source of randomness in [0, 1), injectable for deterministic tests. Defaults to `Math.random`. */
   random?: () => number;
   /** The throttle's clock in milliseconds, injectable for tests. Defaults to `performance.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** A running fault proxy; see {@linkcode startFaultProxy}. */

@@ -109,9 +109,9 @@ export interface LocalStack extends AsyncDisposable {
   /** URL of the submissions queue. */
   readonly queueUrl: string;
   /** URL of the queue for invalid submissions, when created. */
-  readonly invalidQueueUrl?: string;
+  readonly invalidQueueUrl?: string | undefined;
   /** URL of the dead-letter queue, when created. */
-  readonly deadLetterQueueUrl?: string;
+  readonly deadLetterQueueUrl?: string | undefined;
   /** Name of the Kinesis stream. */
   readonly streamName: string;
   /** Runtime control of the injected faults. */
@@ -167,7 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.kinesisPort ?? 0,
       hostname,
       random,
-      ...(options.now ? { now: options.now } : {}),
+      now: options.now,
     });
     cleanup.push(() => kinesisProxy.close());
     const faults = createFaultController(kinesisProxy, sqsProxy);

@@ -51,9 +51,9 @@ export interface StackResources {
   /** URL of the submissions queue, on the public endpoint. */
   queueUrl: string;
   /** URL of the queue for invalid submissions, when created. */
-  invalidQueueUrl?: string;
+  invalidQueueUrl?: string | undefined;
   /** URL of the dead-letter queue, when created. */
-  deadLetterQueueUrl?: string;
+  deadLetterQueueUrl?: string | undefined;
   /** Name of the Kinesis stream. */
   streamName: string;
 }
@@ -109,8 +109,8 @@ export async function createResources(
     await createStream(clients.kinesis, streamName, options.shardCount ?? 2);
     return {
       queueUrl,
-      ...(invalidQueueUrl ? { invalidQueueUrl } : {}),
-      ...(deadLetter ? { deadLetterQueueUrl: deadLetter.url } : {}),
+      invalidQueueUrl,
+      deadLetterQueueUrl: deadLetter?.url,
       streamName,
     };
   } finally {

@@ -59,7 +59,7 @@ export interface CallRecord {
   /** This call started a new assessment. */
   readonly started: boolean;
   /** Why a start was refused with 429. */
-  readonly refused?: "max" | "cooloff";
+  readonly refused?: "max" | "cooloff" | undefined;
   /** `currentAssessments` after the call. */
   readonly current: number;
 }
@@ -117,7 +117,7 @@ export async function startFakeSslLabs(options: FakeOptions): Promise<FakeSslLab
         email,
         status,
         started,
-        ...(refused ? { refused } : {}),
+        refused,
         current: running.size,
       });
       const headers: Record<string, string> = {};

@@ -111,11 +111,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const kinesisFaults = {
     errorProbability: options.errorProbability,
     partialFailureProbability: options.partialFailureProbability,
-    ...(options.throttle === undefined ? {} : {
-      throttle: true,
-      shardRecordsPerSecond: options.throttle.recordsPerSecond,
-      shardBytesPerSecond: options.throttle.bytesPerSecond,
-    }),
+    throttle: options.throttle !== undefined,
+    shardRecordsPerSecond: options.throttle?.recordsPerSecond,
+    shardBytesPerSecond: options.throttle?.bytesPerSecond,
   };
   const stack = await startLocalStack({ faults: { kinesis: kinesisFaults } });
   cleanup.defer(() => stack.stop());
