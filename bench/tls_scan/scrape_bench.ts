@@ -17,8 +17,9 @@ import { loadConfig } from "../../src/app/app_config.ts";
 import { getLogger } from "../../src/app/logging.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import { createTlsScan, tlsScan, type TlsScanConfig } from "../../src/tls_scan/mod.ts";
-import { Features, GRADES, type TlsReport } from "../../src/tls_scan/report.ts";
+import { GRADES } from "../../src/tls_scan/report.ts";
 import { SqliteStore } from "../../src/tls_scan/sqlite_store.ts";
+import { syntheticReport, syntheticTargets } from "../../tools/tls_scan/synthetic_reports.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -30,55 +31,14 @@ const { values } = parseArgs({
 const hosts = Number(values.hosts);
 const scrapes = Number(values.scrapes);
 
-/** A READY report of `host` whose certificate expires in `days`. */
-function report(host: string, grade: TlsReport["grade"], days: number): TlsReport {
-  const now = Date.now();
-  return {
-    host,
-    port: 443,
-    engine: "probe",
-    status: "READY",
-    status_message: "Ready",
-    grade,
-    scanned_at: new Date(now).toISOString(),
-    from_cache: false,
-    endpoints: [{
-      ip_address: "192.0.2.1",
-      grade,
-      has_warnings: false,
-      protocols: ["TLS 1.2", "TLS 1.3"],
-      status_message: "Ready",
-    }],
-    certificate: {
-      subject: `CN=${host}`,
-      issuer: "CN=Bench CA",
-      not_before: new Date(now - 30 * 86_400_000).toISOString(),
-      not_after: new Date(now + days * 86_400_000).toISOString(),
-      days_remaining: days,
-      key_algorithm: "EC",
-      key_size: 256,
-      trusted: true,
-      name_match: true,
-      revocation_status: "unknown",
-    },
-    problems: [],
-    suites: [],
-    not_tested: [],
-    features: Features.parse({}),
-  };
-}
-
 const dir = await Deno.makeTempDir({ prefix: "scrape-bench-" });
 const dbPath = `${dir}/reports.db`;
 const seeding = performance.now();
-const targets = Array.from({ length: hosts }, (_, i) => ({
-  host: `host-${String(i).padStart(5, "0")}.bench.test`,
-  port: 443,
-}));
+const targets = syntheticTargets(hosts);
 const seed = SqliteStore.open(dbPath, { maxReports: 100_000 });
 await seed.watch(targets, hosts);
 for (const [i, { host }] of targets.entries()) {
-  await seed.save(report(host, GRADES[i % 4]!, 1 + (i % 120)));
+  await seed.save(syntheticReport({ host, grade: GRADES[i % 4]!, days: 1 + (i % 120) }));
 }
 await seed.close();
 console.error(`seeded ${hosts} watched hosts with reports in ${ms(performance.now() - seeding)}`);

@@ -16,12 +16,11 @@ import { parseArgs } from "node:util";
 import { getLogger } from "../../src/app/logging.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import { ScanCoordinator } from "../../src/tls_scan/coordinator.ts";
-import type { EngineResult, ResolvedTarget, ScanEngine } from "../../src/tls_scan/engine.ts";
 import { createTlsScanMetrics } from "../../src/tls_scan/metrics.ts";
 import { PostgresStore } from "../../src/tls_scan/postgres_store.ts";
-import { Features, type TlsReport } from "../../src/tls_scan/report.ts";
 import { Scheduler } from "../../src/tls_scan/scheduler.ts";
 import { startPostgres } from "../../tools/tls_scan/postgres_server.ts";
+import { standInEngine, syntheticTargets } from "../../tools/tls_scan/synthetic_reports.ts";
 import { fixed, int, table } from "../common/figures.ts";
 import { runBench } from "../common/lifecycle.ts";
 import { loadAverage, machineLine } from "../common/machine.ts";
@@ -39,44 +38,6 @@ const { values } = parseArgs({
 const engineMs = Number(values["engine-ms"]);
 const parallelism = Number(values.parallelism);
 
-/** A READY report of `target`, as an engine would make it. */
-function report(target: ResolvedTarget): TlsReport {
-  const now = new Date();
-  return {
-    host: target.host,
-    port: target.port,
-    engine: "probe",
-    status: "READY",
-    status_message: "Ready",
-    grade: "A",
-    scanned_at: now.toISOString(),
-    from_cache: false,
-    endpoints: [{
-      ip_address: "192.0.2.1",
-      grade: "A",
-      has_warnings: false,
-      protocols: ["TLS 1.2", "TLS 1.3"],
-      status_message: "Ready",
-    }],
-    certificate: {
-      subject: `CN=${target.host}`,
-      issuer: "CN=Bench CA",
-      not_before: new Date(now.getTime() - 30 * 86_400_000).toISOString(),
-      not_after: new Date(now.getTime() + 90 * 86_400_000).toISOString(),
-      days_remaining: 90,
-      key_algorithm: "EC",
-      key_size: 256,
-      trusted: true,
-      name_match: true,
-      revocation_status: "unknown",
-    },
-    problems: [],
-    suites: [],
-    not_tested: [],
-    features: Features.parse({}),
-  };
-}
-
 /** One instance: scheduler rounds until nothing is left to claim; prints its figures. */
 async function child(url: string): Promise<void> {
   let queries = 0;
@@ -86,18 +47,7 @@ async function child(url: string): Promise<void> {
     maxReports: 1_000_000,
     onQuery: () => queries++,
   });
-  const engine: ScanEngine = {
-    name: "probe",
-    connectsItself: true,
-    async scan(target): Promise<EngineResult> {
-      await new Promise((r) => setTimeout(r, engineMs));
-      return { kind: "report", report: report(target) };
-    },
-    retryAfterSeconds: () => 1,
-    parallelism: () => parallelism,
-    check: () => Promise.resolve(),
-    start: () => Promise.resolve(),
-  };
+  const { engine } = standInEngine({ delayMs: engineMs, parallelism });
   const logger = getLogger("tls-scan");
   const claims = { owner: `bench-${Deno.pid}`, leaseMs: 24_000 };
   const coordinator = new ScanCoordinator({
@@ -210,10 +160,7 @@ async function main(): Promise<void> {
   for (const instances of values.instances.split(",").map(Number)) {
     const url = await server.createDatabase(`bench_${instances}`);
     const seed = PostgresStore.open({ url, poolMax: 2, maxReports: 1_000_000 });
-    const targets = Array.from({ length: hosts }, (_, i) => ({
-      host: `host-${String(i).padStart(5, "0")}.bench.test`,
-      port: 443,
-    }));
+    const targets = syntheticTargets(hosts);
     await seed.watch(targets, hosts);
     const { seconds, results, cpu } = await round(url, instances, server.pid!);
     const stats = await seed.watchStats("probe");

@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import client from "prom-client";
 import { getLogger } from "../../src/app/logging.ts";
 import { ScanCoordinator } from "../../src/tls_scan/coordinator.ts";
-import type { EngineResult, ResolvedTarget, ScanEngine } from "../../src/tls_scan/engine.ts";
 import { createTlsScanMetrics } from "../../src/tls_scan/metrics.ts";
-import { Features, type TlsReport } from "../../src/tls_scan/report.ts";
 import { Scheduler } from "../../src/tls_scan/scheduler.ts";
 import { SqliteStore } from "../../src/tls_scan/sqlite_store.ts";
+import { standInEngine, syntheticReport } from "../../tools/tls_scan/synthetic_reports.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,54 +16,17 @@ function recordingEngine(
   expiresInDays: Record<string, number>,
   parallelism = 2,
 ) {
-  const scans: string[] = [];
-  let running = 0;
-  let peak = 0;
-  const engine: ScanEngine = {
-    name: "probe",
-    connectsItself: true,
-    async scan(target: ResolvedTarget): Promise<EngineResult> {
-      scans.push(target.host);
-      peak = Math.max(peak, ++running);
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-      const at = new Date(clock.now);
-      const notAfter = new Date(clock.now + (expiresInDays[target.host] ?? 300) * DAY);
-      const report: TlsReport = {
+  return standInEngine({
+    delayMs: 5,
+    parallelism,
+    report: (target) =>
+      syntheticReport({
         host: target.host,
         port: target.port,
-        engine: "probe",
-        status: "READY",
-        status_message: "Ready",
-        grade: "A",
-        scanned_at: at.toISOString(),
-        from_cache: false,
-        endpoints: [],
-        certificate: {
-          subject: "CN=x",
-          issuer: "CN=y",
-          not_before: at.toISOString(),
-          not_after: notAfter.toISOString(),
-          days_remaining: 1,
-          key_algorithm: "RSA",
-          key_size: 2048,
-          trusted: true,
-          name_match: true,
-          revocation_status: "unknown",
-        },
-        problems: [],
-        suites: [],
-        not_tested: [],
-        features: Features.parse({}),
-      };
-      return { kind: "report", report };
-    },
-    retryAfterSeconds: () => 1,
-    parallelism: () => parallelism,
-    check: () => Promise.resolve(),
-    start: () => Promise.resolve(),
-  };
-  return { engine, scans, peak: () => peak };
+        scannedAtMs: clock.now,
+        days: expiresInDays[target.host] ?? 300,
+      }),
+  });
 }
 
 function setup(expiresInDays: Record<string, number>, maxAgeHours: number) {

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { errorReport, type Grade, type TlsReport } from "../../src/tls_scan/report.ts";
 import type { Lease, TlsScanStore } from "../../src/tls_scan/store.ts";
+import { syntheticReport } from "../../tools/tls_scan/synthetic_reports.ts";
 
 /** Makes an empty store keeping at most `maxReports` reports; the contract closes it. */
 export type StoreFactory = (options: { maxReports: number }) => Promise<TlsScanStore>;
@@ -16,57 +17,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse("2026-03-01T00:00:00Z");
 
-/** A READY report of `host` graded `grade`, scanned at `atMs`, its certificate ending in `days`. */
+/** A READY report of `host` graded `grade`, scanned at `atMs`, its certificate ending in `days`;
+ * every field filled, as every field of the report survives the store (stored as its JSON). */
 export function readyReport(host: string, grade: Grade, atMs = T0, days = 300): TlsReport {
-  const at = new Date(atMs).toISOString();
-  return {
-    host,
-    port: 443,
-    engine: "probe",
-    status: "READY",
-    status_message: "Ready",
-    grade,
-    scanned_at: at,
-    from_cache: false,
-    endpoints: [{
-      ip_address: "93.184.215.14",
-      grade,
-      has_warnings: false,
-      protocols: ["TLS 1.2", "TLS 1.3"],
-      status_message: "Ready",
-    }],
-    certificate: {
-      subject: `CN=${host}`,
-      issuer: "CN=Test CA",
-      not_before: at,
-      not_after: new Date(atMs + days * DAY).toISOString(),
-      days_remaining: days,
-      key_algorithm: "EC",
-      key_size: 256,
-      trusted: true,
-      name_match: true,
-      revocation_status: "unknown",
-    },
-    problems: days < 30 ? ["expiring_soon"] : [],
-    // Every field of the report survives the store (stored as its JSON).
-    suites: [{
-      protocol: "TLS 1.3",
-      name: "TLS_AES_128_GCM_SHA256",
-      bits: 128,
-      kex: "ECDH",
-      kex_bits: 253,
-      forward_secrecy: true,
-      aead: true,
-    }],
-    not_tested: ["ssl2"],
-    features: {
-      secure_renegotiation: true,
-      fallback_scsv: null,
-      ocsp_stapling: false,
-      chain_length: 2,
-      chain_issues: [],
-    },
-  };
+  return syntheticReport({ host, grade, scannedAtMs: atMs, days, detailed: true });
 }
 
 const t = (host: string, port = 443) => ({ host, port });
