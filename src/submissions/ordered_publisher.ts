@@ -299,8 +299,8 @@ export class OrderedPublisher {
   #pumpLimited(limiter: ShardLimiter<Chain>): void {
     while (this.#inFlight < this.#maxConcurrent) {
       const poll = limiter.poll(this.#maxRecords, this.#maxBytes);
-      if (poll.batch === undefined) {
-        if (poll.wakeAt !== undefined) this.#arm(poll.wakeAt);
+      if (poll.kind !== "send") {
+        if (poll.kind === "wait-until") this.#arm(poll.at);
         return;
       }
       const batch = poll.batch.map((taken) => taken.item);

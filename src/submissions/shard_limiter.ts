@@ -1,19 +1,16 @@
 /**
- * The publisher's shard limiter, like the KPL's `RateLimit`: it knows the stream's shard map,
- * puts each ready record in its shard's queue, and fills each `PutRecords` only with records
- * whose shard has budget left (see shard_budget.ts: records and bytes, adaptive). A shard out
- * of budget holds back its own records only; the call goes with the other shards' records.
+ * The publisher's ready records and what decides when they go, like the KPL's `RateLimit`: it
+ * knows the stream's shard map, puts each ready record in its shard's queue, and fills each
+ * `PutRecords` only with records whose shard has budget left (shard_budget.ts: records and
+ * bytes, adaptive). A shard out of budget holds back its own records only; the call goes with
+ * the other shards' records. With `ratePercent` 0 there is no map and no budget: every record
+ * waits in one queue, and goes as soon as a call does.
  *
- * When calls go:
- * - A shard with budget for what it has waiting is *eligible*; once it has had more waiting
- *   than budget, it becomes eligible again only with a *quantum* (50 ms) of budget, so a busy
- *   shard sends calls of many records, not a call per token.
- * - While one partition key dominates a shard's queue (a device far above the shard's limit),
- *   the records of light keys (devices at a normal pace, at most two records waiting) do not
- *   wait for quanta: they go as soon as one fits.
- * - A call goes when eligible records fill it, or when the oldest eligible record has waited
- *   `lingerMs` (as without the limiter); otherwise {@linkcode ShardLimiter.poll} says when to
- *   look again.
+ * When calls go ({@linkcode ShardLimiter.poll}): each shard is *ready*, *light-only*,
+ * *waiting until* a time or *idle*, by the rule of shard_policy.ts (a backlogged shard waits for
+ * a 50 ms quantum; the light keys of a shard one key floods go as soon as one fits). A call goes
+ * when the ready records fill it, or when the oldest has waited `lingerMs`; shards short of a
+ * quantum ride along with what budget they have.
  *
  * Budgets shrink only on throttles whose message names the shard, as Kinesis's do ("Rate
  * exceeded for shard shardId-… in stream …"): the emulators' injected ones come at random,
@@ -55,9 +52,12 @@ export interface ShardLimiterObserver {
 
 /** Options of {@linkcode ShardLimiter}. */
 export interface ShardLimiterOptions<T> {
-  /** Every shard of the stream (`ListShards`, all pages). */
-  readonly listShards: () => Promise<readonly ListedShard[]>;
-  /** Percent of Kinesis's per-shard limits to budget (> 0), as the KPL's `RateLimit`. */
+  /** Every shard of the stream (`ListShards`, all pages); needed with a `ratePercent` above 0. */
+  readonly listShards?: (() => Promise<readonly ListedShard[]>) | undefined;
+  /**
+   * Percent of Kinesis's per-shard limits to budget, as the KPL's `RateLimit`; 0: no limit (no
+   * map, no budget: records go as soon as their call does).
+   */
   readonly ratePercent: number;
   /** How long a ready record may wait for others to share its call (ms). */
   readonly lingerMs: number;
@@ -67,12 +67,12 @@ export interface ShardLimiterOptions<T> {
   readonly onChange: () => void;
   /** The clock (ms). Default `performance.now`. */
   readonly now?: () => number;
-  /** Budget a busy shard gathers before its next call, in ms of its rate. Default 50. */
+  /** Budget a backlogged shard gathers before its next call, in ms of its rate. Default 50. */
   readonly quantumMs?: number;
   /** The map is listed again after this long (ms). Default 60 000. */
   readonly refreshMs?: number;
   /** Reports for metrics. */
-  readonly observer?: ShardLimiterObserver;
+  readonly observer?: ShardLimiterObserver | undefined;
 }
 
 /** What the limiter reads of one record's outcome (a sink result). */
@@ -91,10 +91,23 @@ export interface Taken<T> {
   readonly shardId: string | undefined;
 }
 
-/** What {@linkcode ShardLimiter.poll} decided: a batch to send, or when to look again. */
+/** What {@linkcode ShardLimiter.poll} decided. */
 export type Poll<T> =
-  | { readonly batch: Taken<T>[]; readonly bytes: number; readonly wakeAt?: undefined }
-  | { readonly batch?: undefined; readonly bytes?: undefined; readonly wakeAt: number | undefined };
+  /** Send these records now (their budget is taken). */
+  | { readonly kind: "send"; readonly batch: Taken<T>[]; readonly bytes: number }
+  /** Nothing goes before `at` (ms): poll again then, or when a record is added. */
+  | { readonly kind: "wait-until"; readonly at: number }
+  /** Nothing waits: poll again when a record is added or `onChange` says so. */
+  | { readonly kind: "idle" };
+
+/** One shard's queue and budget (none for the records no shard budgets). */
+interface Shard<T> {
+  readonly id: string | undefined;
+  readonly queue: ShardQueue<T>;
+  readonly budget: ShardBudget | undefined;
+  /** Its last take stopped for lack of budget, records left (see shard_policy.ts). */
+  backlogged: boolean;
+}
 
 /**
  * Per-shard queues and budgets over the stream's shard map.
@@ -117,141 +130,117 @@ export type Poll<T> =
  * for (let i = 0; i < 600; i++) limiter.add(i, record); // the first one lists the shards
  * await limiter.settled();
  * // the shard's half second of budget
- * assert.equal(limiter.poll(500, 5_242_880).batch?.length, 500);
+ * const call = limiter.poll(500, 5_242_880);
+ * assert.equal(call.kind === "send" && call.batch.length, 500);
  * // when a quantum (50 records) has refilled
- * assert.deepEqual(limiter.poll(500, 5_242_880), { wakeAt: 50 });
+ * assert.deepEqual(limiter.poll(500, 5_242_880), { kind: "wait-until", at: 50 });
  * ```
  */
 export class ShardLimiter<T> {
   readonly #o: ShardLimiterOptions<T>;
   readonly #now: () => number;
   readonly #quantumMs: number;
-  readonly #directory: ShardDirectory;
-  readonly #queues = new Map<string, ShardQueue<T>>();
-  readonly #budgets = new Map<string, ShardBudget>();
-  /** Records with no shard to be budgeted on: before a map, or listing failed, or in a gap. */
-  readonly #unmapped = new ShardQueue<T>();
+  /** The shard map; `undefined` without a limit. */
+  readonly #directory: ShardDirectory | undefined;
+  readonly #shards = new Map<string, Shard<T>>();
+  /** Records with no shard to be budgeted on: no limit, no map yet, listing failed, or a gap. */
+  readonly #unmapped: Shard<T> = {
+    id: undefined,
+    queue: new ShardQueue<T>(),
+    budget: undefined,
+    backlogged: false,
+  };
   #turn = 0;
 
-  /** Makes a limiter; the first record lists the shards. */
+  /** Makes a limiter; with a limit, the first record lists the shards. */
   constructor(options: ShardLimiterOptions<T>) {
-    if (!(options.ratePercent > 0)) throw new RangeError("ratePercent must be above 0");
+    const { listShards, ratePercent } = options;
+    if (!(ratePercent >= 0)) throw new RangeError("ratePercent must be 0 or above");
+    if (ratePercent > 0 && listShards === undefined) {
+      throw new RangeError("a ratePercent above 0 needs listShards");
+    }
     this.#o = options;
     this.#now = options.now ?? (() => performance.now());
     this.#quantumMs = options.quantumMs ?? SHARD_POLICY.quantumMs;
-    this.#directory = new ShardDirectory({
-      listShards: options.listShards,
-      onMap: (map) => this.#apply(map),
-      onError: (error) => options.observer?.onListError?.(error),
-      onSettled: () => options.onChange(),
-      now: this.#now,
-      ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
-    });
+    this.#directory = ratePercent > 0 && listShards !== undefined
+      ? new ShardDirectory({
+        listShards,
+        onMap: (map) => this.#apply(map),
+        onError: (error) => options.observer?.onListError?.(error),
+        onSettled: () => options.onChange(),
+        now: this.#now,
+        ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+      })
+      : undefined;
   }
 
   /** Records queued (settled ones not yet dropped included). */
   get size(): number {
-    let size = this.#unmapped.size;
-    for (const queue of this.#queues.values()) size += queue.size;
+    let size = this.#unmapped.queue.size;
+    for (const shard of this.#shards.values()) size += shard.queue.size;
     return size;
   }
 
-  /** The open shards' budgets, by shard id. */
-  get budgets(): ReadonlyMap<string, ShardBudget> {
-    return this.#budgets;
+  /** The budget of an open shard. */
+  budgetOf(shardId: string): ShardBudget | undefined {
+    return this.#shards.get(shardId)?.budget;
   }
 
   /** Resolves when no listing is under way (for a clean stop). */
   settled(): Promise<void> {
-    return this.#directory.settled();
+    return this.#directory?.settled() ?? Promise.resolve();
   }
 
   /** The current record budget of `partitionKey`'s shard; `undefined` while it has none. */
   recordsPerSecondOf(partitionKey: string): number | undefined {
-    const shardId = this.#directory.map?.shardOf(partitionKey);
-    return shardId === undefined ? undefined : this.#budgets.get(shardId)?.recordsPerSecond;
+    const shardId = this.#directory?.map?.shardOf(partitionKey);
+    return shardId === undefined ? undefined : this.budgetOf(shardId)?.recordsPerSecond;
   }
 
   /** Queues `item`, whose next record is `record`, ready from now. */
   add(item: T, record: SinkRecord): void {
     const now = this.#now();
-    this.#directory.refreshIfDue(now);
+    this.#directory?.refreshIfDue(now);
     this.#queue(item, record.partitionKey, recordBytes(record), now, 0);
   }
 
   /**
-   * Decides at the clock's now: a batch (≤ `maxRecords`, ≤ `maxBytes`; the budget of each of
-   * its records is taken), or when to look again (`undefined`: when {@linkcode add} or
-   * `onChange` says so).
+   * Decides at the clock's now: a batch to send (≤ `maxRecords`, ≤ `maxBytes`; the budget of
+   * each of its records is taken), when to look again, or that nothing waits.
    */
   poll(maxRecords: number, maxBytes: number): Poll<T> {
     const now = this.#now();
-    this.#directory.refreshIfDue(now);
-    const firstListingUntil = this.#directory.firstListingUntil;
-    if (now < firstListingUntil && this.size > 0) return { wakeAt: firstListingUntil };
-    type Candidate = {
-      queue: ShardQueue<T>;
-      shardId: string | undefined;
-      lightOnly?: boolean | undefined;
-    };
-    const eligible: Candidate[] = [];
-    const blocked: Candidate[] = [];
-    let ready = 0;
+    this.#directory?.refreshIfDue(now);
+    const listingUntil = this.#directory?.firstListingUntil ?? -Infinity;
+    if (now < listingUntil && this.size > 0) return { kind: "wait-until", at: listingUntil };
+    // Each shard's state, and when the call is due: at once when the ready records fill it,
+    // else once the oldest of them has lingered (a waiting shard's, once it may go).
+    const ready: { shard: Shard<T>; lightOnly: boolean }[] = [];
+    const waiting: Shard<T>[] = [];
+    let records = 0;
     let due = Infinity;
-    for (const [shardId, queue] of this.#queues) {
-      if (queue.size === 0) continue;
-      const state = this.#stateOf(shardId, queue, now);
+    for (const shard of [...this.#shards.values(), this.#unmapped]) {
+      const state = this.#stateOf(shard, now);
       if (state.kind === "idle") continue;
+      const lingered = shard.queue.oldestReadyAt + this.#o.lingerMs;
       if (state.kind === "wait-until") {
-        queue.block(now);
-        blocked.push({ queue, shardId });
-        due = Math.min(due, Math.max(state.at, queue.oldestReadyAt + this.#o.lingerMs));
-        continue;
-      }
-      queue.unblock(now);
-      const lightOnly = state.kind === "light-only";
-      eligible.push({ queue, shardId, lightOnly });
-      ready += lightOnly ? 1 : state.records;
-      due = Math.min(due, queue.oldestReadyAt + this.#o.lingerMs);
-    }
-    if (this.#unmapped.size > 0) {
-      eligible.push({ queue: this.#unmapped, shardId: undefined });
-      ready += this.#unmapped.size;
-      due = Math.min(due, this.#unmapped.oldestReadyAt + this.#o.lingerMs);
-    }
-    if (ready < maxRecords && due > now) {
-      return { wakeAt: Number.isFinite(due) ? due : undefined };
-    }
-    const batch: Taken<T>[] = [];
-    let bytes = 0;
-    // Start with another shard each time, so a full call does not always favour the first.
-    // Shards short of a quantum ride along with what budget they have: the call goes anyway,
-    // and their buckets, emptied with the others', then fill up in step with them (one call
-    // per quantum for all the busy shards, not one each).
-    const start = this.#turn++ % Math.max(1, eligible.length);
-    const order = [
-      ...eligible.map((_, i) => eligible[(start + i) % eligible.length]!),
-      ...blocked,
-    ];
-    for (const { queue, shardId, lightOnly } of order) {
-      if (batch.length >= maxRecords) break;
-      const budget = shardId === undefined ? undefined : this.#budgets.get(shardId);
-      const taken = queue.take({
-        maxRecords: maxRecords - batch.length,
-        maxBytes: maxBytes - bytes,
-        anySizeFirst: batch.length === 0,
-        live: this.#o.live,
-        fits: (size) => budget?.take(size, now) ?? true,
-        lightOnly: lightOnly ?? false,
-      });
-      for (const record of taken) {
-        batch.push({ item: record.item, shardId });
-        bytes += record.bytes;
-        this.#o.observer?.onBudgetWait?.(queue.waitedMs(record, now) / 1000);
+        shard.queue.block(now);
+        waiting.push(shard);
+        due = Math.min(due, Math.max(state.at, lingered));
+      } else {
+        shard.queue.unblock(now);
+        ready.push({ shard, lightOnly: state.kind === "light-only" });
+        records += state.kind === "ready" ? state.records : 1;
+        due = Math.min(due, lingered);
       }
     }
+    if (records < maxRecords && due > now) {
+      return due === Infinity ? { kind: "idle" } : { kind: "wait-until", at: due };
+    }
+    const call = this.#fill(ready, waiting, maxRecords, maxBytes, now);
+    if (call.batch.length > 0) return { kind: "send", ...call };
     // Only dead records were met: look again at once (the queues are now smaller).
-    return batch.length > 0 ? { batch, bytes } : { wakeAt: this.size > 0 ? now : undefined };
+    return this.size > 0 ? { kind: "wait-until", at: now } : { kind: "idle" };
   }
 
   /**
@@ -263,7 +252,7 @@ export class ShardLimiter<T> {
     results: readonly PutRecordResult[] | undefined,
     sentAt: number,
   ): void {
-    if (results === undefined) return;
+    if (results === undefined || this.#directory === undefined) return;
     const now = this.#now();
     const throttled = new Set<string>();
     const written = new Set<string>();
@@ -276,7 +265,7 @@ export class ShardLimiter<T> {
         // for shard X in stream Y ...") come at random whatever the rate: no reason to slow down.
         const named = throttledShard(result.errorMessage);
         if (named === undefined) continue;
-        if (!this.#budgets.has(named)) stale = true;
+        if (!this.#shards.has(named)) stale = true;
         else throttled.add(named);
       } else if (result.errorCode === undefined && result.shardId !== undefined) {
         if (result.shardId !== mapped) stale = true;
@@ -284,20 +273,20 @@ export class ShardLimiter<T> {
       }
     }
     for (const shardId of throttled) {
-      const budget = this.#budgets.get(shardId)!;
+      const budget = this.budgetOf(shardId)!;
       if (budget.onThrottled(sentAt, now)) this.#reportBudget(shardId, budget);
     }
     for (const shardId of written) {
-      const budget = this.#budgets.get(shardId);
+      const budget = this.budgetOf(shardId);
       if (!throttled.has(shardId) && budget?.onWritten(now)) this.#reportBudget(shardId, budget);
     }
     if (stale) this.#directory.list(now);
   }
 
-  /** `queue`'s shard's state at `now` (shard_policy.ts decides). */
-  #stateOf(shardId: string, queue: ShardQueue<T>, now: number): ShardState {
+  /** `shard`'s state at `now` (shard_policy.ts decides). */
+  #stateOf({ queue, budget, backlogged }: Shard<T>, now: number): ShardState {
     const head = queue.next(this.#o.live);
-    const light = head !== undefined && queue.dominant() !== undefined
+    const light = budget !== undefined && head !== undefined && queue.dominant() !== undefined
       ? queue.next(this.#o.live, true)
       : undefined;
     const view = {
@@ -305,46 +294,90 @@ export class ShardLimiter<T> {
       bytes: queue.bytes,
       headBytes: head?.bytes,
       lightHeadBytes: light?.bytes,
-      backlogged: queue.budgetBound,
+      backlogged,
     };
-    return shardState(view, this.#budgets.get(shardId), now, this.#quantumMs);
+    return shardState(view, budget, now, this.#quantumMs);
+  }
+
+  /**
+   * Fills a call: the ready shards first, starting with another one each time so that a full
+   * call does not always favour the first, then the waiting ones with what budget they have.
+   * The call goes anyway, and their buckets, emptied with the others', then fill up in step
+   * with them: one call per quantum for all the busy shards, not one each.
+   */
+  #fill(
+    ready: readonly { shard: Shard<T>; lightOnly: boolean }[],
+    waiting: readonly Shard<T>[],
+    maxRecords: number,
+    maxBytes: number,
+    now: number,
+  ): { batch: Taken<T>[]; bytes: number } {
+    const start = this.#turn++ % Math.max(1, ready.length);
+    const order = [
+      ...ready.slice(start),
+      ...ready.slice(0, start),
+      ...waiting.map((shard) => ({ shard, lightOnly: false })),
+    ];
+    const batch: Taken<T>[] = [];
+    let bytes = 0;
+    for (const { shard, lightOnly } of order) {
+      if (batch.length >= maxRecords) break;
+      const { records, stoppedBy } = shard.queue.take({
+        maxRecords: maxRecords - batch.length,
+        maxBytes: maxBytes - bytes,
+        anySizeFirst: batch.length === 0,
+        live: this.#o.live,
+        fits: (size) => shard.budget?.take(size, now) ?? true,
+        lightOnly,
+      });
+      // A light-only take tells nothing of the heavy keys' backlog.
+      if (stoppedBy === "out-of-budget") shard.backlogged = shard.queue.size > 0;
+      else if (!lightOnly || shard.queue.size === 0) shard.backlogged = false;
+      for (const record of records) {
+        batch.push({ item: record.item, shardId: shard.id });
+        bytes += record.bytes;
+        this.#o.observer?.onBudgetWait?.(shard.queue.waitedMs(record, now) / 1000);
+      }
+    }
+    return { batch, bytes };
   }
 
   #queue(item: T, key: string, bytes: number, readyAt: number, waitedBefore: number): void {
-    const map = this.#directory.map;
+    const map = this.#directory?.map;
     const shardId = map?.shardOf(key);
-    if (shardId === undefined) {
-      if (map !== undefined) this.#directory.list(readyAt); // a key in no open shard: resharding
-      return this.#unmapped.push(item, key, bytes, readyAt, waitedBefore);
+    const shard = shardId === undefined ? undefined : this.#shards.get(shardId);
+    if (shard === undefined) {
+      // A key in no open shard: resharding.
+      if (map !== undefined) this.#directory?.list(readyAt);
+      return this.#unmapped.queue.push(item, key, bytes, readyAt, waitedBefore);
     }
-    let queue = this.#queues.get(shardId);
-    if (queue === undefined) {
-      queue = new ShardQueue<T>();
-      this.#queues.set(shardId, queue);
-    }
-    queue.push(item, key, bytes, readyAt, waitedBefore);
+    shard.queue.push(item, key, bytes, readyAt, waitedBefore);
   }
 
   /** Takes a new map: budgets for new shards, closed shards' records queued again. */
   #apply(map: ShardMap): void {
     const now = this.#now();
+    const percent = this.#o.ratePercent / 100;
     for (const { shardId } of map.ranges) {
-      if (this.#budgets.has(shardId)) continue;
-      const percent = this.#o.ratePercent / 100;
+      if (this.#shards.has(shardId)) continue;
       const budget = new ShardBudget({
         recordsPerSecond: SHARD_RECORDS_PER_SECOND * percent,
         bytesPerSecond: SHARD_BYTES_PER_SECOND * percent,
         now,
       });
-      this.#budgets.set(shardId, budget);
+      this.#shards.set(shardId, {
+        id: shardId,
+        queue: new ShardQueue<T>(),
+        budget,
+        backlogged: false,
+      });
       this.#reportBudget(shardId, budget);
     }
-    const requeue: QueuedRecord<T>[] = this.#unmapped.drain(now);
-    for (const shardId of [...this.#budgets.keys()]) {
+    const requeue: QueuedRecord<T>[] = this.#unmapped.queue.drain(now);
+    for (const [shardId, shard] of this.#shards) {
       if (map.has(shardId)) continue;
-      this.#budgets.delete(shardId);
-      requeue.push(...(this.#queues.get(shardId)?.drain(now) ?? []));
-      this.#queues.delete(shardId);
+      this.#shards.delete(shardId);
+      requeue.push(...shard.queue.drain(now));
       this.#o.observer?.onShardClosed?.(shardId);
     }
     for (const r of requeue) this.#queue(r.item, r.key, r.bytes, r.readyAt, r.waitedBefore);

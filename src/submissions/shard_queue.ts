@@ -19,8 +19,8 @@
  * const queue = new ShardQueue<string>();
  * const items = [["a1", "a"], ["a2", "a"], ["b1", "b"]] as const;
  * for (const [item, key] of items) queue.push(item, key, 10, 0);
- * const taken = queue.take({ maxRecords: 3, maxBytes: 100, live: () => true, fits: () => true });
- * assert.deepEqual(taken.map((r) => r.item), ["a1", "b1", "a2"]); // keys take turns
+ * const { records } = queue.take({ maxRecords: 3, maxBytes: 100, live: () => true, fits: () => true });
+ * assert.deepEqual(records.map((r) => r.item), ["a1", "b1", "a2"]); // keys take turns
  * ```
  *
  * @module
@@ -60,6 +60,15 @@ export interface TakeOptions<T> {
   readonly lightOnly?: boolean;
 }
 
+/** Why a take stopped: nothing (live, and light with `lightOnly`) left, the call is full, or a record did not fit the budget. */
+export type TakeStop = "drained" | "call-full" | "out-of-budget";
+
+/** What one {@linkcode ShardQueue.take} took, in order, and why it stopped. */
+export interface TakeResult<T> {
+  readonly records: QueuedRecord<T>[];
+  readonly stoppedBy: TakeStop;
+}
+
 /**
  * One shard's waiting records.
  *
@@ -71,16 +80,16 @@ export interface TakeOptions<T> {
  * queue.push("a2", "device-a", 100, 0);
  * queue.push("b1", "device-b", 100, 0);
  * let tokens = 2; // the shard's budget: two records
- * const taken = queue.take({
+ * const { records, stoppedBy } = queue.take({
  *   maxRecords: 10,
  *   maxBytes: 1_000,
  *   live: () => true,
  *   fits: () => tokens-- > 0,
  * });
  * // One key after the other, until the budget ran out.
- * assert.deepEqual(taken.map((r) => r.item), ["a1", "b1"]);
+ * assert.deepEqual(records.map((r) => r.item), ["a1", "b1"]);
  * // "a2" is left waiting for budget
- * assert.ok(queue.budgetBound);
+ * assert.equal(stoppedBy, "out-of-budget");
  * ```
  */
 export class ShardQueue<T> {
@@ -92,7 +101,6 @@ export class ShardQueue<T> {
   /** The key with the most records, as last seen (a candidate: see `dominant`). */
   #heaviest: string | undefined;
   #oldestReadyAt = Infinity;
-  #budgetBound = false;
   #blockedTotal = 0;
   #blockedSince: number | undefined;
 
@@ -112,14 +120,6 @@ export class ShardQueue<T> {
    */
   get oldestReadyAt(): number {
     return this.#oldestReadyAt;
-  }
-
-  /**
-   * Whether the last take stopped because a record did not fit the shard's budget (and records
-   * are left): the shard has more waiting than budget.
-   */
-  get budgetBound(): boolean {
-    return this.#budgetBound;
   }
 
   /** The dominant key (see shard_policy.ts), if one dominates the queue. */
@@ -168,57 +168,28 @@ export class ShardQueue<T> {
   }
 
   /**
-   * Takes records round-robin over the keys, while `options` allow: until `maxRecords` or
+   * Takes records round-robin over the keys while `options` allow: until `maxRecords` or
    * `maxBytes` is reached or a record does not fit the budget (that key goes first next time).
    */
-  take(options: TakeOptions<T>): QueuedRecord<T>[] {
-    const taken: QueuedRecord<T>[] = [];
+  take(options: TakeOptions<T>): TakeResult<T> {
+    const records: QueuedRecord<T>[] = [];
     let bytes = 0;
-    let skippedInARow = 0;
-    let stoppedByBudget = false;
-    while (taken.length < options.maxRecords && this.#turns.length > skippedInARow) {
-      const key = this.#turns.shift()!;
-      const fifo = this.#keys.get(key)!;
-      this.#dropDead(fifo, options.live);
-      const head = fifo.peek();
-      if (head === undefined) {
-        this.#keys.delete(key);
-        if (this.#heaviest === key) this.#heaviest = undefined;
-        continue;
-      }
-      if (options.lightOnly && !isLightKey(fifo.length)) {
-        this.#turns.push(key);
-        skippedInARow++;
-        continue;
-      }
-      const roomy = bytes + head.bytes <= options.maxBytes ||
-        taken.length === 0 && options.anySizeFirst === true;
-      if (!roomy) {
-        this.#turns.unshift(key);
-        break;
-      }
-      if (!options.fits(head.bytes)) {
-        this.#turns.unshift(key);
-        stoppedByBudget = true;
-        break;
-      }
-      fifo.shift();
-      skippedInARow = 0;
-      this.#size--;
-      this.#bytes -= head.bytes;
+    const stop = (stoppedBy: TakeStop): TakeResult<T> => {
+      // Records left behind have lingered already: they go with the next call.
+      this.#oldestReadyAt = this.#size === 0 ? Infinity : -Infinity;
+      return { records, stoppedBy };
+    };
+    for (;;) {
+      if (records.length >= options.maxRecords) return stop("call-full");
+      const key = this.#nextKey(options);
+      if (key === undefined) return stop("drained");
+      const head = this.#keys.get(key)!.peek()!;
+      const anySize = records.length === 0 && options.anySizeFirst === true;
+      if (bytes + head.bytes > options.maxBytes && !anySize) return stop("call-full");
+      if (!options.fits(head.bytes)) return stop("out-of-budget");
+      records.push(this.#shift(key));
       bytes += head.bytes;
-      taken.push(head);
-      if (fifo.length > 0) this.#turns.push(key);
-      else {
-        this.#keys.delete(key);
-        if (this.#heaviest === key) this.#heaviest = undefined;
-      }
     }
-    this.#oldestReadyAt = this.#size === 0 ? Infinity : -Infinity;
-    if (stoppedByBudget) this.#budgetBound = true;
-    else if (!options.lightOnly) this.#budgetBound = false;
-    if (this.#size === 0) this.#budgetBound = false;
-    return taken;
   }
 
   /** Empties the queue, for records to be queued again elsewhere (after a reshard). */
@@ -236,7 +207,6 @@ export class ShardQueue<T> {
     this.#bytes = 0;
     this.#heaviest = undefined;
     this.#oldestReadyAt = Infinity;
-    this.#budgetBound = false;
     this.unblock(now);
     return all;
   }
@@ -266,6 +236,43 @@ export class ShardQueue<T> {
   #blockedClock(now: number): number {
     const running = this.#blockedSince === undefined ? 0 : Math.max(0, now - this.#blockedSince);
     return this.#blockedTotal + running;
+  }
+
+  /**
+   * The key a take tries next, at the front of the turns: dead records and emptied keys are
+   * dropped on the way, and with `lightOnly` heavy keys pass their turn to the back.
+   */
+  #nextKey(options: TakeOptions<T>): string | undefined {
+    for (let passed = 0; this.#turns.length > passed;) {
+      const key = this.#turns.peek()!;
+      const fifo = this.#keys.get(key)!;
+      this.#dropDead(fifo, options.live);
+      if (fifo.length === 0) {
+        this.#turns.shift();
+        this.#forget(key);
+      } else if (options.lightOnly && !isLightKey(fifo.length)) {
+        this.#turns.push(this.#turns.shift()!);
+        passed++;
+      } else return key;
+    }
+    return undefined;
+  }
+
+  /** Takes the first record of `key`, the key at the front of the turns. */
+  #shift(key: string): QueuedRecord<T> {
+    const fifo = this.#keys.get(key)!;
+    const record = fifo.shift()!;
+    this.#size--;
+    this.#bytes -= record.bytes;
+    this.#turns.shift();
+    if (fifo.length > 0) this.#turns.push(key);
+    else this.#forget(key);
+    return record;
+  }
+
+  #forget(key: string): void {
+    this.#keys.delete(key);
+    if (this.#heaviest === key) this.#heaviest = undefined;
   }
 
   #dropDead(fifo: Fifo<QueuedRecord<T>>, live: (item: T) => boolean): void {

@@ -20,7 +20,7 @@ import {
   SHARD_RECORDS_PER_SECOND,
   THROTTLED,
 } from "../../src/submissions/kinesis_limits.ts";
-import { type Poll, ShardLimiter, type Taken } from "../../src/submissions/shard_limiter.ts";
+import { type Poll, ShardLimiter } from "../../src/submissions/shard_limiter.ts";
 import { hashKeyOf, type ListedShard, MAX_HASH_KEY } from "../../src/submissions/shard_map.ts";
 import { SHARD_POLICY } from "../../src/submissions/shard_policy.ts";
 
@@ -60,17 +60,6 @@ interface Item {
   dead: boolean;
 }
 
-/** What a poll decided, read one way whatever the limiter's own shape. */
-type Decision =
-  | { readonly kind: "send"; readonly batch: readonly Taken<Item>[]; readonly bytes: number }
-  | { readonly kind: "wait-until"; readonly at: number }
-  | { readonly kind: "idle" };
-
-function decision(poll: Poll<Item>): Decision {
-  if (poll.batch !== undefined) return { kind: "send", batch: poll.batch, bytes: poll.bytes };
-  return poll.wakeAt === undefined ? { kind: "idle" } : { kind: "wait-until", at: poll.wakeAt };
-}
-
 /** A limiter on a hand-moved clock, with a model of what was added and sent. */
 async function harness(percent: number) {
   const clock = { now: 0 };
@@ -103,12 +92,12 @@ async function harness(percent: number) {
   const waiting = () => added.filter((item) => !item.dead && !sent.has(item.id));
 
   /** Polls once and checks the invariants of what it decided. */
-  const poll = (maxRecords: number, maxBytes: number): Decision => {
+  const poll = (maxRecords: number, maxBytes: number): Poll<Item> => {
     const before = SHARDS.map((id) => {
-      const budget = limiter.budgets.get(id)!;
+      const budget = limiter.budgetOf(id)!;
       return { records: budget.records(clock.now), bytes: budget.bytes(clock.now) };
     });
-    const d = decision(limiter.poll(maxRecords, maxBytes));
+    const d = limiter.poll(maxRecords, maxBytes);
     if (d.kind === "idle") {
       assert.deepEqual(waiting().map((i) => i.id), [], "idle while live records wait: a stall");
     }

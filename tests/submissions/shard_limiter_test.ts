@@ -71,9 +71,19 @@ function setup(options: { percent?: number; lingerMs?: number; shards?: ListedSh
   return { limiter, clock, add, events, errors, listed: () => listed, changes: () => changes };
 }
 
+/** The call a poll decided to send (it must be one). */
+function sent(poll: Poll<Item>): Extract<Poll<Item>, { kind: "send" }> {
+  assert.equal(poll.kind, "send", `expected a batch, got ${JSON.stringify(poll)}`);
+  return poll as Extract<Poll<Item>, { kind: "send" }>;
+}
+
 function names(poll: Poll<Item>): string[] {
-  assert.ok(poll.batch, `expected a batch, got ${JSON.stringify(poll)}`);
-  return poll.batch.map((t) => t.item.name);
+  return sent(poll).batch.map((t) => t.item.name);
+}
+
+/** When a poll said to look again (`undefined`: it did not say to wait). */
+function wakeAt(poll: Poll<Item>): number | undefined {
+  return poll.kind === "wait-until" ? poll.at : undefined;
 }
 
 Deno.test("limiter: records wait for the first listing, then go to their shards with the full budget", async () => {
@@ -82,18 +92,26 @@ Deno.test("limiter: records wait for the first listing, then go to their shards 
   const [b] = keysOf(1, 1);
   t.add("a", a!);
   t.add("b", b!);
-  assert.deepEqual(t.limiter.poll(500, 5e6), { wakeAt: 2_000 }, "listing: wait (at most 2 s)");
+  assert.deepEqual(
+    t.limiter.poll(500, 5e6),
+    { kind: "wait-until", at: 2_000 },
+    "listing: wait (at most 2 s)",
+  );
   await t.limiter.settled();
   assert.equal(t.changes(), 1, "the publisher is told to look again");
   assert.deepEqual(t.events.budgets, [`${S0}=1000`, `${S1}=1000`]);
-  assert.deepEqual(t.limiter.poll(500, 5e6), { wakeAt: 10 }, "then the linger, as without it");
+  assert.deepEqual(
+    t.limiter.poll(500, 5e6),
+    { kind: "wait-until", at: 10 },
+    "then the linger, as without it",
+  );
   t.clock.now = 10;
   const poll = t.limiter.poll(500, 5e6);
   assert.deepEqual(names(poll).sort(), ["a", "b"]);
-  assert.deepEqual(poll.batch!.map((x) => x.shardId).sort(), [S0, S1]);
-  assert.equal(poll.bytes, 2 * (364 + a!.length));
+  assert.deepEqual(sent(poll).batch.map((x) => x.shardId).sort(), [S0, S1]);
+  assert.equal(sent(poll).bytes, 2 * (364 + a!.length));
   assert.deepEqual(t.events.waits, [0, 0]);
-  assert.deepEqual(t.limiter.poll(500, 5e6), { wakeAt: undefined }, "nothing left");
+  assert.deepEqual(t.limiter.poll(500, 5e6), { kind: "idle" }, "nothing left");
 });
 
 Deno.test("limiter: a shard out of budget never holds back the other shard's records", async () => {
@@ -105,16 +123,16 @@ Deno.test("limiter: a shard out of budget never holds back the other shard's rec
   // Half a second of budget (500 records) goes at once: the queue is fuller than a call.
   assert.equal(names(t.limiter.poll(500, 5e6)).length, 500);
   cold.forEach((key, i) => t.add(`c${i}`, key));
-  assert.deepEqual(t.limiter.poll(500, 5e6).wakeAt, 10, "shard 0 waits, shard 1 lingers");
+  assert.deepEqual(wakeAt(t.limiter.poll(500, 5e6)), 10, "shard 0 waits, shard 1 lingers");
   t.clock.now = 10;
   // Shard 1's records go. Shard 0 has 10 records of budget, less than its 50-record quantum:
   // it does not make a call of its own, but rides along with those 10.
   const call = t.limiter.poll(500, 5e6);
   assert.deepEqual(names(call).slice(0, 3), ["c0", "c1", "c2"]);
-  assert.deepEqual(call.batch!.slice(3).map((x) => x.shardId), Array(10).fill(S0));
+  assert.deepEqual(sent(call).batch.slice(3).map((x) => x.shardId), Array(10).fill(S0));
   const wait = t.limiter.poll(500, 5e6);
-  assert.equal(wait.batch, undefined);
-  assert.equal(wait.wakeAt, 60, "shard 0 waits until it has its 50-record quantum");
+  assert.equal(wait.kind, "wait-until");
+  assert.equal(wakeAt(wait), 60, "shard 0 waits until it has its 50-record quantum");
   t.clock.now = 60;
   const quantum = names(t.limiter.poll(500, 5e6));
   assert.equal(quantum.length, 50, "one quantum");
@@ -134,11 +152,11 @@ Deno.test("limiter: the others' records on a shard a dominant key floods go as s
   assert.deepEqual(names(t.limiter.poll(500, 5e6)), ["quiet1", "quiet2"]);
   t.add("quiet3", keys[3]!);
   const wait = t.limiter.poll(500, 5e6);
-  assert.equal(wait.batch, undefined);
-  assert.equal(wait.wakeAt, 40, "quiet3 waits only for one record of budget");
+  assert.equal(wait.kind, "wait-until");
+  assert.equal(wakeAt(wait), 40, "quiet3 waits only for one record of budget");
   t.clock.now = 40;
   assert.deepEqual(names(t.limiter.poll(500, 5e6)), ["quiet3"]);
-  assert.equal(t.limiter.poll(500, 5e6).wakeAt, 90, "the hot key waits for its quantum");
+  assert.equal(wakeAt(t.limiter.poll(500, 5e6)), 90, "the hot key waits for its quantum");
   t.clock.now = 90;
   assert.deepEqual(names(t.limiter.poll(500, 5e6)), ["hot50", "hot51", "hot52", "hot53", "hot54"]);
 });
@@ -149,7 +167,7 @@ Deno.test("limiter: a full call goes at once; dead records are dropped, never se
   await (t.add("first", keys[0]!), t.limiter.settled());
   const items = keys.slice(1).map((key, i) => t.add(`r${i}`, key));
   items[3]!.dead = true;
-  assert.deepEqual(t.limiter.poll(40, 5e6), { wakeAt: 1_000 }, "30 of 40: linger");
+  assert.deepEqual(t.limiter.poll(40, 5e6), { kind: "wait-until", at: 1_000 }, "30 of 40: linger");
   const sent = names(t.limiter.poll(29, 5e6));
   assert.equal(sent.length, 29, "a full call goes at once");
   assert.ok(!sent.includes("r3"), "the dead one is dropped");
@@ -169,7 +187,7 @@ Deno.test("limiter: throttles shrink the shard's budget, calls without them grow
     { errorCode: undefined, shardId: S0 },
   ], 50);
   assert.deepEqual(t.events.budgets, [`${S0}=800`]);
-  assert.equal(t.limiter.budgets.get(S0)!.records(100), 0, "emptied");
+  assert.equal(t.limiter.budgetOf(S0)!.records(100), 0, "emptied");
   t.clock.now = 1_100;
   t.limiter.onResults([S0], [{ shardId: S0 }], 1_050);
   assert.deepEqual(t.events.budgets, [`${S0}=800`, `${S0}=900`]);
@@ -187,7 +205,7 @@ Deno.test("limiter: throttles shrink the shard's budget, calls without them grow
     errorMessage: "Rate exceeded for shard X in stream Y under account Z.",
   }], 1_200);
   assert.equal(t.events.budgets.length, before);
-  assert.equal(t.limiter.budgets.get(S0)!.recordsPerSecond, 900);
+  assert.equal(t.limiter.budgetOf(S0)!.recordsPerSecond, 900);
 });
 
 Deno.test("limiter: a reshard is noticed from a call's answer; queued records move to the new shards", async () => {
@@ -217,7 +235,7 @@ Deno.test("limiter: a reshard is noticed from a call's answer; queued records mo
   assert.equal(t.listed(), 2);
   assert.deepEqual(t.events.closed, [S0]);
   assert.ok(t.events.budgets.includes("shardId-000000000002=1000"));
-  const batch = t.limiter.poll(500, 5e6).batch!;
+  const batch = sent(t.limiter.poll(500, 5e6)).batch;
   assert.equal(batch.length, 20, "every queued record still goes");
   const shards = new Set(batch.map((x) => x.shardId));
   assert.deepEqual([...shards].sort(), ["shardId-000000000002", "shardId-000000000003"]);
@@ -232,7 +250,7 @@ Deno.test("limiter: when ListShards fails, records go unlimited and it is tried 
   t.clock.now = 10;
   const poll = t.limiter.poll(500, 5e6);
   assert.deepEqual(names(poll), ["a"]);
-  assert.equal(poll.batch![0]!.shardId, undefined, "unmapped: no budget");
+  assert.equal(sent(poll).batch[0]!.shardId, undefined, "unmapped: no budget");
   t.clock.now = 5_000;
   t.add("b", "k2");
   t.limiter.onResults([undefined], [{ shardId: S0 }], 4_000);

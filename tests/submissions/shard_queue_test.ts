@@ -18,7 +18,14 @@ Deno.test("shard queue: round-robin over keys, each key first in first out", () 
   fill(queue, [["h1", "hot"], ["h2", "hot"], ["h3", "hot"], ["a1", "a"], ["b1", "b"], ["a2", "a"]]);
   assert.equal(queue.size, 6);
   assert.equal(queue.bytes, 60);
-  assert.deepEqual(queue.take(all()).map((r) => r.item), ["h1", "a1", "b1", "h2", "a2", "h3"]);
+  assert.deepEqual(queue.take(all()).records.map((r) => r.item), [
+    "h1",
+    "a1",
+    "b1",
+    "h2",
+    "a2",
+    "h3",
+  ]);
   assert.equal(queue.size, 0);
   assert.equal(queue.oldestReadyAt, Infinity);
 });
@@ -26,26 +33,28 @@ Deno.test("shard queue: round-robin over keys, each key first in first out", () 
 Deno.test("shard queue: a take stops at its limits and at the budget; that key goes first next time", () => {
   const queue = new ShardQueue<string>();
   fill(queue, [["a1", "a"], ["a2", "a"], ["b1", "b"], ["c1", "c"]]);
-  assert.deepEqual(queue.take(all({ maxRecords: 2 })).map((r) => r.item), ["a1", "b1"]);
+  assert.deepEqual(queue.take(all({ maxRecords: 2 })).records.map((r) => r.item), ["a1", "b1"]);
   assert.equal(queue.oldestReadyAt, -Infinity, "left-overs have lingered already");
   let budget = 0;
-  assert.deepEqual(queue.take(all({ fits: () => budget-- > 0 })).map((r) => r.item), []);
+  assert.deepEqual(queue.take(all({ fits: () => budget-- > 0 })).records.map((r) => r.item), []);
   budget = 1;
-  assert.deepEqual(queue.take(all({ fits: () => budget-- > 0 })).map((r) => r.item), ["c1"]);
-  assert.deepEqual(queue.take(all()).map((r) => r.item), ["a2"]);
+  assert.deepEqual(queue.take(all({ fits: () => budget-- > 0 })).records.map((r) => r.item), [
+    "c1",
+  ]);
+  assert.deepEqual(queue.take(all()).records.map((r) => r.item), ["a2"]);
 });
 
 Deno.test("shard queue: bytes: strict, except a first record of an empty call", () => {
   const queue = new ShardQueue<string>();
   queue.push("big", "a", 500, 0);
   queue.push("small", "b", 10, 0);
-  assert.deepEqual(queue.take(all({ maxBytes: 100 })).map((r) => r.item), []);
+  assert.deepEqual(queue.take(all({ maxBytes: 100 })).records.map((r) => r.item), []);
   assert.deepEqual(
-    queue.take(all({ maxBytes: 100, anySizeFirst: true })).map((r) => r.item),
+    queue.take(all({ maxBytes: 100, anySizeFirst: true })).records.map((r) => r.item),
     ["big"],
     "the big record goes alone, and stops the take",
   );
-  assert.deepEqual(queue.take(all({ maxBytes: 100 })).map((r) => r.item), ["small"]);
+  assert.deepEqual(queue.take(all({ maxBytes: 100 })).records.map((r) => r.item), ["small"]);
 });
 
 Deno.test("shard queue: dead items are dropped on the way and not counted", () => {
@@ -55,7 +64,7 @@ Deno.test("shard queue: dead items are dropped on the way and not counted", () =
   const live = (item: string) => !dead.has(item);
   assert.equal(queue.next(live)?.item, "a2");
   assert.equal(queue.size, 2, "a1 dropped by next()");
-  assert.deepEqual(queue.take(all({ live })).map((r) => r.item), ["a2"]);
+  assert.deepEqual(queue.take(all({ live })).records.map((r) => r.item), ["a2"]);
   assert.equal(queue.size, 0);
 });
 
@@ -66,7 +75,7 @@ Deno.test("shard queue: with a dominant key (≥ 8 records, ≥ a quarter), ligh
   assert.equal(queue.dominant(), "hot");
   assert.equal(queue.next(() => true, true)?.item, "a1");
   assert.deepEqual(
-    queue.take(all({ lightOnly: true })).map((r) => r.item),
+    queue.take(all({ lightOnly: true })).records.map((r) => r.item),
     ["a1", "b1", "b2"],
     "c has three waiting: not light",
   );
@@ -76,19 +85,19 @@ Deno.test("shard queue: with a dominant key (≥ 8 records, ≥ a quarter), ligh
   assert.equal(even.dominant(), undefined, "8 of 40 is less than a quarter");
 });
 
-Deno.test("shard queue: budget-bound after a take the budget stopped, until a take is not", () => {
+Deno.test("shard queue: a take says why it stopped: out of budget, call full, or drained", () => {
   const queue = new ShardQueue<string>();
   fill(queue, [["a1", "a"], ["b1", "b"], ["c1", "c"]]);
   let budget = 1;
-  queue.take(all({ fits: () => budget-- > 0 }));
-  assert.equal(queue.budgetBound, true);
-  queue.take(all({ maxRecords: 1 }));
-  assert.equal(queue.budgetBound, false, "stopped by the call's size, not the budget");
-  queue.take(all({ fits: () => false }));
-  assert.equal(queue.budgetBound, true);
-  queue.take(all());
-  assert.equal(queue.size, 0);
-  assert.equal(queue.budgetBound, false, "empty");
+  assert.equal(queue.take(all({ fits: () => budget-- > 0 })).stoppedBy, "out-of-budget");
+  assert.equal(
+    queue.take(all({ maxRecords: 1 })).stoppedBy,
+    "call-full",
+    "stopped by the call's size, not the budget",
+  );
+  assert.equal(queue.take(all({ fits: () => false })).stoppedBy, "out-of-budget");
+  assert.equal(queue.take(all()).stoppedBy, "drained");
+  assert.equal(queue.size, 0, "empty");
 });
 
 Deno.test("shard queue: a record's wait counts only the time its shard was blocked", () => {
@@ -100,7 +109,7 @@ Deno.test("shard queue: a record's wait counts only the time its shard was block
   queue.push("late", "c", 10, 450);
   queue.block(500);
   queue.unblock(520); // blocked 500..520
-  const [early, during, late] = queue.take(all());
+  const [early, during, late] = queue.take(all()).records;
   assert.equal(queue.waitedMs(early!, 600), 320);
   assert.equal(queue.waitedMs(during!, 600), 270);
   assert.equal(queue.waitedMs(late!, 600), 20);
@@ -116,5 +125,5 @@ Deno.test("shard queue: drain hands back everything with the wait so far", () =>
   assert.equal(queue.blocked, false);
   const next = new ShardQueue<string>();
   next.push("a1", "a", 10, 110, drained[0]!.waitedBefore);
-  assert.equal(next.waitedMs(next.take(all())[0]!, 200), 100);
+  assert.equal(next.waitedMs(next.take(all()).records[0]!, 200), 100);
 });
