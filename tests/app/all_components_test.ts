@@ -7,41 +7,26 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type ServiceProcess, startService } from "../../tools/common/service_process.ts";
-import { startLocalStack } from "../../tools/submissions/local_stack.ts";
+import { startAllComponents } from "./all_components_service.ts";
 
 const SHUTDOWN_TIMEOUT_SECONDS = 3;
 
 Deno.test("COMPONENTS=submissions,ip-events,tls-scan: one port, one registry, one readiness, one stop", async () => {
-  await using stack = await startLocalStack();
-  const dir = await Deno.makeTempDir({ prefix: "edr-all-components-" });
   // A TLS target that accepts and never answers: a scan of it runs until the probe's timeout.
   const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted: Deno.Conn[] = [];
   const accepting = (async () => {
     for await (const conn of silent) accepted.push(conn);
   })();
-  const logPath = `${dir}/service.log`;
-  let service: ServiceProcess | undefined;
   try {
-    service = await startService({
-      ...stack.env(),
-      PATH: Deno.env.get("PATH") ?? "",
-      DENO_NO_UPDATE_CHECK: "1",
-      COMPONENTS: "submissions,ip-events,tls-scan",
-      HTTP_PORT: "0",
+    await using all = await startAllComponents({
       LOG_LEVEL: "info",
-      SQS_WAIT_TIME_SECONDS: "1",
       SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
-      IP_EVENTS_UDP_PORT: "0",
-      IP_EVENTS_UDP_HOST: "127.0.0.1",
-      TLS_SCAN_DB: `${dir}/tls-scan.db`,
       TLS_SCAN_ALLOW_PRIVATE: "true",
       TLS_SCAN_TIMEOUT_SECONDS: "30",
       TLS_SCAN_WAIT_SECONDS: "60",
-      TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "0",
-    }, logPath);
-    const base = `http://127.0.0.1:${service.port}`;
+    });
+    const { service, base } = all;
 
     // One readiness over the three components.
     let report: { ready: boolean; components: Record<string, { ready: boolean }> } | undefined;
@@ -88,7 +73,7 @@ Deno.test("COMPONENTS=submissions,ip-events,tls-scan: one port, one registry, on
     const seconds = (performance.now() - started) / 1000;
     assert.equal(status.code, 0, service.lastLines().join("\n"));
     assert.ok(seconds < SHUTDOWN_TIMEOUT_SECONDS + 0.5, `stopped in ${seconds.toFixed(2)} s`);
-    const log = await Deno.readTextFile(logPath);
+    const log = await all.log();
     assert.doesNotMatch(
       log,
       /shutdown exceeded its timeout/,
@@ -104,10 +89,8 @@ Deno.test("COMPONENTS=submissions,ip-events,tls-scan: one port, one registry, on
       `all components: stopped in ${seconds.toFixed(2)} s; GET /scan answered ${answer.status}`,
     );
   } finally {
-    await service?.kill();
     silent.close();
     await accepting.catch(() => {});
     for (const conn of accepted) conn.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,85 +1,30 @@
 /**
- * The service as an attacker meets it: `deno task start`'s command as a subprocess with
- * `COMPONENTS=submissions,ip-events,tls-scan`, against the local AWS stack it needs, its HTTP
- * port on every interface (`HTTP_HOST` 0.0.0.0), nothing scanned on its own (scheduler off, no
+ * The service as an attacker meets it: all three components (all_components_service.ts), its
+ * HTTP port on every interface (`HTTP_HOST` 0.0.0.0), nothing scanned on its own (scheduler off, no
  * private targets) so no test traffic leaves loopback, and `HTTP_REQUEST_TIMEOUT_SECONDS` short
  * so the connection bounds show within seconds (headers then get the same bound: the header
  * timeout is the shorter of 10 s and the request timeout).
  *
  * @module
  */
-import { type ServiceProcess, startService } from "../../tools/common/service_process.ts";
-import { type LocalStack, startLocalStack } from "../../tools/submissions/local_stack.ts";
+import { type AllComponentsService, startAllComponents } from "./all_components_service.ts";
 
 /** The request timeout the hostile tests run with, in seconds. */
 export const REQUEST_TIMEOUT_SECONDS = 3;
 
 /** A running service and what it runs against; dispose to stop it all. */
-export interface HostileService extends AsyncDisposable {
-  /** The service process. */
-  readonly service: ServiceProcess;
-  /** `http://127.0.0.1:<port>`. */
-  readonly base: string;
-  /** Its JSON log so far. */
-  log(): Promise<string>;
-  /** The log lines at level ERROR or above. */
-  errorLines(): Promise<string[]>;
-}
+export type HostileService = AllComponentsService;
 
 /** Starts the local stack and the service with `env` over the hostile defaults. */
-export async function startHostileService(
-  env: Record<string, string> = {},
-): Promise<HostileService> {
-  const dir = await Deno.makeTempDir({ prefix: "edr-hostile-" });
-  let stack: LocalStack | undefined;
-  let service: ServiceProcess | undefined;
-  const logPath = `${dir}/service.log`;
-  try {
-    stack = await startLocalStack();
-    service = await startService({
-      ...stack.env(),
-      PATH: Deno.env.get("PATH") ?? "",
-      DENO_NO_UPDATE_CHECK: "1",
-      COMPONENTS: "submissions,ip-events,tls-scan",
-      HTTP_PORT: "0",
-      HTTP_HOST: "0.0.0.0",
-      HTTP_REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT_SECONDS),
-      LOG_LEVEL: "debug",
-      SQS_WAIT_TIME_SECONDS: "1",
-      SHUTDOWN_TIMEOUT_SECONDS: "3",
-      IP_EVENTS_UDP_PORT: "0",
-      IP_EVENTS_UDP_HOST: "127.0.0.1",
-      TLS_SCAN_DB: `${dir}/tls-scan.db`,
-      TLS_SCAN_ALLOW_PRIVATE: "false",
-      TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "0",
-      ...env,
-    }, logPath);
-  } catch (error) {
-    await service?.kill();
-    await stack?.[Symbol.asyncDispose]();
-    await Deno.remove(dir, { recursive: true });
-    throw error;
-  }
-  const log = () => Deno.readTextFile(logPath);
-  const running = service;
-  const ownStack = stack;
-  return {
-    service: running,
-    base: `http://127.0.0.1:${running.port}`,
-    log,
-    async errorLines() {
-      return (await log()).split("\n").filter((line) => /"level":"(ERROR|FATAL)"/.test(line));
-    },
-    async [Symbol.asyncDispose]() {
-      try {
-        await running.terminate(10_000);
-      } finally {
-        await running.kill();
-        await ownStack[Symbol.asyncDispose]();
-        await Deno.remove(dir, { recursive: true });
-      }
-    },
-  };
+export function startHostileService(env: Record<string, string> = {}): Promise<HostileService> {
+  return startAllComponents({
+    HTTP_HOST: "0.0.0.0",
+    HTTP_REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT_SECONDS),
+    LOG_LEVEL: "debug",
+    SHUTDOWN_TIMEOUT_SECONDS: "3",
+    TLS_SCAN_ALLOW_PRIVATE: "false",
+    ...env,
+  }, "edr-hostile-");
 }
 
 /** Polls `/healthz` every `everyMs` until stopped; counts the answers that were not a quick 200. */

@@ -12,11 +12,10 @@
  */
 import assert from "node:assert/strict";
 import { dieWithParent } from "../../tools/common/parent_death.ts";
-import { type ServiceProcess, startService } from "../../tools/common/service_process.ts";
 import { startRedisServer } from "../../tools/ip_events/redis_server.ts";
-import { startLocalStack } from "../../tools/submissions/local_stack.ts";
 import { startFleet } from "../../tools/tls_scan/fleet.ts";
 import { startPostgres } from "../../tools/tls_scan/postgres_server.ts";
+import { startAllComponents } from "../app/all_components_service.ts";
 import { dashboardQueries, filesIn, metricNames, ROOT, ruleFiles } from "./deploy_files.ts";
 
 const JOB = "edr-preprocessor";
@@ -54,34 +53,23 @@ interface Alert {
 }
 
 Deno.test("a real Prometheus scrapes all three components and evaluates the rules", async () => {
-  await using stack = await startLocalStack();
   await using redis = await startRedisServer();
   await using fleet = await startFleet({ only: ["expired"] });
   await using postgres = await startPostgres();
+  await using all = await startAllComponents({
+    HTTP_HOST: "127.0.0.1",
+    IP_EVENTS_STORE: "redis",
+    IP_EVENTS_REDIS_URL: redis.url,
+    TLS_SCAN_STORE: "postgres",
+    TLS_SCAN_DATABASE_URL: await postgres.createDatabase("edr_prometheus"),
+    TLS_SCAN_ALLOW_PRIVATE: "true",
+    TLS_SCAN_CA_FILE: fleet.caFile,
+    TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "1",
+  }, "edr-prometheus-service-");
+  const { service, base } = all;
   const dir = await Deno.makeTempDir({ prefix: "edr-prometheus-" });
-  let service: ServiceProcess | undefined;
   let prometheus: Deno.ChildProcess | undefined;
   try {
-    service = await startService({
-      ...stack.env(),
-      PATH: Deno.env.get("PATH") ?? "",
-      DENO_NO_UPDATE_CHECK: "1",
-      COMPONENTS: "submissions,ip-events,tls-scan",
-      HTTP_PORT: "0",
-      HTTP_HOST: "127.0.0.1",
-      SQS_WAIT_TIME_SECONDS: "1",
-      IP_EVENTS_UDP_PORT: "0",
-      IP_EVENTS_UDP_HOST: "127.0.0.1",
-      IP_EVENTS_STORE: "redis",
-      IP_EVENTS_REDIS_URL: redis.url,
-      TLS_SCAN_STORE: "postgres",
-      TLS_SCAN_DATABASE_URL: await postgres.createDatabase("edr_prometheus"),
-      TLS_SCAN_ALLOW_PRIVATE: "true",
-      TLS_SCAN_CA_FILE: fleet.caFile,
-      TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "1",
-    }, `${dir}/service.log`);
-    const base = `http://127.0.0.1:${service.port}`;
-
     // A watched host whose certificate expired 30 days ago.
     const expired = fleet.target("expired");
     const watch = await fetch(`${base}/scans`, {
@@ -212,7 +200,6 @@ Deno.test("a real Prometheus scrapes all three components and evaluates the rule
       } catch { /* already gone */ }
       await prometheus.status;
     }
-    await service?.kill();
     await Deno.remove(dir, { recursive: true });
   }
 });
