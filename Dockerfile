@@ -12,7 +12,9 @@
 # start task's permission flags (deno.json "compile" task: tools/compile.ts reads them from the
 # start task; see README "Deploy").
 FROM denoland/deno:2.9.6 AS build
-# Deno would otherwise ask its update server at every start.
+# `deno task compile` is a `deno run` (tools/compile.ts), which would otherwise ask Deno's release
+# server for the latest version in the background (never failing the build; the binary never
+# asks; see tools/common/no_update_check.ts).
 ENV DENO_NO_UPDATE_CHECK=1
 WORKDIR /app
 COPY deno.json deno.lock ./

@@ -17,6 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { fdCount, readUntilClose, rssBytes } from "../../tests/app/raw_http.ts";
+import { noUpdateCheck } from "../../tools/common/no_update_check.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,7 +38,7 @@ const dir = await Deno.makeTempDir({ prefix: "edr-connections-bench-" });
 const child = new Deno.Command("deno", {
   args: ["task", "start"],
   cwd: root,
-  env: {
+  env: noUpdateCheck({
     COMPONENTS: "ip-events,tls-scan",
     HTTP_PORT: String(port),
     IP_EVENTS_UDP_PORT: "0",
@@ -45,8 +46,7 @@ const child = new Deno.Command("deno", {
     TLS_SCAN_DB: `${dir}/tls-scan.db`,
     TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "0",
     LOG_LEVEL: "warning",
-    DENO_NO_UPDATE_CHECK: "1",
-  },
+  }),
   stdout: "null",
   stderr: "null",
 }).spawn();

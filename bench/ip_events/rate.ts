@@ -27,6 +27,7 @@ import { ProcSampler, readProc } from "../common/proc_sampler.ts";
 import type { ClientReport } from "../../tools/ip_events/client.ts";
 import type { CollectorProcess } from "../../tools/ip_events/collector_process.ts";
 import { metricTotals } from "../../tools/common/metrics_text.ts";
+import { noUpdateCheck } from "../../tools/common/no_update_check.ts";
 import { parseSnmpUdp } from "../../src/ip_events/proc_net.ts";
 import { makeScenario } from "../../tools/ip_events/scenario.ts";
 import { type Fleet, fleetUsage, startFleet } from "./fleet.ts";
@@ -68,7 +69,7 @@ async function client(fleet: Fleet, args: string[]): Promise<ClientReport> {
       "1",
       ...args,
     ],
-    env: { DENO_NO_UPDATE_CHECK: "1" },
+    env: noUpdateCheck(),
     stdin: "null",
     stderr: "inherit",
   }).output();

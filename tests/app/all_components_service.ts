@@ -41,7 +41,6 @@ export async function startAllComponents(
     service = await startService({
       ...stack.env(),
       PATH: Deno.env.get("PATH") ?? "",
-      DENO_NO_UPDATE_CHECK: "1",
       COMPONENTS: "submissions,ip-events,tls-scan",
       HTTP_PORT: "0",
       SQS_WAIT_TIME_SECONDS: "1",

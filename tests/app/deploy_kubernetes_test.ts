@@ -113,7 +113,7 @@ async function typeCheck(manifests: readonly Manifest[]): Promise<string> {
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["check", "--quiet", "--config", new URL("deno.json", ROOT).pathname, "manifests.ts"],
       cwd: dir,
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();

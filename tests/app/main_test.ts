@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../src/app/version.ts";
 import { COMPONENTS } from "../../src/components.ts";
+import { noUpdateCheck } from "../../tools/common/no_update_check.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -16,7 +17,7 @@ async function runMain(env: Record<string, string>, args: string[] = []) {
     args: ["run", "--allow-net", "--allow-env", "--allow-sys=osRelease", "main.ts", ...args],
     cwd: ROOT,
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1", ...env },
+    env: noUpdateCheck({ PATH: Deno.env.get("PATH") ?? "", ...env }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -91,7 +91,6 @@ Deno.test("OTEL_DENO=true: spans per submission, scan and request; logs at their
     env: {
       ...stack.env(),
       PATH: Deno.env.get("PATH") ?? "",
-      DENO_NO_UPDATE_CHECK: "1",
       COMPONENTS: "submissions,tls-scan",
       HTTP_PORT: String(port),
       HTTP_HOST: "127.0.0.1",

@@ -37,7 +37,6 @@ async function orphanGrandchild(body: string): Promise<number> {
   ]);
   const parent = new Deno.Command(command, {
     args,
-    env: { DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",

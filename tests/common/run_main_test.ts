@@ -6,7 +6,7 @@ const RUN_MAIN = new URL("../../tools/common/run_main.ts", import.meta.url).href
 async function run(body: string): Promise<{ code: number; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["eval", `import { runMain } from "${RUN_MAIN}";\n${body}`],
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    env: { NO_COLOR: "1" },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -13,7 +13,6 @@ Deno.test("deno task demo ip-events: the collector answers exact lists, loss and
   const output = await new Deno.Command(command, {
     args,
     cwd: new URL("../../", import.meta.url),
-    env: { DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",
   }).output();
   const text = new TextDecoder().decode(output.stdout);

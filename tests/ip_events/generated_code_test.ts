@@ -18,7 +18,6 @@ Deno.test("deno task gen:proto regenerates src/ip_events/ip_event_pb.ts byte for
     const result = await new Deno.Command(command!, {
       args: [...args, "--output", out],
       cwd: ROOT,
-      env: { DENO_NO_UPDATE_CHECK: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -17,6 +17,7 @@
  * @module
  */
 import { sleep } from "../../src/app/backoff.ts";
+import { noUpdateCheck } from "./no_update_check.ts";
 import { dieWithParent } from "./parent_death.ts";
 import { SERVICE_COMMAND } from "./start_task.ts";
 
@@ -75,7 +76,7 @@ export async function startService(
   const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
-    env,
+    env: noUpdateCheck(env),
     detached: true,
     stdin: "null",
     stdout: "null",

@@ -52,7 +52,6 @@ export async function startCollectorProcess(
     : replaceFlag(SERVICE_COMMAND, "--allow-ffi");
   const service = await startService(
     {
-      DENO_NO_UPDATE_CHECK: "1",
       COMPONENTS: "ip-events",
       HTTP_PORT: "0",
       LOG_LEVEL: "info",
