@@ -7,8 +7,9 @@
  */
 import type { Registry } from "prom-client";
 import type { Logger } from "../app/logging.ts";
+import { redactedUrl } from "../app/redacted_url.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { openRedisLink, redactedUrl } from "./redis_link.ts";
+import { openRedisLink } from "./redis_link.ts";
 import { RedisStore } from "./redis_store.ts";
 import type { IpEventStore, StoreLimits } from "./store.ts";
 import { createStoreMetrics } from "./store_metrics.ts";

@@ -216,23 +216,3 @@ function isNoScript(result: PromiseSettledResult<unknown>): boolean {
   return result.status === "rejected" &&
     String((result.reason as Error)?.message ?? "").startsWith("NOSCRIPT");
 }
-
-/**
- * The URL with its password hidden, for logs and `describe()`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { redactedUrl } from "./redis_link.ts";
- * assert.equal(redactedUrl("redis://:secret@cache:6379/0"), "redis://:***@cache:6379/0");
- * ```
- */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.href.replace(/\/$/, "");
-  } catch {
-    return "(not a URL)";
-  }
-}

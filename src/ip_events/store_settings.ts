@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ConfigError, integer, type SettingsTable, type SettingValues } from "../app/settings.ts";
-import { redactedUrl } from "./redis_link.ts";
+import { redactedUrl } from "../app/redacted_url.ts";
 
 /** The store settings (part of the component's table). */
 export const STORE_SETTINGS = {

@@ -1,6 +1,6 @@
 /**
  * Which PostgreSQL client errors mean "the database cannot be reached" (answered 503, retried
- * later) rather than a defect in a statement, and the database URL as it may be logged.
+ * later) rather than a defect in a statement.
  *
  * @module
  */
@@ -30,27 +30,4 @@ export function isUnavailable(error: unknown): boolean {
     return true;
   }
   return UNAVAILABLE_MESSAGES.test(String((error as Error | null)?.message ?? error));
-}
-
-/**
- * `url` with its password replaced by `***`: the only form of the URL that is logged.
- *
- * ```ts
- * import assert from "node:assert/strict";
- * import { redactedUrl } from "./postgres_errors.ts";
- * assert.equal(
- *   redactedUrl("postgres://scanner:s3cret@db:5432/tls"),
- *   "postgres://scanner:***@db:5432/tls",
- * );
- * assert.equal(redactedUrl("not a url"), "(not a URL)");
- * ```
- */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.href.replace(/\/$/, "");
-  } catch {
-    return "(not a URL)";
-  }
 }

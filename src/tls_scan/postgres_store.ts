@@ -13,10 +13,10 @@
  * @module
  */
 import type { Logger } from "../app/logging.ts";
+import { redactedUrl } from "../app/redacted_url.ts";
 import type { EngineName, Grade, TlsReport } from "./report.ts";
 import { TlsReport as ReportSchema } from "./report.ts";
 import { HeldReports } from "./held_reports.ts";
-import { redactedUrl } from "./postgres_errors.ts";
 import { PostgresLeases } from "./postgres_leases.ts";
 import { PostgresPool } from "./postgres_pool.ts";
 import { SAVE_REPORT_SQL, WATCH_SQL } from "./postgres_schema.ts";

@@ -26,7 +26,7 @@ import {
   type SettingsTable,
   type SettingValues,
 } from "../app/settings.ts";
-import { redactedUrl } from "./postgres_errors.ts";
+import { redactedUrl } from "../app/redacted_url.ts";
 
 const path = z.string().min(1).max(4_096).refine((p) => !p.includes("\0"));
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/).max(254);
