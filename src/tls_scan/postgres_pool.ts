@@ -51,7 +51,7 @@ export type Db = Pick<pg.PoolClient, "query">;
 export class PostgresPool {
   readonly #o: PostgresPoolOptions;
   readonly #pool: pg.Pool;
-  #schema: Promise<void> | undefined;
+  #schema: Promise<unknown> | undefined;
 
   /** Makes the pool; nothing connects yet. */
   constructor(options: PostgresPoolOptions) {
@@ -118,6 +118,14 @@ export class PostgresPool {
   /** Runs `body` in one transaction on one connection. */
   async transaction<T>(body: (db: Db) => Promise<T>): Promise<T> {
     await this.#migrated();
+    return await this.#inTransaction(body);
+  }
+
+  /**
+   * `body` between BEGIN and COMMIT on one connection; rolled back on an error, and the
+   * connection destroyed instead of reused when the database went away.
+   */
+  async #inTransaction<T>(body: (db: Db) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -140,34 +148,14 @@ export class PostgresPool {
   }
 
   /** Creates or migrates the schema once per process; a failed attempt is retried next call. */
-  #migrated(): Promise<void> {
-    this.#schema ??= this.#migrate().catch((error) => {
+  #migrated(): Promise<unknown> {
+    this.#schema ??= this.#inTransaction((client) =>
+      migrateSchema((sql, params = []) => this.query(sql, params, client), this.#o.logger)
+    ).catch((error) => {
       this.#schema = undefined;
       throw error;
     });
     return this.#schema;
-  }
-
-  async #migrate(): Promise<void> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw this.#translate(error);
-    }
-    const run = (sql: string, params: unknown[] = []) => this.query(sql, params, client);
-    let broken = false;
-    try {
-      await run("BEGIN");
-      await migrateSchema(run, this.#o.logger);
-      await run("COMMIT");
-    } catch (error) {
-      broken = error instanceof StoreUnavailableError;
-      if (!broken) await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release(broken);
-    }
   }
 
   /** Closes every connection. */
