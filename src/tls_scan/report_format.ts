@@ -103,7 +103,39 @@ export function digestResponse(
 }
 
 function digestJson(rows: readonly DigestRow[], now: Date) {
-  return sortDigest(rows).map((row) => ({
+  return sortDigest(rows).map((row) => watchedHostJson(row, now));
+}
+
+/**
+ * A watched host's last grade and expiry as JSON, as `GET /scans` and the digest answer it
+ * (`days_remaining` counted at `now`; both null without a certificate).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { watchedHostJson } from "./report_format.ts";
+ * const row = {
+ *   host: "a.test",
+ *   port: 443,
+ *   status: "READY" as const,
+ *   grade: "A" as const,
+ *   problems: [],
+ *   notAfterMs: Date.parse("2026-03-11T00:00:00Z"),
+ * };
+ * const json = watchedHostJson(row, new Date("2026-03-01T00:00:00Z"));
+ * assert.equal(json.not_after, "2026-03-11T00:00:00.000Z");
+ * assert.equal(json.days_remaining, 10);
+ * ```
+ */
+export function watchedHostJson(row: DigestRow, now: Date): {
+  host: string;
+  port: number;
+  status: DigestRow["status"];
+  grade: DigestRow["grade"];
+  problems: DigestRow["problems"];
+  not_after: string | null;
+  days_remaining: number | null;
+} {
+  return {
     host: row.host,
     port: row.port,
     status: row.status,
@@ -111,5 +143,5 @@ function digestJson(rows: readonly DigestRow[], now: Date) {
     problems: row.problems,
     not_after: row.notAfterMs === null ? null : new Date(row.notAfterMs).toISOString(),
     days_remaining: row.notAfterMs === null ? null : daysRemaining(new Date(row.notAfterMs), now),
-  }));
+  };
 }

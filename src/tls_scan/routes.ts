@@ -17,8 +17,8 @@
 import { jsonError, readBody, type Route } from "../app/routes.ts";
 import type { Resolver } from "./address_guard.ts";
 import type { ScanCoordinator } from "./coordinator.ts";
-import { daysRemaining, type EngineName } from "./report.ts";
-import { digestResponse, preferredFormat } from "./report_format.ts";
+import type { EngineName } from "./report.ts";
+import { digestResponse, preferredFormat, watchedHostJson } from "./report_format.ts";
 import { parseAfter, readTarget, readWatchEntries } from "./route_inputs.ts";
 import { answerResponse } from "./scan_answer.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -256,15 +256,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
     return Response.json({
       total: await options.store.watchedCount(),
       hosts: page.map((row) => ({
-        host: row.host,
-        port: row.port,
-        status: row.status,
-        grade: row.grade,
-        problems: row.problems,
-        not_after: row.notAfterMs === null ? null : new Date(row.notAfterMs).toISOString(),
-        days_remaining: row.notAfterMs === null
-          ? null
-          : daysRemaining(new Date(row.notAfterMs), at),
+        ...watchedHostJson(row, at),
         scanned_at: row.scannedAtMs === null ? null : new Date(row.scannedAtMs).toISOString(),
       })),
       next: rows.length > limit ? targetKey(page.at(-1)!) : null,
