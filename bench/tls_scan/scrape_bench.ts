@@ -12,13 +12,9 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { App } from "../../src/app/app.ts";
-import { loadConfig } from "../../src/app/app_config.ts";
-import { getLogger } from "../../src/app/logging.ts";
-import { createRegistry } from "../../src/app/metrics.ts";
-import { createTlsScan, tlsScan, type TlsScanConfig } from "../../src/tls_scan/mod.ts";
 import { GRADES } from "../../src/tls_scan/report.ts";
 import { SqliteStore } from "../../src/tls_scan/sqlite_store.ts";
+import { startService } from "../../tests/tls_scan/service_harness.ts";
 import { syntheticReport, syntheticTargets } from "../../tools/tls_scan/synthetic_reports.ts";
 
 const { values } = parseArgs({
@@ -43,27 +39,13 @@ for (const [i, { host }] of targets.entries()) {
 await seed.close();
 console.error(`seeded ${hosts} watched hosts with reports in ${ms(performance.now() - seeding)}`);
 
-const loaded = loadConfig([tlsScan], {
-  COMPONENTS: "tls-scan",
-  HTTP_PORT: "0",
+// The component in an app on 127.0.0.1, as the tests run it (scheduler off).
+const service = await startService({
   TLS_SCAN_DB: dbPath,
   TLS_SCAN_MAX_WATCHED: String(Math.max(hosts, 10_000)),
-  TLS_SCAN_SCHEDULER_INTERVAL_SECONDS: "0",
 });
-const metrics = createRegistry();
-const component = createTlsScan(loaded.enabled[0]!.config as TlsScanConfig, {
-  registry: metrics.registry,
-  logger: getLogger("tls-scan"),
-});
-const app = new App({
-  config: loaded.app,
-  hostname: "127.0.0.1",
-  components: [{ name: "tls-scan", component }],
-  metrics,
-});
-await app.start();
 try {
-  const url = `http://127.0.0.1:${app.port}/metrics`;
+  const url = `${service.base}/metrics`;
   // Until the watch-list gauges show every host (a cache may fill after start).
   let text = "";
   for (let i = 0; i < 300 && !text.includes(`edr_tls_scan_watched_hosts ${hosts}\n`); i++) {
@@ -90,7 +72,7 @@ try {
       `${(text.length / 1024).toFixed(0)} KiB, ${perHost} per-host series`,
   );
 } finally {
-  await app.stop();
+  await service.stop();
   await Deno.remove(dir, { recursive: true });
 }
 
