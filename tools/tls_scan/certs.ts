@@ -66,6 +66,11 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
+/** A new private key in `dir/file`: `algorithm` (RSA, EC) with its one `-pkeyopt` (size, curve). */
+function genKey(dir: string, file: string, algorithm: string, option: string): Promise<void> {
+  return openssl(["genpkey", "-algorithm", algorithm, "-pkeyopt", option, "-out", file], dir);
+}
+
 /** `YYYYMMDDHHMMSSZ`, the form `openssl ca -startdate/-enddate` takes. */
 function asn1Time(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, "").replace(/\.\d{3}Z$/, "Z");
@@ -170,52 +175,12 @@ export async function generateCertificates(dir: string, now = new Date()): Promi
     makeCa(dir, "other_ca", "/CN=edr-tls-scan unknown CA"),
     // Its self-signed certificate is replaced below by one the test CA issues.
     makeCa(dir, "inter", "/CN=edr-tls-scan intermediate CA"),
-    openssl([
-      "genpkey",
-      "-algorithm",
-      "RSA",
-      "-pkeyopt",
-      "rsa_keygen_bits:2048",
-      "-out",
-      "rsa2048.key",
-    ], dir),
-    openssl([
-      "genpkey",
-      "-algorithm",
-      "RSA",
-      "-pkeyopt",
-      "rsa_keygen_bits:1024",
-      "-out",
-      "rsa1024.key",
-    ], dir),
-    openssl([
-      "genpkey",
-      "-algorithm",
-      "EC",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-out",
-      "p256.key",
-    ], dir),
-    openssl([
-      "genpkey",
-      "-algorithm",
-      "EC",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-384",
-      "-out",
-      "p384.key",
-    ], dir),
+    genKey(dir, "rsa2048.key", "RSA", "rsa_keygen_bits:2048"),
+    genKey(dir, "rsa1024.key", "RSA", "rsa_keygen_bits:1024"),
+    genKey(dir, "p256.key", "EC", "ec_paramgen_curve:P-256"),
+    genKey(dir, "p384.key", "EC", "ec_paramgen_curve:P-384"),
     // The slowest key (1–4 s on a busy machine): made beside the others, not after them.
-    openssl([
-      "genpkey",
-      "-algorithm",
-      "RSA",
-      "-pkeyopt",
-      "rsa_keygen_bits:4096",
-      "-out",
-      "rsa4096.key",
-    ], dir),
+    genKey(dir, "rsa4096.key", "RSA", "rsa_keygen_bits:4096"),
     // A fresh 1024-bit group takes ~0.2 s; the strong one is a named group, no search at all.
     openssl(["dhparam", "-out", "dh1024.pem", "1024"], dir),
     openssl([
