@@ -27,7 +27,7 @@ import {
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
 import { startFaultProxy } from "../../tools/submissions/fault_proxy.ts";
-import { type FaultSettings, mergeFaultSettings } from "../../tools/submissions/fault_settings.ts";
+import { mergeFaultSettings, NO_FAULTS } from "../../tools/submissions/fault_settings.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -447,15 +447,7 @@ Deno.test("an unreachable emulator is a network error for the client and an upst
 });
 
 Deno.test("mergeFaultSettings validates and merges", () => {
-  const none: FaultSettings = {
-    errorProbability: 0,
-    partialFailureProbability: 0,
-    throttle: false,
-    shardRecordsPerSecond: 1_000,
-    shardBytesPerSecond: 1_048_576,
-    latencyMs: 0,
-    outageUntil: 0,
-  };
+  const none = NO_FAULTS;
   assert.deepEqual(mergeFaultSettings("kinesis", none, { errorProbability: 0.1, latencyMs: 5 }), {
     ...none,
     errorProbability: 0.1,

@@ -17,7 +17,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from "../../tools/submissions/local_stack.ts";
-import { mergeFaultSettings } from "../../tools/submissions/fault_settings.ts";
+import { mergeFaultSettings, NO_FAULTS } from "../../tools/submissions/fault_settings.ts";
 import { readStream } from "../../tools/submissions/read_stream.ts";
 
 const encoder = new TextEncoder();
@@ -244,15 +244,7 @@ Deno.test("throttle with partial failures: records failed by another fault take 
 });
 
 Deno.test("mergeFaultSettings: throttle settings are validated; Kinesis only", () => {
-  const none = mergeFaultSettings("kinesis", {
-    errorProbability: 0,
-    partialFailureProbability: 0,
-    throttle: false,
-    shardRecordsPerSecond: 1_000,
-    shardBytesPerSecond: 1_048_576,
-    latencyMs: 0,
-    outageUntil: 0,
-  }, {});
+  const none = NO_FAULTS;
   const on = mergeFaultSettings("kinesis", none, { throttle: true, shardRecordsPerSecond: 5 });
   assert.equal(on.throttle, true);
   assert.equal(on.shardRecordsPerSecond, 5);
