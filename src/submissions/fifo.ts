@@ -1,6 +1,6 @@
 /**
- * The one first-in, first-out list of the publisher: the shard queue's keys and turns
- * (shard_queue.ts) and the ready chains without the limiter (ready_fifo.ts) are built on it.
+ * The one first-in, first-out list of the publisher: the shard queue's keys and their turns
+ * (shard_queue.ts) are built on it.
  *
  * @module
  */

@@ -10,21 +10,20 @@
  * Throughput comes from breadth instead: each `PutRecords` is filled (≤ 500 records, ≤ 5 MiB)
  * with the next record of *many* submissions, across messages and workers.
  *
- * With a shard rate limit (`KINESIS_SHARD_RATE_LIMIT`, see shard_limiter.ts) the ready records
- * wait in per-shard queues instead of one FIFO, and a call takes only records whose shard has
- * budget; the chains, and so the order, are the same.
+ * Ready records wait in the shard limiter (shard_limiter.ts), which decides what each call takes
+ * and when: with a shard rate limit (`KINESIS_SHARD_RATE_LIMIT`) only records whose shard has
+ * budget, without one every ready record, its partition keys taking turns. The chains, and so the
+ * order, are the same either way.
  *
  * @module
  */
 import { backoffDelay, type BackoffOptions } from "../app/backoff.ts";
 import type { RecordSink, SinkRecord, SinkResult } from "./kinesis_sink.ts";
 import { KeyBacklog } from "./key_backlog.ts";
-import { ReadyFifo } from "./ready_fifo.ts";
 import { KINESIS_RETRY } from "./retry_policy.ts";
 import {
   PUT_RECORDS_MAX_BYTES,
   PUT_RECORDS_MAX_RECORDS,
-  recordBytes,
   THROTTLED,
   throttledShard,
 } from "./kinesis_limits.ts";
@@ -134,18 +133,14 @@ export class OrderedPublisher {
   readonly #maxConcurrent: number;
   readonly #backoff: BackoffOptions;
   readonly #observer: PublisherObserver;
-  /** Ready chains, without the shard limiter. */
-  readonly #fifo = new ReadyFifo<Chain>({
-    live: (chain) => chain.state === "ready",
-    bytesOf: (chain) => recordBytes(chain.records[chain.next]!),
-  });
+  /** The ready chains, and what goes when (with or without a shard rate limit). */
+  readonly #limiter: ShardLimiter<Chain>;
   #inFlight = 0;
   /** The one timer of the pump (linger, or a shard's budget), and when it fires. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   /** Set while a call's results are handled: one pump after all of them, not one each. */
   #advancing = false;
-  readonly #limiter: ShardLimiter<Chain> | undefined;
   readonly #backlog = new KeyBacklog();
   readonly #keyBacklogSeconds: number;
   #chains = 0;
@@ -165,17 +160,16 @@ export class OrderedPublisher {
     this.#observer = options.observer ?? {};
     this.#keyBacklogSeconds = options.keyBacklogSeconds ?? 0;
     const listShards = options.sink.listShards?.bind(options.sink);
-    const percent = options.shardRateLimitPercent ?? 0;
-    this.#limiter = percent > 0 && listShards !== undefined
-      ? new ShardLimiter<Chain>({
-        listShards,
-        ratePercent: percent,
-        lingerMs: this.#lingerMs,
-        live: (chain) => chain.state === "ready",
-        onChange: () => this.#pump(),
-        ...(options.limiterObserver ? { observer: options.limiterObserver } : {}),
-      })
-      : undefined;
+    // Without listShards there is no map to budget on: no limit.
+    const limited = listShards !== undefined && (options.shardRateLimitPercent ?? 0) > 0;
+    this.#limiter = new ShardLimiter<Chain>({
+      listShards,
+      ratePercent: limited ? options.shardRateLimitPercent! : 0,
+      lingerMs: this.#lingerMs,
+      live: (chain) => chain.state === "ready",
+      onChange: () => this.#pump(),
+      observer: limited ? options.limiterObserver : undefined,
+    });
   }
 
   /** Submissions being published now. */
@@ -196,7 +190,7 @@ export class OrderedPublisher {
    */
   overloaded(partitionKey: string): boolean {
     if (this.#keyBacklogSeconds <= 0) return false;
-    const recordsPerSecond = this.#limiter?.recordsPerSecondOf(partitionKey);
+    const recordsPerSecond = this.#limiter.recordsPerSecondOf(partitionKey);
     if (recordsPerSecond === undefined) return false;
     return this.#backlog.records(partitionKey) > recordsPerSecond * this.#keyBacklogSeconds;
   }
@@ -242,14 +236,13 @@ export class OrderedPublisher {
     if (this.#chains !== 0 || this.#inFlight !== 0) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
-    await this.#limiter?.settled();
+    await this.#limiter.settled();
   }
 
   #makeReady(chain: Chain): void {
     chain.state = "ready";
     chain.readyAt = performance.now();
-    if (this.#limiter) this.#limiter.add(chain, chain.records[chain.next]!);
-    else this.#fifo.push(chain);
+    this.#limiter.add(chain, chain.records[chain.next]!);
     if (!this.#advancing) this.#pump();
   }
 
@@ -278,31 +271,12 @@ export class OrderedPublisher {
     for (const wake of waiters) wake();
   }
 
-  /** Sends what may be sent: full batches at once, partial ones when the oldest has lingered. */
+  /** Sends what the limiter gives, while calls may start; else waits until it says. */
   #pump(): void {
-    if (this.#limiter) return this.#pumpLimited(this.#limiter);
     while (this.#inFlight < this.#maxConcurrent) {
-      const oldest = this.#fifo.peek();
-      if (oldest === undefined) return;
-      const now = performance.now();
-      if (this.#fifo.size < this.#maxRecords && now - oldest.readyAt < this.#lingerMs) {
-        this.#arm(oldest.readyAt + this.#lingerMs);
-        return;
-      }
-      const { batch, bytes } = this.#fifo.take(this.#maxRecords, this.#maxBytes);
-      for (const chain of batch) chain.state = "in_flight";
-      this.#send(batch, bytes);
-    }
-  }
-
-  /** The same with the shard limiter: it decides what goes, and when to look again. */
-  #pumpLimited(limiter: ShardLimiter<Chain>): void {
-    while (this.#inFlight < this.#maxConcurrent) {
-      const poll = limiter.poll(this.#maxRecords, this.#maxBytes);
-      if (poll.kind !== "send") {
-        if (poll.kind === "wait-until") this.#arm(poll.at);
-        return;
-      }
+      const poll = this.#limiter.poll(this.#maxRecords, this.#maxBytes);
+      if (poll.kind === "wait-until") this.#arm(poll.at);
+      if (poll.kind !== "send") return;
       const batch = poll.batch.map((taken) => taken.item);
       for (const chain of batch) chain.state = "in_flight";
       this.#send(batch, poll.bytes, poll.batch.map((taken) => taken.shardId));
@@ -327,9 +301,8 @@ export class OrderedPublisher {
     this.#timerAt = Infinity;
   }
 
-  async #send(batch: Chain[], bytes: number, shardIds?: (string | undefined)[]): Promise<void> {
+  async #send(batch: Chain[], bytes: number, shardIds: (string | undefined)[]): Promise<void> {
     this.#inFlight++;
-    if (this.#limiter === undefined && this.#fifo.size === 0) this.#disarm();
     const records = batch.map((chain) => chain.records[chain.next]!);
     const started = performance.now();
     let results: SinkResult[] | undefined;
@@ -348,12 +321,12 @@ export class OrderedPublisher {
       const ok = result !== undefined && result.errorCode === undefined;
       if (!ok) failed++;
       if (result?.errorCode === THROTTLED) {
-        this.#observer.onThrottled?.(throttledShard(result.errorMessage) ?? shardIds?.[i]);
+        this.#observer.onThrottled?.(throttledShard(result.errorMessage) ?? shardIds[i]);
       }
       this.#advance(batch[i]!, ok ? undefined : result?.errorCode ?? requestError);
     }
     this.#advancing = false;
-    if (shardIds !== undefined) this.#limiter?.onResults(shardIds, results, started);
+    this.#limiter.onResults(shardIds, results, started);
     if (results !== undefined) {
       this.#observer.onRequest?.({
         records: records.length,

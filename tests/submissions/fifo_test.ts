@@ -1,13 +1,14 @@
 /**
  * The one FIFO (src/submissions/fifo.ts) against a plain array under random operations, and the
- * ready FIFO built on it (ready_fifo.ts): dead items skipped, a batch within its bounds, order kept.
+ * shard queue built on it (shard_queue.ts), which holds the ready records with or without a
+ * limit: dead items skipped, a batch within its bounds, order kept.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Fifo } from "../../src/submissions/fifo.ts";
-import { ReadyFifo } from "../../src/submissions/ready_fifo.ts";
+import { ShardQueue } from "../../src/submissions/shard_queue.ts";
 
 const operation = fc.oneof(
   // Pushes twice as often, so the head passes 1 024 and the array is compacted.
@@ -42,33 +43,51 @@ Deno.test("Fifo behaves as an array through pushes, shifts, unshifts and compact
   );
 });
 
-Deno.test("ReadyFifo.take: live items only, in order, within maxRecords and maxBytes", () => {
+Deno.test("ShardQueue.take without a budget: live items only, in order, within maxRecords and maxBytes", () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ bytes: fc.integer({ min: 1, max: 300 }), live: fc.boolean() }), {
-        maxLength: 2_000,
-      }),
+      fc.array(
+        fc.record({
+          bytes: fc.integer({ min: 1, max: 300 }),
+          live: fc.boolean(),
+          key: fc.constantFrom("a", "b", "c"),
+        }),
+        { maxLength: 2_000 },
+      ),
+      fc.boolean(),
       fc.integer({ min: 1, max: 500 }),
       fc.integer({ min: 1, max: 5_000 }),
-      (items, maxRecords, maxBytes) => {
-        const fifo = new ReadyFifo<{ bytes: number; live: boolean }>({
-          live: (item) => item.live,
-          bytesOf: (item) => item.bytes,
-        });
-        for (const item of items) fifo.push(item);
+      (items, oneKey, maxRecords, maxBytes) => {
+        type Item = { bytes: number; live: boolean; key: string };
+        const keyOf = (item: Item) => oneKey ? "a" : item.key;
+        const queue = new ShardQueue<Item>();
+        for (const item of items) queue.push(item, keyOf(item), item.bytes, 0);
         const expected = items.filter((item) => item.live);
-        const taken: { bytes: number; live: boolean }[] = [];
+        const taken: Item[] = [];
         for (;;) {
-          const { batch, bytes } = fifo.take(maxRecords, maxBytes);
-          if (batch.length === 0) break;
-          assert.ok(batch.length <= maxRecords);
-          assert.equal(bytes, batch.reduce((sum, item) => sum + item.bytes, 0));
+          const { records } = queue.take({
+            maxRecords,
+            maxBytes,
+            anySizeFirst: true,
+            live: (item) => item.live,
+            fits: () => true,
+          });
+          if (records.length === 0) break;
+          assert.ok(records.length <= maxRecords);
+          const bytes = records.reduce((sum, r) => sum + r.bytes, 0);
           // A first item goes whatever its size; the others keep the batch within maxBytes.
-          assert.ok(batch.length === 1 || bytes <= maxBytes);
-          taken.push(...batch);
+          assert.ok(records.length === 1 || bytes <= maxBytes);
+          taken.push(...records.map((r) => r.item));
         }
-        assert.deepEqual(taken, expected);
-        assert.equal(fifo.peek(), undefined);
+        // One key: first in, first out. Several: each key's items in order, none lost.
+        if (oneKey) assert.deepEqual(taken, expected);
+        for (const key of ["a", "b", "c"]) {
+          const ofKey = (list: Item[]) => list.filter((item) => keyOf(item) === key);
+          assert.deepEqual(ofKey(taken), ofKey(expected));
+        }
+        assert.equal(taken.length, expected.length);
+        assert.equal(queue.next((item) => item.live), undefined);
+        assert.equal(queue.size, 0);
       },
     ),
     { numRuns: 200 },
