@@ -8,9 +8,12 @@
  */
 // @ts-types="@types/pg"
 import type pg from "pg";
+import { leaseStatements } from "./lease_statements.ts";
 import type { EngineName } from "./report.ts";
 import type { DueQuery, Lease } from "./store.ts";
 import { type Target, targetKey } from "./target.ts";
+
+const STATEMENTS = leaseStatements("$");
 
 /** Runs one statement (on the store's pool, counted, its errors translated). */
 export type PostgresQuery = <R extends pg.QueryResultRow>(
@@ -131,31 +134,18 @@ export class PostgresLeases {
 
   /** Claims one target unless another owner holds it. */
   async claim(target: Target, engine: EngineName, lease: Lease): Promise<boolean> {
-    const result = await this.#query(
-      `INSERT INTO leases (host, port, engine, owner, expires_at_ms) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (host, port, engine) DO UPDATE
-         SET owner = EXCLUDED.owner, expires_at_ms = EXCLUDED.expires_at_ms
-         WHERE leases.owner = EXCLUDED.owner OR leases.expires_at_ms <= $6`,
-      [target.host, target.port, engine, lease.owner, lease.nowMs + lease.leaseMs, lease.nowMs],
-    );
+    const result = await this.#query(...STATEMENTS.claim(target, engine, lease));
     return (result.rowCount ?? 0) > 0;
   }
 
   /** Extends our claim. */
   async renew(target: Target, engine: EngineName, lease: Lease): Promise<boolean> {
-    const result = await this.#query(
-      `UPDATE leases SET expires_at_ms = $1
-        WHERE host = $2 AND port = $3 AND engine = $4 AND owner = $5`,
-      [lease.nowMs + lease.leaseMs, target.host, target.port, engine, lease.owner],
-    );
+    const result = await this.#query(...STATEMENTS.renew(target, engine, lease));
     return (result.rowCount ?? 0) > 0;
   }
 
   /** Gives up our claim. */
   async release(target: Target, engine: EngineName, owner: string): Promise<void> {
-    await this.#query(
-      "DELETE FROM leases WHERE host = $1 AND port = $2 AND engine = $3 AND owner = $4",
-      [target.host, target.port, engine, owner],
-    );
+    await this.#query(...STATEMENTS.release(target, engine, owner));
   }
 }

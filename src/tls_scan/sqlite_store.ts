@@ -19,6 +19,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
+import { leaseStatements } from "./lease_statements.ts";
 import {
   type EngineName,
   type Grade,
@@ -44,6 +45,8 @@ import {
   watchStatsOf,
 } from "./store_rows.ts";
 import { type Target, targetKey } from "./target.ts";
+
+const STATEMENTS = leaseStatements("?");
 
 /** A report's row replaces the target's last one by this engine. */
 const SAVE_REPORT_SQL = `INSERT OR REPLACE INTO reports (${REPORT_COLUMNS.join(", ")})
@@ -276,18 +279,8 @@ export class SqliteStore implements TlsScanStore {
   }
 
   #upsertLease(target: Target, engine: EngineName, lease: Lease): number {
-    return this.#run(
-      `INSERT INTO leases (host, port, engine, owner, expires_at_ms) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (host, port, engine) DO UPDATE
-         SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms
-         WHERE leases.owner = excluded.owner OR leases.expires_at_ms <= ?`,
-      target.host,
-      target.port,
-      engine,
-      lease.owner,
-      lease.nowMs + lease.leaseMs,
-      lease.nowMs,
-    );
+    const [sql, params] = STATEMENTS.claim(target, engine, lease);
+    return this.#run(sql, ...params);
   }
 
   /** Claims one target unless another owner holds it. */
@@ -297,28 +290,14 @@ export class SqliteStore implements TlsScanStore {
 
   /** Extends our claim. */
   renew(target: Target, engine: EngineName, lease: Lease): Promise<boolean> {
-    return Promise.resolve(
-      this.#run(
-        `UPDATE leases SET expires_at_ms = ?
-          WHERE host = ? AND port = ? AND engine = ? AND owner = ?`,
-        lease.nowMs + lease.leaseMs,
-        target.host,
-        target.port,
-        engine,
-        lease.owner,
-      ) > 0,
-    );
+    const [sql, params] = STATEMENTS.renew(target, engine, lease);
+    return Promise.resolve(this.#run(sql, ...params) > 0);
   }
 
   /** Gives up our claim. */
   release(target: Target, engine: EngineName, owner: string): Promise<void> {
-    this.#run(
-      "DELETE FROM leases WHERE host = ? AND port = ? AND engine = ? AND owner = ?",
-      target.host,
-      target.port,
-      engine,
-      owner,
-    );
+    const [sql, params] = STATEMENTS.release(target, engine, owner);
+    this.#run(sql, ...params);
     return Promise.resolve();
   }
 

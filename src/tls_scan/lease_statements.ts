@@ -1,0 +1,69 @@
+/**
+ * The scan-claim statements both stores send (sqlite_store.ts, postgres_leases.ts), written
+ * once with their parameters: a claim is taken when the target is free, already ours, or its
+ * claim expired; renewed and released only by its owner. SQLite and PostgreSQL take the same
+ * SQL here, numbered placeholders (`?1` or `$1`) aside.
+ *
+ * @module
+ */
+import type { EngineName } from "./report.ts";
+import type { Lease } from "./store.ts";
+import type { Target } from "./target.ts";
+
+/** A statement and its parameters, in its placeholders' order. */
+export type Statement = readonly [sql: string, params: (string | number)[]];
+
+/** The claim statements of one store. */
+export interface LeaseStatements {
+  /** Claims `target` for `lease.owner` unless another owner holds an unexpired claim. */
+  claim(target: Target, engine: EngineName, lease: Lease): Statement;
+  /** Extends `lease.owner`'s claim of `target`. */
+  renew(target: Target, engine: EngineName, lease: Lease): Statement;
+  /** Gives up `owner`'s claim of `target`. */
+  release(target: Target, engine: EngineName, owner: string): Statement;
+}
+
+/**
+ * The claim statements with `?1`-style placeholders (SQLite) or `$1`-style (PostgreSQL).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { leaseStatements } from "./lease_statements.ts";
+ * const [sql, params] = leaseStatements("$").release({ host: "a.test", port: 443 }, "probe", "i-1");
+ * assert.equal(
+ *   sql,
+ *   "DELETE FROM leases WHERE host = $1 AND port = $2 AND engine = $3 AND owner = $4",
+ * );
+ * assert.deepEqual(params, ["a.test", 443, "probe", "i-1"]);
+ * ```
+ */
+export function leaseStatements(placeholder: "?" | "$"): LeaseStatements {
+  const [p1, p2, p3, p4, p5, p6] = [1, 2, 3, 4, 5, 6].map((n) => `${placeholder}${n}`);
+  const claim =
+    `INSERT INTO leases (host, port, engine, owner, expires_at_ms) VALUES (${p1}, ${p2}, ${p3}, ${p4}, ${p5})
+       ON CONFLICT (host, port, engine) DO UPDATE
+         SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms
+         WHERE leases.owner = excluded.owner OR leases.expires_at_ms <= ${p6}`;
+  const renew = `UPDATE leases SET expires_at_ms = ${p1}
+        WHERE host = ${p2} AND port = ${p3} AND engine = ${p4} AND owner = ${p5}`;
+  const release =
+    `DELETE FROM leases WHERE host = ${p1} AND port = ${p2} AND engine = ${p3} AND owner = ${p4}`;
+  return {
+    claim: (target, engine, lease) => [claim, [
+      target.host,
+      target.port,
+      engine,
+      lease.owner,
+      lease.nowMs + lease.leaseMs,
+      lease.nowMs,
+    ]],
+    renew: (target, engine, lease) => [renew, [
+      lease.nowMs + lease.leaseMs,
+      target.host,
+      target.port,
+      engine,
+      lease.owner,
+    ]],
+    release: (target, engine, owner) => [release, [target.host, target.port, engine, owner]],
+  };
+}
