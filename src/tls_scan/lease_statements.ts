@@ -2,7 +2,8 @@
  * The scan-claim statements both stores send (sqlite_store.ts, postgres_leases.ts), written
  * once with their parameters: a claim is taken when the target is free, already ours, or its
  * claim expired; renewed and released only by its owner. SQLite and PostgreSQL take the same
- * SQL here, numbered placeholders (`?1` or `$1`) aside.
+ * SQL here, numbered placeholders (`?1` or `$1`) aside. Beside them, the two conditions a
+ * scheduler round's claim is made of: which report is due, and which claim may be taken.
  *
  * @module
  */
@@ -66,4 +67,39 @@ export function leaseStatements(placeholder: "?" | "$"): LeaseStatements {
     ]],
     release: (target, engine, owner) => [release, [target.host, target.port, engine, owner]],
   };
+}
+
+/**
+ * The due rule on the `reports r` row of a watched target (LEFT JOINed: `r.host` is NULL when
+ * never scanned): never scanned, scanned before `stale`, or its certificate ending before
+ * `expiring` and not rechecked since `recheck`. The arguments are the placeholders of the
+ * three times (`DueQuery`'s).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dueReport } from "./lease_statements.ts";
+ * assert.match(dueReport("?2", "?3", "?4"), /r\.scanned_at_ms < \?2/);
+ * ```
+ */
+export function dueReport(stale: string, expiring: string, recheck: string): string {
+  return `(r.host IS NULL OR r.scanned_at_ms < ${stale}
+          OR (r.not_after_ms IS NOT NULL AND r.not_after_ms < ${expiring}
+              AND r.scanned_at_ms < ${recheck}))`;
+}
+
+/**
+ * The claim rule on the `leases l` row of a target (LEFT JOINed): no claim, ours (`owner`), or
+ * expired by `now`. The arguments are placeholders.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { claimableLease } from "./lease_statements.ts";
+ * assert.equal(
+ *   claimableLease("$5", "$6"),
+ *   "(l.host IS NULL OR l.owner = $5 OR l.expires_at_ms <= $6)",
+ * );
+ * ```
+ */
+export function claimableLease(owner: string, now: string): string {
+  return `(l.host IS NULL OR l.owner = ${owner} OR l.expires_at_ms <= ${now})`;
 }

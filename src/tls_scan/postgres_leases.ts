@@ -8,7 +8,7 @@
  */
 // @ts-types="@types/pg"
 import type pg from "pg";
-import { leaseStatements } from "./lease_statements.ts";
+import { claimableLease, dueReport, leaseStatements } from "./lease_statements.ts";
 import type { EngineName } from "./report.ts";
 import type { DueQuery, Lease } from "./store.ts";
 import { type Target, targetKey } from "./target.ts";
@@ -84,8 +84,7 @@ export class PostgresLeases {
     const { rows } = await this.#query<{ host: string; port: number }>(
       `SELECT r.host, r.port FROM reports r
          JOIN unnest($1::text[], $2::int[]) AS t(host, port) ON r.host = t.host AND r.port = t.port
-        WHERE r.engine = $3 AND NOT (r.scanned_at_ms < $4
-              OR (r.not_after_ms IS NOT NULL AND r.not_after_ms < $5 AND r.scanned_at_ms < $6))`,
+        WHERE r.engine = $3 AND NOT ${dueReport("$4", "$5", "$6")}`,
       [hosts, ports, engine, due.staleBeforeMs, due.expiringBeforeMs, due.recheckBeforeMs],
     );
     if (rows.length === 0) return claimed;
@@ -104,9 +103,7 @@ export class PostgresLeases {
          SELECT w.host, w.port, COALESCE(r.scanned_at_ms, 0) AS age FROM watched w
            LEFT JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = $1
            LEFT JOIN leases l ON l.host = w.host AND l.port = w.port AND l.engine = $1
-          WHERE (r.host IS NULL OR r.scanned_at_ms < $2
-                 OR (r.not_after_ms IS NOT NULL AND r.not_after_ms < $3 AND r.scanned_at_ms < $4))
-            AND (l.host IS NULL OR l.owner = $5 OR l.expires_at_ms <= $6)
+          WHERE ${dueReport("$2", "$3", "$4")} AND ${claimableLease("$5", "$6")}
           ORDER BY 3, w.host, w.port LIMIT $7
           FOR UPDATE OF w SKIP LOCKED),
        claimed AS (

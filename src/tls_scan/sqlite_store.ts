@@ -19,7 +19,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { leaseStatements } from "./lease_statements.ts";
+import { claimableLease, dueReport, leaseStatements } from "./lease_statements.ts";
 import {
   type EngineName,
   type Grade,
@@ -258,13 +258,10 @@ export class SqliteStore implements TlsScanStore {
     return Promise.resolve(this.#transaction(() => {
       const targets = this.#all<Target>(
         `SELECT w.host, w.port FROM watched w
-           LEFT JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = ?
-           LEFT JOIN leases l ON l.host = w.host AND l.port = w.port AND l.engine = ?
-          WHERE (r.host IS NULL OR r.scanned_at_ms < ?
-                 OR (r.not_after_ms IS NOT NULL AND r.not_after_ms < ? AND r.scanned_at_ms < ?))
-            AND (l.host IS NULL OR l.owner = ? OR l.expires_at_ms <= ?)
-          ORDER BY COALESCE(r.scanned_at_ms, 0), w.host, w.port LIMIT ?`,
-        engine,
+           LEFT JOIN reports r ON r.host = w.host AND r.port = w.port AND r.engine = ?1
+           LEFT JOIN leases l ON l.host = w.host AND l.port = w.port AND l.engine = ?1
+          WHERE ${dueReport("?2", "?3", "?4")} AND ${claimableLease("?5", "?6")}
+          ORDER BY COALESCE(r.scanned_at_ms, 0), w.host, w.port LIMIT ?7`,
         engine,
         due.staleBeforeMs,
         due.expiringBeforeMs,
