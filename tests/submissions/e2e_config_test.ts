@@ -6,42 +6,25 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  assertReconciled,
-  createLoad,
-  preload,
-  printSummary,
-  secondsSince,
-  startE2eStack,
-  startServiceProcess,
-  verify,
-  waitDrained,
-} from "./e2e_harness.ts";
+import { assertReconciled, printSummary } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 
 Deno.test("SQS_MAX_MESSAGES=3, SQS_VISIBILITY_TIMEOUT=7, SQS_WAIT_TIME_SECONDS=2: every ReceiveMessage carries them", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
-  const load = createLoad({ seed: 601, count: 2_000 });
-  await preload(e2e, load.messages);
-  const service = await startServiceProcess(e2e, {
-    // Named explicitly here; every other scenario runs with COMPONENTS unset (the default).
-    COMPONENTS: "submissions",
-    SQS_MAX_MESSAGES: "3",
-    SQS_VISIBILITY_TIMEOUT: "7",
-    SQS_WAIT_TIME_SECONDS: "2",
+  await using run = await startScenario({
+    load: { seed: 601, count: 2_000 },
+    env: {
+      // Named explicitly here; every other scenario runs with COMPONENTS unset (the default).
+      COMPONENTS: "submissions",
+      SQS_MAX_MESSAGES: "3",
+      SQS_VISIBILITY_TIMEOUT: "7",
+      SQS_WAIT_TIME_SECONDS: "2",
+    },
   });
-  let metrics;
-  try {
-    await waitDrained(e2e, [service]);
-    metrics = await service.metrics();
-    const exit = await service.signal("SIGTERM");
-    assert.equal(exit.status.code, 0, service.tail());
-  } finally {
-    await service.close();
-  }
+  const { e2e, load } = run;
+  const { metrics } = await run.drain();
   // Only the service received from this stack's queues.
   const seen = e2e.stack.faults.stats().sqs.receiveMessage;
-  const { report } = await verify(e2e, load.manifest);
+  const { report } = await run.verify();
 
   assert.equal(seen.length, 1, `parameter combinations seen: ${JSON.stringify(seen)}`);
   const [params] = seen;
@@ -61,6 +44,6 @@ Deno.test("SQS_MAX_MESSAGES=3, SQS_VISIBILITY_TIMEOUT=7, SQS_WAIT_TIME_SECONDS=2
     events: report.expectedEvents,
     receive_calls: params!.count,
     duplicates: report.duplicates,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });

@@ -7,61 +7,40 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  assertReconciled,
-  createLoad,
-  pollUntil,
-  preload,
-  printSummary,
-  secondsSince,
-  type ServiceProcess,
-  startE2eStack,
-  startServiceProcess,
-  verify,
-  waitDrained,
-} from "./e2e_harness.ts";
+import { assertReconciled, pollUntil, printSummary } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 
 /** Short, so that what a killed process held is redelivered within seconds. */
 const VISIBILITY_TIMEOUT_SECONDS = 4;
 
 Deno.test("SIGKILL twice mid-run: nothing missing, order kept, redelivered copies share their event_id", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
-  const load = createLoad({ seed: 301, count: 3_000 });
-  await preload(e2e, load.messages);
-  const env = { SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS) };
-  const processes: ServiceProcess[] = [];
+  await using run = await startScenario({
+    load: { seed: 301, count: 3_000 },
+    env: { SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS) },
+    services: 0,
+  });
+  const { load } = run;
   const publishedBeforeKill: number[] = [];
-  let lastRun;
-  try {
-    for (const round of [1, 2]) {
-      const service = await startServiceProcess(e2e, env, { name: `run ${round}` });
-      processes.push(service);
-      // Killed in the middle of its work: after a fifth of all events, while it holds hundreds
-      // of messages whose submissions are partly published.
-      const published = await pollUntil(
-        `run ${round} to publish a fifth of the events`,
-        async () => {
-          const metrics = await service.metrics();
-          const events = metrics.value("edr_submissions_events_published_total");
-          return events >= load.events / 5 &&
-            metrics.value("edr_submissions_messages_in_flight") > 0 && events;
-        },
-      );
-      const exit = await service.signal("SIGKILL");
-      assert.equal(exit.status.signal, "SIGKILL");
-      publishedBeforeKill.push(published);
-    }
-    const service = await startServiceProcess(e2e, env, { name: "run 3" });
-    processes.push(service);
-    await waitDrained(e2e, [service]);
-    lastRun = await service.metrics();
-    const exit = await service.signal("SIGTERM");
-    assert.equal(exit.status.code, 0, service.tail());
-  } finally {
-    for (const service of processes) await service.close();
+  for (const round of [1, 2]) {
+    const service = await run.start(`run ${round}`);
+    // Killed in the middle of its work: after a fifth of all events, while it holds hundreds
+    // of messages whose submissions are partly published.
+    const published = await pollUntil(
+      `run ${round} to publish a fifth of the events`,
+      async () => {
+        const metrics = await service.metrics();
+        const events = metrics.value("edr_submissions_events_published_total");
+        return events >= load.events / 5 &&
+          metrics.value("edr_submissions_messages_in_flight") > 0 && events;
+      },
+    );
+    const exit = await service.signal("SIGKILL");
+    assert.equal(exit.status.signal, "SIGKILL");
+    publishedBeforeKill.push(published);
   }
-  const { report } = await verify(e2e, load.manifest);
+  await run.start("run 3");
+  const { metrics: lastRun } = await run.drain(); // the killed runs are not waited for
+  const { report } = await run.verify();
 
   assertReconciled(report, { allowDuplicates: true });
   // The kills cut submissions in the middle: their first events were published twice. Every
@@ -79,6 +58,6 @@ Deno.test("SIGKILL twice mid-run: nothing missing, order kept, redelivered copie
     published_before_kills: publishedBeforeKill.join("+"),
     received_by_last_run: lastRun.value("edr_submissions_messages_received_total"),
     duplicates: report.duplicates,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });

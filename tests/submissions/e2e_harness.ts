@@ -3,8 +3,9 @@
  * run in-process or as a `deno run main.ts` subprocess against it, a queue preloaded from a
  * seeded fleet, and the reconciliation of the whole stream with the fleet's manifest.
  *
- * A module, not a test: the `e2e_*_test.ts` files build their scenarios from it. Everything it
- * starts has a `stop()`/`close()` that frees every resource, so the sanitizers stay on.
+ * A module, not a test: the `e2e_*_test.ts` files build their scenarios from it (the set-up they
+ * share, in one call: e2e_scenario.ts). Everything it starts has a `stop()`/`close()` that frees
+ * every resource, so the sanitizers stay on.
  *
  * ```ts
  * import {

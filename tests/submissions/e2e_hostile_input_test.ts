@@ -15,7 +15,7 @@ import {
   type SubmissionRejectReason,
 } from "../../src/submissions/reject_reason.ts";
 import type { FleetMessage, ManifestEntry } from "../../tools/submissions/fleet/mod.ts";
-import { readStream, type StreamRecord } from "../../tools/submissions/read_stream.ts";
+import { readStream } from "../../tools/submissions/read_stream.ts";
 import { reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   assertReconciled,
@@ -25,11 +25,9 @@ import {
   preload,
   printSummary,
   receiveAll,
-  secondsSince,
-  startE2eStack,
-  startInProcessService,
   waitDrained,
 } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 import type { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
 import {
   base64Body,
@@ -171,84 +169,77 @@ function reasonsOfKind(kind: string): readonly SubmissionRejectReason[] {
 }
 
 Deno.test("hostile corpus and adversarial fleet messages: published or rejected with their reason, never a worker error", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
+  await using run = await startScenario({
+    mode: "in-process",
+    env: (e2e) => ({
+      SQS_INVALID_QUEUE_URL: e2e.stack.invalidQueueUrl!,
+      // The corpus's 1 500-event submission publishes one event after the other, alone: with
+      // the default 10 ms linger for company that never comes, it would take 20 s instead of 2.
+      PUBLISH_LINGER_MS: "0",
+    }),
+  });
+  const { e2e, service } = run;
   const invalidQueueUrl = e2e.stack.invalidQueueUrl;
   assert.ok(invalidQueueUrl !== undefined);
-  const service = await startInProcessService(e2e, {
-    SQS_INVALID_QUEUE_URL: invalidQueueUrl,
-    // The corpus's 1 500-event submission publishes one event after the other, alone: with the
-    // default 10 ms linger for company that never comes, it would take 20 s instead of 2.
-    PUBLISH_LINGER_MS: "0",
-  });
-  let corpus;
-  let fleet;
-  let escapedCount = 0;
-  let corpusRecords: StreamRecord[];
-  let allRecords: StreamRecord[];
   const load = createLoad({ seed: 701, count: 300, invalidRatio: 0.3, adversarialRatio: 0.7 });
-  try {
-    // 1. The corpus: the codec's unit tests pin each body's outcome; here it goes through SQS.
-    const bodies = HOSTILE_BODIES.map((entry) => fauxqsSafe(entry.body));
-    const escaped = HOSTILE_BODIES.filter((entry) => fauxqsSafe(entry.body) !== entry.body);
-    for (const { name, body } of escaped) {
-      // Escaping must not change what the body means.
-      assert.deepEqual(expectationOf([fauxqsSafe(body)]), expectationOf([body]), name);
-    }
-    escapedCount = escaped.length;
-    corpus = await sendAndDrain(e2e, service, bodies);
-    const expectedByReason: Record<string, number> = {};
-    for (const { expect } of HOSTILE_BODIES) {
-      if (expect !== "valid") expectedByReason[expect] = (expectedByReason[expect] ?? 0) + 1;
-    }
-    const invalid = HOSTILE_BODIES.filter((entry) => entry.expect !== "valid");
-    // fauxqs takes an empty body in a SendMessageBatch (SQS would not) but refuses it in the
-    // SendMessage of the copy: the service must delete it uncopied rather than let it come
-    // back forever.
-    const copyable = invalid.filter((entry) => entry.body !== "");
-    assert.deepEqual(corpus.byReason, expectedByReason);
-    assert.equal(corpus.received, HOSTILE_BODIES.length);
-    assert.equal(corpus.published, HOSTILE_BODIES.length - invalid.length);
-    assert.equal(corpus.rejected, invalid.length);
-    assert.equal(corpus.deadLettered, copyable.length);
-    assert.equal(corpus.sendErrors, invalid.length - copyable.length);
-    assert.equal(corpus.workerErrors, 0);
-    // Each rejected body is in the invalid queue, with its reason.
-    const dead = await receiveAll(e2e.sqs, invalidQueueUrl, { expected: copyable.length });
-    assert.equal(dead.length, copyable.length);
-    assert.deepEqual(
-      tally(dead.map((m) => `${m.MessageAttributes?.reason?.StringValue} ${m.Body}`)),
-      tally(copyable.map((e) => `${e.expect} ${fauxqsSafe(e.body)}`)),
-    );
-    // The stream holds exactly the records of the valid bodies: each once, nothing else. (Many
-    // corpus bodies share their ids, so the records are compared whole, not by event id.)
-    corpusRecords = await readStream(e2e.kinesis, e2e.stack.streamName);
-    assert.deepEqual(
-      corpusRecords.map((r) => comparable(r.data)).sort(),
-      expectationOf(bodies).records.sort(),
-    );
-    assert.equal(corpus.events, corpusRecords.length);
-
-    // 2. A few hundred adversarial fleet messages, reconciled with their manifest.
-    fleet = await sendAndDrain(e2e, service, load.messages.map((m) => m.body));
-    assert.equal(fleet.received, load.messages.length);
-    assert.equal(fleet.published, load.valid);
-    assert.equal(fleet.rejected, load.invalid);
-    assert.equal(fleet.deadLettered, load.invalid);
-    assert.equal(fleet.workerErrors, 0);
-    const kinds = new Map(load.messages.map((m) => [m.body, m.manifestEntry.kind]));
-    const fleetDead = await receiveAll(e2e.sqs, invalidQueueUrl, { expected: load.invalid });
-    assert.equal(fleetDead.length, load.invalid);
-    for (const message of fleetDead) {
-      const kind = kinds.get(message.Body ?? "");
-      assert.ok(kind !== undefined, "only fleet messages may be added to the invalid queue");
-      const reason = message.MessageAttributes?.reason?.StringValue as SubmissionRejectReason;
-      assert.ok(reasonsOfKind(kind).includes(reason), `${kind} rejected as ${reason}`);
-    }
-    allRecords = await readStream(e2e.kinesis, e2e.stack.streamName);
-  } finally {
-    await service.stop();
+  // 1. The corpus: the codec's unit tests pin each body's outcome; here it goes through SQS.
+  const bodies = HOSTILE_BODIES.map((entry) => fauxqsSafe(entry.body));
+  const escaped = HOSTILE_BODIES.filter((entry) => fauxqsSafe(entry.body) !== entry.body);
+  for (const { name, body } of escaped) {
+    // Escaping must not change what the body means.
+    assert.deepEqual(expectationOf([fauxqsSafe(body)]), expectationOf([body]), name);
   }
+  const escapedCount = escaped.length;
+  const corpus = await sendAndDrain(e2e, service, bodies);
+  const expectedByReason: Record<string, number> = {};
+  for (const { expect } of HOSTILE_BODIES) {
+    if (expect !== "valid") expectedByReason[expect] = (expectedByReason[expect] ?? 0) + 1;
+  }
+  const invalid = HOSTILE_BODIES.filter((entry) => entry.expect !== "valid");
+  // fauxqs takes an empty body in a SendMessageBatch (SQS would not) but refuses it in the
+  // SendMessage of the copy: the service must delete it uncopied rather than let it come
+  // back forever.
+  const copyable = invalid.filter((entry) => entry.body !== "");
+  assert.deepEqual(corpus.byReason, expectedByReason);
+  assert.equal(corpus.received, HOSTILE_BODIES.length);
+  assert.equal(corpus.published, HOSTILE_BODIES.length - invalid.length);
+  assert.equal(corpus.rejected, invalid.length);
+  assert.equal(corpus.deadLettered, copyable.length);
+  assert.equal(corpus.sendErrors, invalid.length - copyable.length);
+  assert.equal(corpus.workerErrors, 0);
+  // Each rejected body is in the invalid queue, with its reason.
+  const dead = await receiveAll(e2e.sqs, invalidQueueUrl, { expected: copyable.length });
+  assert.equal(dead.length, copyable.length);
+  assert.deepEqual(
+    tally(dead.map((m) => `${m.MessageAttributes?.reason?.StringValue} ${m.Body}`)),
+    tally(copyable.map((e) => `${e.expect} ${fauxqsSafe(e.body)}`)),
+  );
+  // The stream holds exactly the records of the valid bodies: each once, nothing else. (Many
+  // corpus bodies share their ids, so the records are compared whole, not by event id.)
+  const corpusRecords = await readStream(e2e.kinesis, e2e.stack.streamName);
+  assert.deepEqual(
+    corpusRecords.map((r) => comparable(r.data)).sort(),
+    expectationOf(bodies).records.sort(),
+  );
+  assert.equal(corpus.events, corpusRecords.length);
+
+  // 2. A few hundred adversarial fleet messages, reconciled with their manifest.
+  const fleet = await sendAndDrain(e2e, service, load.messages.map((m) => m.body));
+  assert.equal(fleet.received, load.messages.length);
+  assert.equal(fleet.published, load.valid);
+  assert.equal(fleet.rejected, load.invalid);
+  assert.equal(fleet.deadLettered, load.invalid);
+  assert.equal(fleet.workerErrors, 0);
+  const kinds = new Map(load.messages.map((m) => [m.body, m.manifestEntry.kind]));
+  const fleetDead = await receiveAll(e2e.sqs, invalidQueueUrl, { expected: load.invalid });
+  assert.equal(fleetDead.length, load.invalid);
+  for (const message of fleetDead) {
+    const kind = kinds.get(message.Body ?? "");
+    assert.ok(kind !== undefined, "only fleet messages may be added to the invalid queue");
+    const reason = message.MessageAttributes?.reason?.StringValue as SubmissionRejectReason;
+    assert.ok(reasonsOfKind(kind).includes(reason), `${kind} rejected as ${reason}`);
+  }
+  const allRecords = await readStream(e2e.kinesis, e2e.stack.streamName);
   // The records added after the corpus's are exactly the fleet's.
   const corpusPositions = new Set(corpusRecords.map((r) => `${r.shardId}/${r.sequenceNumber}`));
   const fleetRecords = allRecords.filter((r) =>
@@ -269,7 +260,7 @@ Deno.test("hostile corpus and adversarial fleet messages: published or rejected 
     fleet_events: report.expectedEvents,
     reasons: Object.keys({ ...corpus.byReason, ...fleet.byReason }).length,
     worker_errors: corpus.workerErrors + fleet.workerErrors,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });
 
@@ -321,42 +312,37 @@ const randomBody = fc.oneof(
 );
 
 Deno.test("fuzz through SQS: random bodies are published or rejected exactly as the codec decides", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
-  const service = await startInProcessService(e2e);
+  await using run = await startScenario({ mode: "in-process" });
+  const { e2e, service } = run;
   let bodies = 0;
   let rejected = 0;
   let runs = 0;
-  try {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(randomBody, { minLength: 1, maxLength: 12 }),
-        async (batch) => {
-          runs++;
-          const expected = expectationOf(batch);
-          const seen = await sendAndDrain(e2e, service, batch);
-          assert.equal(seen.workerErrors, 0);
-          assert.equal(seen.received, batch.length);
-          assert.deepEqual(seen.byReason, expected.byReason);
-          assert.equal(seen.published, expected.published);
-          assert.equal(seen.rejected, expected.rejected);
-          // Nothing of a rejected body was published: exactly the valid bodies' events.
-          assert.equal(seen.events, expected.records.length);
-          bodies += batch.length;
-          rejected += seen.rejected;
-        },
-      ),
-      { numRuns: 25, seed: 7_001, endOnFailure: true },
-    );
-  } finally {
-    await service.stop();
-  }
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(randomBody, { minLength: 1, maxLength: 12 }),
+      async (batch) => {
+        runs++;
+        const expected = expectationOf(batch);
+        const seen = await sendAndDrain(e2e, service, batch);
+        assert.equal(seen.workerErrors, 0);
+        assert.equal(seen.received, batch.length);
+        assert.deepEqual(seen.byReason, expected.byReason);
+        assert.equal(seen.published, expected.published);
+        assert.equal(seen.rejected, expected.rejected);
+        // Nothing of a rejected body was published: exactly the valid bodies' events.
+        assert.equal(seen.events, expected.records.length);
+        bodies += batch.length;
+        rejected += seen.rejected;
+      },
+    ),
+    { numRuns: 25, seed: 7_001, endOnFailure: true },
+  );
   printSummary("hostile fuzz through SQS", {
     seed: 7_001,
     runs,
     bodies,
     rejected,
     published: bodies - rejected,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });

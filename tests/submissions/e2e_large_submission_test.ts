@@ -12,15 +12,8 @@
 import assert from "node:assert/strict";
 import type { FleetMessage } from "../../tools/submissions/fleet/mod.ts";
 import { readStream } from "../../tools/submissions/read_stream.ts";
-import {
-  preload,
-  printSummary,
-  receiveAll,
-  secondsSince,
-  startE2eStack,
-  startInProcessService,
-  waitDrained,
-} from "./e2e_harness.ts";
+import { preload, printSummary, receiveAll } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 import { networkConnection, newProcess, validSubmission } from "./hostile_corpus.ts";
 
 const VALID_EVENTS = 4_000;
@@ -34,8 +27,16 @@ function message(body: string, name: string, events: number, valid: boolean): Fl
 }
 
 Deno.test("10 000 events: rejected as too_many_events to the invalid queue; 4 000: published once", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
+  await using run = await startScenario({
+    mode: "in-process",
+    env: (e2e) => ({
+      SQS_INVALID_QUEUE_URL: e2e.stack.invalidQueueUrl!,
+      // A base deadline far shorter than the 4 000 round trips take (even with no linger).
+      PUBLISH_TIMEOUT_SECONDS: "1",
+      PUBLISH_LINGER_MS: "0",
+    }),
+  });
+  const { e2e } = run;
   const invalidQueueUrl = e2e.stack.invalidQueueUrl;
   assert.ok(invalidQueueUrl !== undefined);
   const tooMany = JSON.stringify(validSubmission({
@@ -57,23 +58,11 @@ Deno.test("10 000 events: rejected as too_many_events to the invalid queue; 4 00
       ),
     },
   }));
-  const service = await startInProcessService(e2e, {
-    SQS_INVALID_QUEUE_URL: invalidQueueUrl,
-    // A base deadline far shorter than the 4 000 round trips take (even with no linger).
-    PUBLISH_TIMEOUT_SECONDS: "1",
-    PUBLISH_LINGER_MS: "0",
-  });
-  let metrics;
-  try {
-    await preload(e2e, [
-      message(tooMany, "too many", TOO_MANY, false),
-      message(large, "large", VALID_EVENTS, true),
-    ]);
-    await waitDrained(e2e, [service], { timeoutMs: 300_000 });
-    metrics = await service.metrics();
-  } finally {
-    await service.stop();
-  }
+  await preload(e2e, [
+    message(tooMany, "too many", TOO_MANY, false),
+    message(large, "large", VALID_EVENTS, true),
+  ]);
+  const { metrics } = await run.drain({ timeoutMs: 300_000 });
   const dead = await receiveAll(e2e.sqs, invalidQueueUrl, { expected: 1 });
   assert.equal(dead.length, 1);
   assert.equal(dead[0]!.MessageAttributes?.reason?.StringValue, "too_many_events");
@@ -101,6 +90,6 @@ Deno.test("10 000 events: rejected as too_many_events to the invalid queue; 4 00
     rejected_events: TOO_MANY,
     published_events: records.length,
     released: 0,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });

@@ -5,44 +5,16 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  assertReconciled,
-  createLoad,
-  preload,
-  printSummary,
-  secondsSince,
-  type ServiceProcess,
-  startE2eStack,
-  startServiceProcess,
-  verify,
-  waitDrained,
-} from "./e2e_harness.ts";
-import type { MetricsSnapshot } from "../../tools/common/metrics_text.ts";
+import { assertReconciled, printSummary } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 
 Deno.test("two instances on one queue: together nothing missing, order kept", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
-  const load = createLoad({ seed: 801, count: 3_000 });
-  await preload(e2e, load.messages);
-  const services: ServiceProcess[] = [];
-  const metrics: MetricsSnapshot[] = [];
-  try {
-    // Started together, so that both find the queue full.
-    services.push(
-      ...await Promise.all(
-        ["instance A", "instance B"].map((name) => startServiceProcess(e2e, {}, { name })),
-      ),
-    );
-    await waitDrained(e2e, services);
-    for (const service of services) metrics.push(await service.metrics());
-    for (const service of services) {
-      const exit = await service.signal("SIGTERM");
-      assert.equal(exit.status.code, 0, service.tail());
-    }
-  } finally {
-    for (const service of services) await service.close();
-  }
-  const { report } = await verify(e2e, load.manifest);
+  await using run = await startScenario({ load: { seed: 801, count: 3_000 }, services: 0 });
+  const { load } = run;
+  // Started together, so that both find the queue full.
+  await Promise.all(["instance A", "instance B"].map((name) => run.start(name)));
+  const { all: metrics } = await run.drain();
+  const { report } = await run.verify();
 
   assertReconciled(report);
   const received = metrics.map((m) => m.value("edr_submissions_messages_received_total"));
@@ -59,6 +31,6 @@ Deno.test("two instances on one queue: together nothing missing, order kept", as
     records: report.records,
     received: received.join("+"),
     duplicates: report.duplicates,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });

@@ -10,18 +10,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  assertReconciled,
-  createLoad,
-  pollUntil,
-  preload,
-  printSummary,
-  secondsSince,
-  startE2eStack,
-  startServiceProcess,
-  verify,
-  waitDrained,
-} from "./e2e_harness.ts";
+import { assertReconciled, pollUntil, printSummary } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 
 // 10: the heartbeat extends with half the timeout left, counted by SQS from its answer to the
 // receive; with its cores busy elsewhere the machine let 45 of 2 500 messages time out and come
@@ -34,39 +24,40 @@ const SQS_OUTAGE_SECONDS = 6;
 const MAX_CALLS_IN_FLIGHT = 4;
 const MAX_RECORDS_PER_CALL = 500;
 
-Deno.test("Kinesis outage: stays up, /readyz 503 then 200, visibility extended, no message received twice, nothing lost", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
-  const load = createLoad({ seed: 401, count: 2_500 });
-  await preload(e2e, load.messages);
-  const service = await startServiceProcess(e2e, {
-    SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS),
+/** A service subprocess busy with a load of 2 500 (ready, a quarter of the events published). */
+async function startBusy(seed: number) {
+  const run = await startScenario({
+    load: { seed, count: 2_500 },
+    env: { SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS) },
   });
-  let metrics;
-  let outageMs;
   try {
+    const { load, service } = run;
     await pollUntil("/readyz 200", async () => await service.readyz() === 200);
     await pollUntil("a quarter of the events published", async () => {
       return (await service.metrics()).value("edr_submissions_events_published_total") >=
         load.events / 4;
     });
-    const outageStart = performance.now();
-    e2e.stack.faults.set({ kinesis: { outageSeconds: KINESIS_OUTAGE_SECONDS } });
-    await pollUntil("/readyz 503", async () => await service.readyz() === 503, {
-      timeoutMs: KINESIS_OUTAGE_SECONDS * 1000,
-    });
-    await pollUntil("/readyz 200 after the outage", async () => await service.readyz() === 200);
-    outageMs = performance.now() - outageStart;
-    assert.ok(outageMs >= KINESIS_OUTAGE_SECONDS * 1000, "ready again only once Kinesis is back");
-    assert.ok(!service.hasExited, "the process must stay up");
-    await waitDrained(e2e, [service]);
-    metrics = await service.metrics();
-    const exit = await service.signal("SIGTERM");
-    assert.equal(exit.status.code, 0, service.tail());
-  } finally {
-    await service.close();
+    return run;
+  } catch (error) {
+    await run[Symbol.asyncDispose]();
+    throw error;
   }
-  const { report } = await verify(e2e, load.manifest);
+}
+
+Deno.test("Kinesis outage: stays up, /readyz 503 then 200, visibility extended, no message received twice, nothing lost", async () => {
+  await using run = await startBusy(401);
+  const { e2e, load, service } = run;
+  const outageStart = performance.now();
+  e2e.stack.faults.set({ kinesis: { outageSeconds: KINESIS_OUTAGE_SECONDS } });
+  await pollUntil("/readyz 503", async () => await service.readyz() === 503, {
+    timeoutMs: KINESIS_OUTAGE_SECONDS * 1000,
+  });
+  await pollUntil("/readyz 200 after the outage", async () => await service.readyz() === 200);
+  const outageMs = performance.now() - outageStart;
+  assert.ok(outageMs >= KINESIS_OUTAGE_SECONDS * 1000, "ready again only once Kinesis is back");
+  assert.ok(!service.hasExited, "the process must stay up");
+  const { metrics } = await run.drain();
+  const { report } = await run.verify();
 
   // A PutRecords cut by the outage may have been written before its connection broke; its
   // retry then adds copies. Those are the only duplicates possible: at most the calls in flight.
@@ -91,46 +82,27 @@ Deno.test("Kinesis outage: stays up, /readyz 503 then 200, visibility extended, 
     retries: metrics.value("edr_submissions_record_retries_total"),
     received: metrics.value("edr_submissions_messages_received_total"),
     duplicates: report.duplicates,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });
 
 Deno.test("SQS outage: receives fail and back off, /readyz 503 then 200, nothing lost", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
-  const load = createLoad({ seed: 402, count: 2_500 });
-  await preload(e2e, load.messages);
-  const service = await startServiceProcess(e2e, {
-    SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS),
+  await using run = await startBusy(402);
+  const { e2e, load, service } = run;
+  const receivesBefore = e2e.stack.faults.stats().sqs.requests.ReceiveMessage ?? 0;
+  const { sqs: { outageUntil } } = e2e.stack.faults.set({
+    sqs: { outageSeconds: SQS_OUTAGE_SECONDS },
   });
-  let metrics;
-  let receivesDuringOutage;
-  try {
-    await pollUntil("/readyz 200", async () => await service.readyz() === 200);
-    await pollUntil("a quarter of the events published", async () => {
-      return (await service.metrics()).value("edr_submissions_events_published_total") >=
-        load.events / 4;
-    });
-    const receivesBefore = e2e.stack.faults.stats().sqs.requests.ReceiveMessage ?? 0;
-    const { sqs: { outageUntil } } = e2e.stack.faults.set({
-      sqs: { outageSeconds: SQS_OUTAGE_SECONDS },
-    });
-    await pollUntil("/readyz 503", async () => await service.readyz() === 503, {
-      timeoutMs: SQS_OUTAGE_SECONDS * 1000,
-    });
-    await pollUntil("the outage to end", () => Date.now() > outageUntil, { timeoutMs: 10_000 });
-    receivesDuringOutage = (e2e.stack.faults.stats().sqs.requests.ReceiveMessage ?? 0) -
-      receivesBefore;
-    await pollUntil("/readyz 200 after the outage", async () => await service.readyz() === 200);
-    assert.ok(!service.hasExited, "the process must stay up");
-    await waitDrained(e2e, [service]);
-    metrics = await service.metrics();
-    const exit = await service.signal("SIGTERM");
-    assert.equal(exit.status.code, 0, service.tail());
-  } finally {
-    await service.close();
-  }
-  const { report } = await verify(e2e, load.manifest);
+  await pollUntil("/readyz 503", async () => await service.readyz() === 503, {
+    timeoutMs: SQS_OUTAGE_SECONDS * 1000,
+  });
+  await pollUntil("the outage to end", () => Date.now() > outageUntil, { timeoutMs: 10_000 });
+  const receivesDuringOutage = (e2e.stack.faults.stats().sqs.requests.ReceiveMessage ?? 0) -
+    receivesBefore;
+  await pollUntil("/readyz 200 after the outage", async () => await service.readyz() === 200);
+  assert.ok(!service.hasExited, "the process must stay up");
+  const { metrics } = await run.drain();
+  const { report } = await run.verify();
 
   // Deletes and extensions fail during the outage too: those messages come back after their
   // visibility timeout and are published again. Copies are expected; gaps and disorder are not.
@@ -158,6 +130,6 @@ Deno.test("SQS outage: receives fail and back off, /readyz 503 then 200, nothing
     sqs_errors: metrics.value("edr_submissions_sqs_errors_total"),
     received: metrics.value("edr_submissions_messages_received_total"),
     duplicates: report.duplicates,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });

@@ -6,18 +6,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  assertReconciled,
-  createLoad,
-  pollUntil,
-  preload,
-  printSummary,
-  secondsSince,
-  startE2eStack,
-  startInProcessService,
-  verify,
-  waitDrained,
-} from "./e2e_harness.ts";
+import { assertReconciled, pollUntil, printSummary } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 
 /** Long: a message that was not released would stay invisible past the drain deadline below. */
 const VISIBILITY_TIMEOUT_SECONDS = 60;
@@ -31,31 +21,26 @@ const PUBLISH_TIMEOUT_MS_PER_EVENT = 300;
 const OUTAGE_SECONDS = 4;
 
 Deno.test("publish timeout: messages are released at once, come back and are published, nothing lost", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
-  const load = createLoad({ seed: 901, count: 300 });
-  await preload(e2e, load.messages);
-  // Kinesis is down before the service starts: no message can be published in time.
-  e2e.stack.faults.set({ kinesis: { outageSeconds: OUTAGE_SECONDS } });
-  const service = await startInProcessService(e2e, {
-    SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS),
-    PUBLISH_TIMEOUT_SECONDS: String(PUBLISH_TIMEOUT_SECONDS),
-    PUBLISH_TIMEOUT_MS_PER_EVENT: String(PUBLISH_TIMEOUT_MS_PER_EVENT),
+  await using run = await startScenario({
+    load: { seed: 901, count: 300 },
+    // Kinesis is down before the service starts: no message can be published in time.
+    beforeStart: (e2e) => e2e.stack.faults.set({ kinesis: { outageSeconds: OUTAGE_SECONDS } }),
+    mode: "in-process",
+    env: {
+      SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS),
+      PUBLISH_TIMEOUT_SECONDS: String(PUBLISH_TIMEOUT_SECONDS),
+      PUBLISH_TIMEOUT_MS_PER_EVENT: String(PUBLISH_TIMEOUT_MS_PER_EVENT),
+    },
   });
-  let metrics;
-  try {
-    await pollUntil("a message released for its publish timeout", async () => {
-      return (await service.metrics()).value("edr_submissions_messages_released_total", {
-        cause: "publish_timeout",
-      }) > 0;
-    });
-    // Drained well before the visibility timeout could have brought anything back by itself.
-    await waitDrained(e2e, [service], { timeoutMs: (VISIBILITY_TIMEOUT_SECONDS - 5) * 1000 });
-    metrics = await service.metrics();
-  } finally {
-    await service.stop();
-  }
-  const { report } = await verify(e2e, load.manifest);
+  const { load, service } = run;
+  await pollUntil("a message released for its publish timeout", async () => {
+    return (await service.metrics()).value("edr_submissions_messages_released_total", {
+      cause: "publish_timeout",
+    }) > 0;
+  });
+  // Drained well before the visibility timeout could have brought anything back by itself.
+  const { metrics } = await run.drain({ timeoutMs: (VISIBILITY_TIMEOUT_SECONDS - 5) * 1000 });
+  const { report } = await run.verify();
 
   // Records of calls cut by the outage may have landed before the release: copies allowed.
   assertReconciled(report, { allowDuplicates: true });
@@ -76,6 +61,6 @@ Deno.test("publish timeout: messages are released at once, come back and are pub
     events: report.expectedEvents,
     released,
     duplicates: report.duplicates,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });

@@ -14,18 +14,12 @@ import { readStream } from "../../tools/submissions/read_stream.ts";
 import { reconcile } from "../../tools/submissions/reconcile.ts";
 import {
   assertReconciled,
-  createLoad,
   pollUntil,
-  preload,
   printSummary,
   receiveAll,
   releaseMessages,
-  secondsSince,
-  startE2eStack,
-  startServiceProcess,
-  verify,
-  waitDrained,
 } from "./e2e_harness.ts";
+import { startScenario } from "./e2e_scenario.ts";
 
 const SHUTDOWN_TIMEOUT_SECONDS = 5;
 /**
@@ -41,36 +35,31 @@ const VISIBILITY_TIMEOUT_SECONDS = 5;
 const MAX_IN_FLIGHT_MESSAGES = 1_000;
 
 Deno.test("SIGTERM while busy: exit 0 in time, nothing deleted half-published, the rest released and finished by a restart", async () => {
-  const started = performance.now();
-  await using e2e = await startE2eStack();
+  await using run = await startScenario({
+    load: { seed: 501, count: 2_500 },
+    beforeStart: (e2e) => e2e.stack.faults.set({ kinesis: { latencyMs: KINESIS_LATENCY_MS } }),
+    env: {
+      SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
+      SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS),
+      PUBLISH_MAX_CONCURRENCY: "1",
+    },
+    services: 0,
+  });
+  const { e2e, load } = run;
   const { queueUrl, streamName } = e2e.stack;
-  const load = createLoad({ seed: 501, count: 2_500 });
-  await preload(e2e, load.messages);
-  e2e.stack.faults.set({ kinesis: { latencyMs: KINESIS_LATENCY_MS } });
-  const env = {
-    SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
-    SQS_VISIBILITY_TIMEOUT: String(VISIBILITY_TIMEOUT_SECONDS),
-    PUBLISH_MAX_CONCURRENCY: "1",
-  };
 
-  const first = await startServiceProcess(e2e, env, { name: "first" });
-  let exit;
-  let inFlightAtSignal;
+  const first = await run.start("first");
   let mostInFlight = 0;
-  try {
-    inFlightAtSignal = await pollUntil("messages finished and many in flight", async () => {
-      const metrics = await first.metrics();
-      const inFlight = metrics.value("edr_submissions_messages_in_flight");
-      mostInFlight = Math.max(mostInFlight, inFlight);
-      const published = metrics.value("edr_submissions_messages_deleted_total", {
-        outcome: "published",
-      });
-      return published >= 100 && inFlight >= 200 && inFlight;
+  const inFlightAtSignal = await pollUntil("messages finished and many in flight", async () => {
+    const metrics = await first.metrics();
+    const inFlight = metrics.value("edr_submissions_messages_in_flight");
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    const published = metrics.value("edr_submissions_messages_deleted_total", {
+      outcome: "published",
     });
-    exit = await first.signal("SIGTERM");
-  } finally {
-    await first.close();
-  }
+    return published >= 100 && inFlight >= 200 && inFlight;
+  });
+  const exit = await first.signal("SIGTERM");
   // Backpressure: however slow Kinesis is, the service holds no more than its limit.
   assert.ok(mostInFlight <= MAX_IN_FLIGHT_MESSAGES, `${mostInFlight} messages in flight`);
   assert.equal(exit.status.code, 0, first.tail());
@@ -124,15 +113,9 @@ Deno.test("SIGTERM while busy: exit 0 in time, nothing deleted half-published, t
   // Hand the messages back and let a restarted service (Kinesis fast again) finish them.
   await releaseMessages(e2e.sqs, queueUrl, left);
   e2e.stack.faults.set({ kinesis: { latencyMs: 0 } });
-  const second = await startServiceProcess(e2e, env, { name: "restart" });
-  try {
-    await waitDrained(e2e, [second]);
-    const secondExit = await second.signal("SIGTERM");
-    assert.equal(secondExit.status.code, 0, second.tail());
-  } finally {
-    await second.close();
-  }
-  const { report } = await verify(e2e, load.manifest);
+  await run.start("restart");
+  await run.drain(); // the first run has exited: the restart alone is waited for
+  const { report } = await run.verify();
   // Released submissions were partly published: the restart publishes them again from their
   // first event, so copies are expected.
   assertReconciled(report, { allowDuplicates: true });
@@ -150,6 +133,6 @@ Deno.test("SIGTERM while busy: exit 0 in time, nothing deleted half-published, t
     caught_in_cut_receive: late.length,
     finished_before_exit: gone.length,
     duplicates: report.duplicates,
-    seconds: secondsSince(started),
+    seconds: run.seconds(),
   });
 });
