@@ -43,3 +43,42 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
   clearTimeout(timer);
   return settled;
 }
+
+/**
+ * `promise`'s result, or `late()`'s when it has not settled within `ms` milliseconds (`late`
+ * throwing makes it a rejection); `promise` is not cancelled, and no timer is left behind.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withTimeout } from "./deadline.ts";
+ * assert.equal(await withTimeout(Promise.resolve("done"), 1_000, () => "late"), "done");
+ * assert.equal(await withTimeout(new Promise(() => {}), 10, () => "late"), "late");
+ * await assert.rejects(
+ *   withTimeout(new Promise(() => {}), 10, () => {
+ *     throw new Error("no answer in 10 ms");
+ *   }),
+ *   /no answer/,
+ * );
+ * ```
+ */
+export async function withTimeout<T, U>(
+  promise: Promise<T>,
+  ms: number,
+  late: () => U,
+): Promise<T | U> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<U>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(late());
+      } catch (error) {
+        reject(error);
+      }
+    }, Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -17,6 +17,7 @@
  */
 import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
+import { withTimeout } from "../app/deadline.ts";
 import type { HostKind } from "./target.ts";
 
 /** The verdict of {@linkcode guardTarget}. */
@@ -141,6 +142,9 @@ export async function guardTarget(host: string, options: GuardOptions): Promise<
       addresses = await withTimeout(
         (options.resolve ?? systemResolver)(host),
         options.timeoutMs ?? 10_000,
+        () => {
+          throw Object.assign(new Error("timeout"), { code: "TIMEOUT" });
+        },
       );
     } catch (error) {
       return { kind: "unresolvable", message: resolutionMessage(error) };
@@ -227,12 +231,4 @@ function resolutionMessage(error: unknown): string {
   }
   if (code === "TIMEOUT") return "Unable to resolve domain name (resolver timed out)";
   return `Unable to resolve domain name (${code ?? (error as Error).message})`;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "TIMEOUT" })), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

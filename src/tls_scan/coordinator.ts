@@ -28,7 +28,7 @@
  */
 import type { Logger } from "../app/logging.ts";
 import { sleep } from "../app/backoff.ts";
-import { remaining, within } from "../app/deadline.ts";
+import { remaining, within, withTimeout } from "../app/deadline.ts";
 import { guardNeverPublic, type GuardResult, guardTarget, type Resolver } from "./address_guard.ts";
 import type { ScanEngine } from "./engine.ts";
 import type { TlsScanMetrics } from "./metrics.ts";
@@ -354,20 +354,11 @@ export class ScanCoordinator {
     return result;
   }
 
-  async #wait(done: Promise<ScanEnd>, ms: number): Promise<ScanAnswer> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<ScanAnswer>((resolve) => {
-      timer = setTimeout(
-        () =>
-          resolve({ kind: "in_progress", retryAfterSeconds: this.#o.engine.retryAfterSeconds() }),
-        ms,
-      );
-    });
-    try {
-      return await Promise.race([done, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  #wait(done: Promise<ScanEnd>, ms: number): Promise<ScanAnswer> {
+    return withTimeout(done, ms, (): ScanAnswer => ({
+      kind: "in_progress",
+      retryAfterSeconds: this.#o.engine.retryAfterSeconds(),
+    }));
   }
 }
 

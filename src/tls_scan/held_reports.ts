@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { remaining, within } from "../app/deadline.ts";
 import type { Logger } from "../app/logging.ts";
 import type { EngineName, TlsReport } from "./report.ts";
 import { StoreUnavailableError } from "./store.ts";
@@ -118,11 +119,7 @@ export class HeldReports {
     this.#closed = true;
     clearTimeout(this.#flushTimer);
     if (this.#pending.size === 0) return;
-    const flushed = this.#flush().catch(() => {});
-    const left = Math.max(0, deadline - performance.now());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([flushed, new Promise((r) => timer = setTimeout(r, left))]);
-    clearTimeout(timer);
+    await within(this.#flush(), remaining(deadline));
     if (this.#pending.size > 0) {
       this.#o.logger?.error("{count} reports could not be written before shutdown", {
         count: this.#pending.size,

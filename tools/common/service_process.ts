@@ -17,6 +17,7 @@
  * @module
  */
 import { sleep } from "../../src/app/backoff.ts";
+import { withTimeout } from "../../src/app/deadline.ts";
 import { noUpdateCheck } from "./no_update_check.ts";
 import { dieWithParent } from "./parent_death.ts";
 import { SERVICE_COMMAND } from "./start_task.ts";
@@ -123,7 +124,7 @@ export async function startService(
     },
   };
   try {
-    const port = await raceTimeout(
+    const port = await withTimeout(
       Promise.race([
         listening.promise,
         exited.then((status): never => {
@@ -131,7 +132,9 @@ export async function startService(
         }),
       ]),
       timeoutMs,
-      `the service did not listen within ${timeoutMs / 1000} s`,
+      () => {
+        throw new Error(`the service did not listen within ${timeoutMs / 1000} s`);
+      },
     );
     return { ...service, port };
   } catch (error) {
@@ -183,19 +186,6 @@ export async function scanLines(
     lines.forEach(onLine);
   }
   if (rest !== "") onLine(rest);
-}
-
-/** `promise`, or a rejection with `message` after `ms`; the timer never outlives the race. */
-async function raceTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(message)), ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { withTimeout } from "../../src/app/deadline.ts";
 import type { Certificates } from "./certs.ts";
 import { type CountingProxy, startCountingProxy } from "./counting_proxy.ts";
 import type { ServerSpec } from "./fleet_servers.ts";
@@ -92,21 +93,14 @@ export async function startSServer(certs: Certificates, spec: ServerSpec): Promi
     await status;
     await draining;
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`s_server ${spec.name} did not start in 5 s`)),
-      5_000,
-    );
-  });
   let upstream: number;
   try {
-    upstream = await Promise.race([port.promise, late]);
+    upstream = await withTimeout(port.promise, 5_000, () => {
+      throw new Error(`s_server ${spec.name} did not start in 5 s`);
+    });
   } catch (error) {
     await kill();
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
   const proxy = startCountingProxy({
     upstream: { transport: "tcp", hostname: "127.0.0.1", port: upstream },

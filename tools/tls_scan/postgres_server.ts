@@ -18,6 +18,7 @@
  */
 // @ts-types="@types/pg"
 import pg from "pg";
+import { within } from "../../src/app/deadline.ts";
 
 /** A running PostgreSQL. */
 export interface PostgresServer extends AsyncDisposable {
@@ -176,13 +177,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     } catch {
       // Already gone.
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise((r) => timer = setTimeout(r, 15_000, "late"));
-    if (await Promise.race([running.status, late]) === "late") {
+    if (!await within(running.status, 15_000)) {
       running.kill("SIGKILL");
       await running.status;
     }
-    clearTimeout(timer);
   }
 
   let closed: Promise<void> | undefined;
