@@ -159,15 +159,11 @@ export class App {
       port: config.httpPort,
       hostname: this.#o.hostname ?? config.httpHost ?? "0.0.0.0",
       adminToken: config.adminToken,
-      ...(config.httpRequestTimeoutSeconds === undefined
-        ? {}
-        : { requestTimeoutMs: config.httpRequestTimeoutSeconds * 1000 }),
-      ...(config.httpMaxConnections === undefined
-        ? {}
-        : { maxConnections: config.httpMaxConnections }),
-      ...(config.httpMaxBodyBytesInFlight === undefined
-        ? {}
-        : { maxBodyBytesInFlight: config.httpMaxBodyBytesInFlight }),
+      requestTimeoutMs: config.httpRequestTimeoutSeconds === undefined
+        ? undefined
+        : config.httpRequestTimeoutSeconds * 1000,
+      maxConnections: config.httpMaxConnections,
+      maxBodyBytesInFlight: config.httpMaxBodyBytesInFlight,
       registry: this.metrics.registry,
       readiness: () => this.readiness(),
       routes: components.flatMap(({ component }) => component.routes),

@@ -85,11 +85,11 @@ export interface HttpServerOptions
   /** `ADMIN_TOKEN`: unset is protected mode (state changes from loopback only). */
   readonly adminToken?: string | undefined;
   /** The whole request must arrive within this. Default 30 s. */
-  readonly requestTimeoutMs?: number;
+  readonly requestTimeoutMs?: number | undefined;
   /** Open connections at most. Default 1 024. */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
   /** Bytes of request bodies held at once at most. Default 64 MiB. */
-  readonly maxBodyBytesInFlight?: number;
+  readonly maxBodyBytesInFlight?: number | undefined;
 }
 
 /** A running server. */

@@ -15,12 +15,12 @@ import { type Target, targetKey } from "./target.ts";
 /** Options of {@linkcode HeldReports}. */
 export interface HeldReportsOptions {
   /** Reports held at most. Default 10 000. */
-  readonly max?: number;
+  readonly max?: number | undefined;
   /** Writes one report; rejects with {@linkcode StoreUnavailableError} while unreachable. */
   readonly write: (report: TlsReport) => Promise<unknown>;
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Called when a held report had to be dropped (the buffer full). */
-  readonly onDropped?: () => void;
+  readonly onDropped?: (() => void) | undefined;
 }
 
 /**

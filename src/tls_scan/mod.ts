@@ -163,8 +163,8 @@ export function createTlsScan(
       engine: engine.name,
       maxWatched: config.maxWatched,
       allowPrivate: config.allowPrivate,
-      ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
-      ...(overrides.now ? { now: overrides.now } : {}),
+      resolve: overrides.resolve,
+      now: overrides.now,
     }),
     checks: {
       [engine.name === "probe" ? "openssl" : "ssllabs"]: (signal) => engine.check(signal),

@@ -24,14 +24,14 @@ export interface PostgresPoolOptions {
   /** Connections at most (TLS_SCAN_DATABASE_POOL_MAX). */
   readonly poolMax: number;
   /** How long to wait for a connection, ms. Default 5 000. */
-  readonly connectTimeoutMs?: number;
-  readonly logger?: Logger;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly logger?: Logger | undefined;
   /** Called once per statement sent. */
-  readonly onQuery?: () => void;
+  readonly onQuery?: (() => void) | undefined;
   /** Called when the database could not be reached. */
-  readonly onUnavailable?: (error: Error) => void;
+  readonly onUnavailable?: ((error: Error) => void) | undefined;
   /** Called when a statement was answered (the database reachable). */
-  readonly onAnswered?: () => void;
+  readonly onAnswered?: (() => void) | undefined;
 }
 
 /** Where a statement runs: the pool, or one connection inside a transaction. */

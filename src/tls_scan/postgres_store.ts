@@ -93,19 +93,17 @@ export class PostgresStore implements TlsScanStore {
     this.#pool = new PostgresPool({
       url: options.url,
       poolMax: options.poolMax,
-      ...(options.connectTimeoutMs === undefined
-        ? {}
-        : { connectTimeoutMs: options.connectTimeoutMs }),
-      ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.onQuery ? { onQuery: options.onQuery } : {}),
-      ...(options.onUnavailable ? { onUnavailable: options.onUnavailable } : {}),
-      ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
+      connectTimeoutMs: options.connectTimeoutMs,
+      logger: options.logger,
+      onQuery: options.onQuery,
+      onUnavailable: options.onUnavailable,
+      onAnswered: options.onAnswered,
     });
     this.#held = new HeldReports({
       write: (report) => this.#write(report),
-      ...(options.maxPendingReports === undefined ? {} : { max: options.maxPendingReports }),
-      ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.onDropped ? { onDropped: options.onDropped } : {}),
+      max: options.maxPendingReports,
+      logger: options.logger,
+      onDropped: options.onDropped,
     });
   }
 

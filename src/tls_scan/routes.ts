@@ -72,8 +72,8 @@ export interface TlsScanRoutesOptions {
   readonly maxWatched: number;
   readonly allowPrivate: boolean;
   /** The resolver of the watch-time check (watch_guard.ts). Default: the system's. */
-  readonly resolve?: Resolver;
-  readonly now?: () => Date;
+  readonly resolve?: Resolver | undefined;
+  readonly now?: (() => Date) | undefined;
 }
 
 /**
@@ -196,7 +196,7 @@ export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {
         targets.map((target) => ({ host: target.host, kind: entries.get(target)!.kind })),
         {
           resolveNames: options.engine === "probe",
-          ...(options.resolve ? { resolve: options.resolve } : {}),
+          resolve: options.resolve,
         },
       );
       for (const [position, error] of refused) {
