@@ -2,8 +2,10 @@
  * `deno task test:unit`: the unit tests alone, in seconds rather than the whole suite's minutes.
  * A test file is a unit test when its source neither starts a process nor opens a socket or a
  * server (the patterns below); every other file (the `e2e_*` tests, the local stack, Redis,
- * openssl, the HTTP and UDP tests) runs only under `deno task test`. Classified by reading the
- * files, so a new test lands on the right side without a list to keep.
+ * openssl, the HTTP and UDP tests) runs only under `deno task test`, and so do the JSDoc examples
+ * under src/ (`deno test --doc src/`: an isolate per example, minutes in all, and several start
+ * the local stack or Redis). Classified by reading the files, so a new test lands on the right
+ * side without a list to keep.
  *
  * ```ts
  * import assert from "node:assert/strict";

@@ -9,13 +9,34 @@
  *   (`SHUTDOWN_TIMEOUT_SECONDS`), then the server closes. Idempotent.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createApp } from "./app.ts";
  * import { loadConfig } from "./app_config.ts";
  * import { COMPONENTS } from "../components.ts";
+ * import { startLocalStack } from "../../tools/submissions/local_stack.ts";
  *
- * const app = await createApp(loadConfig(COMPONENTS, Deno.env.toObject(), Deno.args));
+ * // SQS and Kinesis emulators on loopback, for the default component, submissions.
+ * await using stack = await startLocalStack();
+ * // main.ts passes Deno.env.toObject() and Deno.args.
+ * const env = {
+ *   AWS_ENDPOINT_URL_SQS: stack.endpoints.sqs,
+ *   AWS_ENDPOINT_URL_KINESIS: stack.endpoints.kinesis,
+ *   SQS_QUEUE_URL: stack.queueUrl,
+ *   KINESIS_STREAM_NAME: stack.streamName,
+ * };
+ * const app = await createApp(loadConfig(COMPONENTS, env, ["--http-port", "0"]));
  * await app.start();
- * Deno.addSignalListener("SIGTERM", () => app.stop());
+ * const stop = () => void app.stop();
+ * Deno.addSignalListener("SIGTERM", stop);
+ *
+ * // Ready: every check of every component answered (here SQS and Kinesis).
+ * const ready = await fetch(`http://127.0.0.1:${app.port}/readyz`);
+ * assert.equal(ready.status, 200);
+ * assert.deepEqual((await ready.json()).components.submissions.checks, { sqs: true, kinesis: true });
+ *
+ * Deno.removeSignalListener("SIGTERM", stop);
+ * await app.stop();
+ * assert.equal(app.state, "stopped");
  * ```
  *
  * @module
@@ -62,11 +83,17 @@ const logger = getLogger("app");
  * already made are stopped and the error is rethrown.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createApp } from "./app.ts";
  * import { loadConfig } from "./app_config.ts";
  * import { COMPONENTS } from "../components.ts";
  *
- * const app = await createApp(loadConfig(COMPONENTS, { HTTP_PORT: "0" }));
+ * // Against an emulator on loopback, where dummy keys do (nothing else configured).
+ * const env = { HTTP_PORT: "0", AWS_ENDPOINT_URL: "http://127.0.0.1:4566" };
+ * const app = await createApp(loadConfig(COMPONENTS, env));
+ * assert.equal(app.state, "new"); // made: clients exist, nothing listens or polls yet
+ * await app.stop(); // stopping a made app releases what its components hold
+ * assert.equal(app.state, "stopped");
  * ```
  */
 export async function createApp(

@@ -225,10 +225,20 @@ function fail(controller: ReadableStreamDefaultController<Uint8Array>): void {
  * when it is handed to the socket or the connection is gone; never rejects.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { createServer } from "node:http";
+ * import type { AddressInfo } from "node:net";
  * import { sendResponse } from "./node_bridge.ts";
- * import type { ServerResponse } from "node:http";
- * declare const res: ServerResponse;
- * await sendResponse(res, new Response("ok\n"));
+ *
+ * // A node:http server answering a web Response, on a free loopback port.
+ * const server = createServer((_req, res) => void sendResponse(res, new Response("ok\n")));
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as AddressInfo;
+ * const answer = await fetch(`http://127.0.0.1:${port}/`);
+ * assert.equal(answer.headers.get("content-length"), "3"); // the body whole, not chunked
+ * assert.equal(await answer.text(), "ok\n");
+ * server.closeAllConnections();
+ * await new Promise((resolve) => server.close(resolve));
  * ```
  */
 export async function sendResponse(res: ServerResponse, response: Response): Promise<void> {

@@ -5,12 +5,47 @@
  * {@link ./service.ts}; the pure codec (body → records) in {@link ./codec.ts}.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { SendMessageCommand } from "@aws-sdk/client-sqs";
  * import { loadConfig } from "../app/app_config.ts";
  * import { createApp } from "../app/app.ts";
  * import { submissions } from "./mod.ts";
+ * import { startLocalStack } from "../../tools/submissions/local_stack.ts";
+ * import { readStream } from "../../tools/submissions/read_stream.ts";
  *
- * const app = await createApp(loadConfig([submissions], { COMPONENTS: "submissions" }));
+ * await using stack = await startLocalStack(); // SQS and Kinesis emulators on loopback
+ * const app = await createApp(loadConfig([submissions], {
+ *   COMPONENTS: "submissions",
+ *   HTTP_PORT: "0",
+ *   AWS_ENDPOINT_URL_SQS: stack.endpoints.sqs, // loopback only: dummy keys, nothing configured
+ *   AWS_ENDPOINT_URL_KINESIS: stack.endpoints.kinesis,
+ *   SQS_QUEUE_URL: stack.queueUrl,
+ *   KINESIS_STREAM_NAME: stack.streamName,
+ * }));
  * await app.start();
+ *
+ * // One submission of two events in, two events out, keyed by device.
+ * const clients = stack.createClients();
+ * const deviceId = "8c0f1a52-5d7e-4b0a-9a2b-3f9d2c1e4b6a";
+ * const body = JSON.stringify({
+ *   submission_id: "3d951732-72d5-49ed-b6fd-38b85afb6cfc",
+ *   device_id: deviceId,
+ *   time_created: "2024-05-01T12:00:00",
+ *   events: { new_process: [{ cmdl: "calc.exe", user: "alice" }, { cmdl: "cmd.exe", user: "bob" }] },
+ * });
+ * await clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: body }));
+ * let records = await readStream(clients.kinesis, stack.streamName);
+ * const deadline = Date.now() + 30_000;
+ * while (records.length < 2 && Date.now() < deadline) {
+ *   records = await readStream(clients.kinesis, stack.streamName);
+ * }
+ * const events = records.map((record) => JSON.parse(new TextDecoder().decode(record.data)));
+ * assert.deepEqual(events.map((e) => [e.device_id, e.sequence, e.event_type, e.data.cmdl]), [
+ *   [deviceId, 0, "new_process", "calc.exe"],
+ *   [deviceId, 1, "new_process", "cmd.exe"],
+ * ]);
+ *
+ * clients.destroy();
  * await app.stop();
  * ```
  *

@@ -5,10 +5,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLeaf } from "./certificate.ts";
- * const pem = Deno.readTextFileSync("cert.pem"); // a leaf certificate, PEM
- * const leaf = readLeaf(pem, { host: "localhost", kind: "name" });
- * leaf.nameMatch; // true when a SAN (or, without SANs, the CN) covers "localhost"
+ * // A leaf whose SAN names localhost, PEM on openssl's stdout (its key thrown away).
+ * const { stdout } = await new Deno.Command("openssl", {
+ *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+ *     .concat(["-keyout", "/dev/null", "-subj", "/CN=web", "-addext", "subjectAltName=DNS:localhost"]),
+ *   stderr: "null",
+ * }).output();
+ * const pem = new TextDecoder().decode(stdout);
+ * assert.equal(readLeaf(pem, { host: "localhost", kind: "name" }).nameMatch, true);
+ * assert.equal(readLeaf(pem, { host: "example.com", kind: "name" }).nameMatch, false);
  * ```
  *
  * @module
@@ -48,11 +55,18 @@ const CURVE_BITS: Readonly<Record<string, number>> = {
  * Reads the leaf `pem` of `target`. Throws when it is not a certificate.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLeaf } from "./certificate.ts";
- * // openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj /CN=localhost
- * const leaf = readLeaf(Deno.readTextFileSync("cert.pem"), { host: "localhost", kind: "name" });
- * [leaf.subject, leaf.keyAlgorithm, leaf.keySize]; // ["CN=localhost", "RSA", 2048]
- * [leaf.signatureHash, leaf.selfSigned, leaf.nameMatch]; // ["sha256", true, true]
+ * // openssl req -x509 -newkey rsa:2048 -nodes -keyout /dev/null -subj /CN=localhost (PEM on stdout)
+ * const { stdout } = await new Deno.Command("openssl", {
+ *   args: ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null", "-subj", "/CN=localhost"],
+ *   stderr: "null",
+ * }).output();
+ * const leaf = readLeaf(new TextDecoder().decode(stdout), { host: "localhost", kind: "name" });
+ * assert.deepEqual([leaf.subject, leaf.keyAlgorithm, leaf.keySize], ["CN=localhost", "RSA", 2048]);
+ * // Without SANs, the CN says which name the leaf covers.
+ * assert.deepEqual([leaf.signatureHash, leaf.selfSigned, leaf.nameMatch], ["sha256", true, true]);
+ * assert.throws(() => readLeaf("not a certificate", { host: "localhost", kind: "name" }));
  * ```
  */
 export function readLeaf(

@@ -32,9 +32,21 @@ const ISSUER_NOT_FOUND = new Set([2, 20, 21]);
  * ```ts
  * import assert from "node:assert/strict";
  * import { chainIssues } from "./chain.ts";
- * // openssl s_client -showcerts … : a leaf sent without its intermediate, verify code 20
- * const leaf = Deno.readTextFileSync("leaf.pem");
+ * // A CA and a leaf it issued, PEM, made with openssl in a temporary directory.
+ * const dir = await Deno.makeTempDir();
+ * const openssl = (...args: string[]) => new Deno.Command("openssl", { args, stderr: "null" }).output();
+ * const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+ * const [caKey, caFile] = [`${dir}/ca.key`, `${dir}/ca.pem`];
+ * await openssl("req", "-x509", ...newKey, "-subj", "/CN=CA", "-keyout", caKey, "-out", caFile);
+ * const issued = ["-CA", caFile, "-CAkey", caKey, "-keyout", "/dev/null", "-out", `${dir}/leaf.pem`];
+ * await openssl("req", "-x509", ...newKey, "-subj", "/CN=localhost", ...issued);
+ * const [leaf, ca] = [await Deno.readTextFile(`${dir}/leaf.pem`), await Deno.readTextFile(caFile)];
+ * await Deno.remove(dir, { recursive: true });
+ *
+ * // openssl s_client -showcerts … : the leaf sent without its issuer, verify code 21.
  * assert.deepEqual(chainIssues([leaf], 21), ["incomplete"]);
+ * assert.deepEqual(chainIssues([leaf, ca], 0), []);
+ * assert.deepEqual(chainIssues([leaf, ca, ca], 0), ["extra"]); // one certificate too many
  * ```
  */
 export function chainIssues(pems: readonly string[], verifyCode: number | undefined): ChainIssue[] {

@@ -2,15 +2,8 @@
  * The HTTP face of tls-scan on the shared server: `GET /scan` (one host, now; JSON, text or
  * HTML by `Accept`), `POST /scans`, `GET /scans`, `DELETE /scans/{host}` (the watch list),
  * `GET /scans/report` (the digest of every watched host). Every input is validated with an
- * error naming what is wrong; bodies and pages are bounded.
- *
- * ```ts
- * import type { TlsScanRoutesOptions } from "./routes.ts";
- * import { tlsScanRoutes } from "./routes.ts";
- * declare const options: TlsScanRoutesOptions;
- * tlsScanRoutes(options).map((r) => `${r.method} ${r.path}`);
- * // ["GET /scan", "POST /scans", "GET /scans", "GET /scans/report", "DELETE /scans/:host"]
- * ```
+ * error naming what is wrong; bodies and pages are bounded. {@linkcode tlsScanRoutes} shows them
+ * made and one answered.
  *
  * @module
  */
@@ -80,6 +73,7 @@ export interface TlsScanRoutesOptions {
  * The routes.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getLogger } from "../app/logging.ts";
  * import { createRegistry } from "../app/metrics.ts";
  * import { ScanCoordinator } from "./coordinator.ts";
@@ -113,14 +107,28 @@ export interface TlsScanRoutesOptions {
  *   engine: "probe",
  *   maxWatched: 10_000,
  *   allowPrivate: false,
+ *   // A name is resolved before it is watched; this resolver answers without DNS.
+ *   resolve: () => Promise.resolve(["93.184.215.14"]),
  * });
- * const post = routes.find((route) => route.method === "POST")!; // POST /scans
+ * assert.deepEqual(routes.map((route) => `${route.method} ${route.path}`), [
+ *   "GET /scan",
+ *   "POST /scans",
+ *   "GET /scans",
+ *   "GET /scans/report",
+ *   "DELETE /scans/:host",
+ * ]);
+ * const post = routes.find((route) => route.method === "POST")!;
  * const url = new URL("http://localhost:8080/scans");
  * const body = JSON.stringify({ hosts: ["example.com", "10.0.0.1"] });
  * const response = await post.handle(new Request(url, { method: "POST", body }), {}, url);
- * response.status; // 202
- * await response.json();
- * // { accepted: 1, added: 1, …, rejections: [{ index: 1, host: "10.0.0.1", error: … }] }
+ * assert.equal(response.status, 202);
+ * const answer = await response.json();
+ * // The public name is watched; the private address is refused, by its place in the list.
+ * assert.equal(answer.added, 1);
+ * assert.deepEqual(answer.rejections.map((r: { index: number; host: string }) => [r.index, r.host]), [
+ *   [1, "10.0.0.1"],
+ * ]);
+ * await store.close();
  * ```
  */
 export function tlsScanRoutes(options: TlsScanRoutesOptions): Route[] {

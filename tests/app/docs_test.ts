@@ -3,8 +3,10 @@
  * has a JSDoc comment, and every exported function and class (what has behaviour) shows how to
  * use it in an example (a fenced code block, as in denoland/std). Constants and types need the
  * comment only: an example that echoes a constant's value teaches nothing. `deno task check`
- * type-checks the examples (`deno check --doc`) and `deno task test` runs them
- * (`deno test --doc`), so they cannot drift from the code either.
+ * type-checks the examples (`deno check --doc`), and `deno task test` runs every example under
+ * src/ as a test of its own (`deno test --doc src/`, sanitizers on), so an example asserts what
+ * it teaches with node:assert/strict, touches nothing beyond loopback, and cannot drift from the
+ * code.
  *
  * @module
  */
@@ -122,6 +124,13 @@ Deno.test("the checker flags a missing JSDoc and a missing example, and accepts 
     "5 lonely: no example",
     "18 Naked: no JSDoc",
   ]);
+});
+
+Deno.test("deno task test runs the tests in tests/ and the examples under src/", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile("deno.json"));
+  const steps = String(tasks.test).split("&&").map((step) => step.trim());
+  assert.ok(steps.includes("deno test --allow-all --doc src/"), tasks.test);
+  assert.ok(steps.includes("deno test --allow-all tests/"), tasks.test);
 });
 
 Deno.test("every export under src/ has JSDoc, and every function and class an example", async () => {
