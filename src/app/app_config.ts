@@ -6,6 +6,7 @@
  * `COMPONENTS=ip-events` starts with no AWS setting at all.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./app_config.ts";
  * import { defineComponent } from "./component.ts";
  *
@@ -23,8 +24,8 @@
  *   }),
  * });
  * const loaded = loadConfig([idle], { COMPONENTS: "idle" }, ["--http-port", "0"]);
- * loaded.app.httpPort; // 0
- * loaded.enabled.map((e) => e.definition.name); // ["idle"]
+ * assert.equal(loaded.app.httpPort, 0);
+ * assert.deepEqual(loaded.enabled.map((e) => e.definition.name), ["idle"]);
  * ```
  *
  * @module
@@ -46,8 +47,12 @@ import {
  * The component enabled when `COMPONENTS` is unset: today's behaviour, the main job.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_COMPONENT } from "./app_config.ts";
- * DEFAULT_COMPONENT; // "submissions"
+ * import { loadConfig } from "./app_config.ts";
+ * import { COMPONENTS } from "../components.ts";
+ * // COMPONENTS unset: the default alone.
+ * assert.deepEqual(loadConfig(COMPONENTS, {}).enabled.map((e) => e.definition.name), [DEFAULT_COMPONENT]);
  * ```
  */
 export const DEFAULT_COMPONENT = "submissions";
@@ -179,8 +184,9 @@ export interface LoadedConfig {
  * accepts). Two tables naming one setting are a defect.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { settingNames } from "./app_config.ts";
- * settingNames([]).includes("HTTP_PORT"); // true
+ * assert.ok(settingNames([]).includes("HTTP_PORT"));
  * ```
  */
 export function settingNames(definitions: readonly ComponentDefinition[]): string[] {
@@ -278,8 +284,9 @@ export function adminToken(
  * The `--help` text: the shared settings, then each component's, under its name and summary.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configHelp } from "./app_config.ts";
- * configHelp([]).includes("COMPONENTS / --components"); // true
+ * assert.match(configHelp([]), /COMPONENTS \/ --components/);
  * ```
  */
 export function configHelp(definitions: readonly ComponentDefinition[]): string {

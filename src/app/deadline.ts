@@ -3,11 +3,14 @@
  * done, and waits bounded by it (a dead dependency cannot hold the exit).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { remaining, within } from "./deadline.ts";
  *
  * const deadline = performance.now() + 1_000;
  * const finished = await within(Promise.resolve(), remaining(deadline));
- * finished; // true
+ * assert.equal(finished, true);
+ * const hung = new Promise(() => {}); // a dependency that never answers
+ * assert.equal(await within(hung, 10), false); // given up after 10 ms
  * ```
  *
  * @module

@@ -43,6 +43,7 @@ const RESERVED = new Set([
  * One log record as one JSON line (without the newline).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatRecord } from "./logging.ts";
  * const line = formatRecord({
  *   category: ["edr", "app"],
@@ -52,7 +53,9 @@ const RESERVED = new Set([
  *   properties: { port: 8080 },
  *   timestamp: 0,
  * });
- * JSON.parse(line).message; // "listening on :8080"
+ * const parsed = JSON.parse(line);
+ * assert.equal(parsed.message, "listening on :8080");
+ * assert.equal(parsed.port, 8080); // each property a field of its own
  * ```
  */
 export function formatRecord(record: LogRecord): string {

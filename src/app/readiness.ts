@@ -4,14 +4,15 @@
  * calls with a short timeout, cached briefly so a busy `/readyz` does not hammer a dependency.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Readiness } from "./readiness.ts";
  *
  * const readiness = new Readiness({
  *   checks: { submissions: { sqs: () => Promise.resolve(), kinesis: () => Promise.resolve() } },
  * });
  * const report = await readiness.check();
- * report.ready; // true
- * report.components.submissions?.checks; // { sqs: true, kinesis: true }
+ * assert.equal(report.ready, true);
+ * assert.deepEqual(report.components.submissions?.checks, { sqs: true, kinesis: true });
  * ```
  *
  * @module
@@ -54,9 +55,16 @@ export interface ReadinessOptions {
  * Runs and caches readiness probes.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Readiness } from "./readiness.ts";
- * const readiness = new Readiness({ checks: { app: { up: () => Promise.resolve() } }, cacheMs: 500 });
- * (await readiness.check()).ready; // true
+ * const readiness = new Readiness({
+ *   checks: { app: { up: () => Promise.resolve(), down: () => Promise.reject(new Error("refused")) } },
+ *   cacheMs: 500,
+ * });
+ * const report = await readiness.check();
+ * assert.equal(report.ready, false); // one check down: not ready
+ * assert.deepEqual(report.components.app?.checks, { up: true, down: false });
+ * assert.equal(await readiness.check(), report); // the same report within cacheMs
  * ```
  */
 export class Readiness {

@@ -107,10 +107,14 @@ export type RouteMatch =
  * the same method and path are a defect and throw at construction.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Router } from "./routes.ts";
  * const router = new Router([{ method: "GET", path: "/a/:id", handle: () => new Response() }]);
- * router.match("GET", "/a/7"); // { kind: "route", params: { id: "7" }, … }
- * router.match("POST", "/a/7"); // { kind: "method-not-allowed", allow: ["GET", "HEAD"] }
+ * const found = router.match("GET", "/a/7");
+ * assert.equal(found.kind, "route");
+ * assert.deepEqual(found.kind === "route" && found.params, { id: "7" });
+ * assert.deepEqual(router.match("POST", "/a/7"), { kind: "method-not-allowed", allow: ["GET", "HEAD"] });
+ * assert.deepEqual(router.match("GET", "/b"), { kind: "none" });
  * ```
  */
 export class Router {
@@ -171,9 +175,11 @@ function decodeParams(groups: Record<string, string | undefined>): RouteParams {
  * A JSON error response: `{"error": message, ...extra}` with `status`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonError } from "./routes.ts";
  * const response = jsonError(400, "app_sha256 must be 64 hex characters");
- * response.status; // 400
+ * assert.equal(response.status, 400);
+ * assert.deepEqual(await response.json(), { error: "app_sha256 must be 64 hex characters" });
  * ```
  */
 export function jsonError(
@@ -196,9 +202,12 @@ export type BodyError = "too_large";
  * {@linkcode HttpError}, which the server answers (400, 408, 503) without logging an error.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBody } from "./routes.ts";
  * const body = await readBody(new Request("http://x/", { method: "POST", body: "hi" }), 1024);
- * body instanceof Uint8Array; // true
+ * assert.equal(new TextDecoder().decode(body as Uint8Array), "hi");
+ * const big = new Request("http://x/", { method: "POST", body: "x".repeat(2048) });
+ * assert.equal(await readBody(big, 1024), "too_large");
  * ```
  */
 export async function readBody(

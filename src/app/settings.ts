@@ -6,6 +6,7 @@
  * `--help` text cannot disagree.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { integer, readSettings, type SettingsTable } from "./settings.ts";
  *
  * const TABLE = {
@@ -14,7 +15,9 @@
  * } as const satisfies SettingsTable;
  *
  * const values = readSettings(TABLE, { WORKERS: "4" }, { WORKERS: "6" });
- * values.WORKERS; // 6: the flag wins
+ * assert.equal(values.WORKERS, 6); // the flag wins over the variable, parsed to a number
+ * assert.equal(readSettings(TABLE, {}).WORKERS, 8); // neither: the default
+ * assert.throws(() => readSettings(TABLE, { WORKERS: "0" }), /WORKERS must be an integer from 1 to 256/);
  * ```
  *
  * @module
@@ -60,8 +63,11 @@ export type Flags = Readonly<Record<string, string>>;
  * An integer from `min` to `max` written in decimal.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { integer } from "./settings.ts";
- * integer(1, 10).parse("3"); // 3
+ * assert.equal(integer(1, 10).parse("3"), 3);
+ * assert.equal(integer(1, 10).safeParse("11").success, false);
+ * assert.equal(integer(1, 10).safeParse("3.5").success, false);
  * ```
  */
 export function integer(min: number, max: number): z.ZodType<number> {
@@ -72,8 +78,10 @@ export function integer(min: number, max: number): z.ZodType<number> {
  * An http or https URL.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { httpUrl } from "./settings.ts";
- * httpUrl.parse("http://localhost:4566"); // "http://localhost:4566"
+ * assert.equal(httpUrl.parse("http://localhost:4566"), "http://localhost:4566");
+ * assert.equal(httpUrl.safeParse("ftp://localhost").success, false);
  * ```
  */
 export const httpUrl: z.ZodType<string> = z.url({ protocol: /^https?$/ });
@@ -82,8 +90,10 @@ export const httpUrl: z.ZodType<string> = z.url({ protocol: /^https?$/ });
  * An http or https URL, or the empty string, which means "none" (`undefined`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { optionalHttpUrl } from "./settings.ts";
- * optionalHttpUrl.parse(""); // undefined
+ * assert.equal(optionalHttpUrl.parse(""), undefined);
+ * assert.equal(optionalHttpUrl.parse("https://sqs.eu-west-1.amazonaws.com"), "https://sqs.eu-west-1.amazonaws.com");
  * ```
  */
 export const optionalHttpUrl: z.ZodType<string | undefined> = z.union([
@@ -95,8 +105,11 @@ export const optionalHttpUrl: z.ZodType<string | undefined> = z.union([
  * `true` or `false`, spelled out.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { boolean } from "./settings.ts";
- * boolean.parse("true"); // true
+ * assert.equal(boolean.parse("true"), true);
+ * assert.equal(boolean.parse("false"), false);
+ * assert.equal(boolean.safeParse("1").success, false);
  * ```
  */
 export const boolean: z.ZodType<boolean> = z.enum(["true", "false"]).transform((v) => v === "true");
@@ -124,8 +137,9 @@ export class ConfigError extends Error {
  * The CLI flag of a setting, without the dashes.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flagName } from "./settings.ts";
- * flagName("SQS_MAX_MESSAGES"); // "sqs-max-messages"
+ * assert.equal(flagName("SQS_MAX_MESSAGES"), "sqs-max-messages");
  * ```
  */
 export function flagName(name: string): string {
@@ -137,8 +151,11 @@ export function flagName(name: string): string {
  * {@linkcode ConfigError} on an unknown flag, a missing value or a positional argument.
  *
  * ```ts
- * import { parseFlags } from "./settings.ts";
- * parseFlags(["--workers", "6"], ["WORKERS"]); // { WORKERS: "6" }
+ * import assert from "node:assert/strict";
+ * import { ConfigError, parseFlags } from "./settings.ts";
+ * assert.deepEqual(parseFlags(["--workers", "6"], ["WORKERS"]), { WORKERS: "6" });
+ * assert.deepEqual(parseFlags(["--workers=6"], ["WORKERS"]), { WORKERS: "6" });
+ * assert.throws(() => parseFlags(["--wokers", "6"], ["WORKERS"]), ConfigError);
  * ```
  */
 export function parseFlags(args: readonly string[], names: readonly string[]): Flags {
@@ -165,11 +182,14 @@ export function parseFlags(args: readonly string[], names: readonly string[]): F
  * one-line message on the first bad value.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { integer, readSettings } from "./settings.ts";
  * const table = {
  *   PORT: { schema: integer(0, 65535), default: "8080", allowed: "a port", help: "the port" },
  * };
- * readSettings(table, {}).PORT; // 8080
+ * assert.equal(readSettings(table, {}).PORT, 8080);
+ * assert.equal(readSettings(table, { PORT: "9090" }).PORT, 9090);
+ * assert.throws(() => readSettings(table, { PORT: "http" }), /PORT must be a port, got "http"/);
  * ```
  */
 export function readSettings<T extends SettingsTable>(
@@ -205,11 +225,12 @@ export interface HelpSection {
  * The `--help` text: per section, every variable with its flag, default and meaning.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { integer, settingsHelp } from "./settings.ts";
  * const table = {
  *   PORT: { schema: integer(0, 65535), default: "8080", allowed: "a port", help: "the port" },
  * };
- * settingsHelp([{ title: "Shared", table }]).includes("PORT / --port"); // true
+ * assert.match(settingsHelp([{ title: "Shared", table }]), /PORT \/ --port/);
  * ```
  */
 export function settingsHelp(sections: readonly HelpSection[]): string {

@@ -53,7 +53,7 @@ const ECHO =
 const ARROW = /^\s*\*\s+\/\/\s*→/;
 
 /** Components whose examples assert: the echo rule applies to every file under them. */
-const ASSERTING = ["src/submissions/", "src/ip_events/"];
+const ASSERTING = ["src/app/", "src/submissions/", "src/ip_events/"];
 
 /** The lines of examples in `source` that echo a result instead of asserting it. */
 export function echoes(source: string): string[] {
@@ -90,7 +90,7 @@ Deno.test("the echo checker flags results stated in comments, not declarations o
   ]);
 });
 
-Deno.test("examples of submissions and ip_events assert their results instead of echoing them", async () => {
+Deno.test("examples of app, submissions and ip_events assert their results instead of echoing them", async () => {
   const files = await sourceFiles();
   const found = [...files]
     .filter(([path]) => ASSERTING.some((prefix) => path.startsWith(prefix)))
