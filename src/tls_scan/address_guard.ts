@@ -8,9 +8,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { addressRange, guardTarget } from "./address_guard.ts";
- * addressRange("10.0.0.1"); // "private"
- * await guardTarget("127.0.0.1", { allowPrivate: false }); // { kind: "refused", ... }
+ * assert.equal(addressRange("10.0.0.1"), "private");
+ * assert.equal((await guardTarget("127.0.0.1", { allowPrivate: false })).kind, "refused");
+ * assert.equal((await guardTarget("127.0.0.1", { allowPrivate: true })).kind, "allowed");
  * ```
  *
  * @module
@@ -54,9 +56,10 @@ const EMBEDDED_V4_RANGES = new Set(["rfc6052", "6to4", "teredo"]);
  *
  * @example
  * ```ts
- * addressRange("::ffff:127.0.0.1"); // "loopback"
- * addressRange("100.64.1.1"); // "carrierGradeNat"
- * addressRange("2606:4700::1"); // "unicast"
+ * import assert from "node:assert/strict";
+ * assert.equal(addressRange("::ffff:127.0.0.1"), "loopback");
+ * assert.equal(addressRange("100.64.1.1"), "carrierGradeNat");
+ * assert.equal(addressRange("2606:4700::1"), "unicast");
  * ```
  */
 export function addressRange(address: string): string {
@@ -87,7 +90,8 @@ const RANGE_WORDS: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
- * describeRange("carrierGradeNat"); // "CGNAT (shared address space)"
+ * import assert from "node:assert/strict";
+ * assert.equal(describeRange("carrierGradeNat"), "CGNAT (shared address space)");
  * ```
  */
 export function describeRange(range: string): string {
@@ -98,9 +102,10 @@ export function describeRange(range: string): string {
  * `true` when `address` may be scanned without `allowPrivate`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPublicAddress } from "./address_guard.ts";
- * isPublicAddress("1.1.1.1"); // true
- * isPublicAddress("::ffff:192.168.1.10"); // false: a private IPv4 address, mapped
+ * assert.equal(isPublicAddress("1.1.1.1"), true);
+ * assert.equal(isPublicAddress("::ffff:192.168.1.10"), false); // a private IPv4 address, mapped
  * ```
  */
 export function isPublicAddress(address: string): boolean {
@@ -111,8 +116,10 @@ export function isPublicAddress(address: string): boolean {
  * The system resolver: `getaddrinfo` through `node:dns`, every address, IPv4 first.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { systemResolver } from "./address_guard.ts";
- * await systemResolver("localhost"); // ["127.0.0.1", …]: IPv4 first
+ * // localhost comes from /etc/hosts, no DNS query.
+ * assert.equal((await systemResolver("localhost"))[0], "127.0.0.1"); // IPv4 first
  * ```
  */
 export const systemResolver: Resolver = async (host) => {

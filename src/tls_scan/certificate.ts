@@ -119,9 +119,10 @@ export function distinguishedName(lines: string): string {
  * `ecdsa-with-SHA384` → `sha384`, `SHA256withRSA` → `sha256`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { signatureHash } from "./certificate.ts";
- * signatureHash("ecdsa-with-SHA384"); // "sha384"
- * signatureHash("ED25519"); // "other"
+ * assert.equal(signatureHash("ecdsa-with-SHA384"), "sha384");
+ * assert.equal(signatureHash("ED25519"), "other");
  * ```
  */
 export function signatureHash(algorithm: string): string {

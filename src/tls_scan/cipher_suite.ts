@@ -6,8 +6,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { suiteFacts } from "./cipher_suite.ts";
- * suiteFacts("AES256-GCM-SHA384"); // { bits: 256, forwardSecrecy: false, aead: true }
+ * assert.deepEqual(suiteFacts("AES256-GCM-SHA384"), { bits: 256, forwardSecrecy: false, aead: true });
  * ```
  *
  * @module
@@ -25,9 +26,10 @@ export interface SuiteFacts {
  * Reads a suite's facts from its name.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { suiteFacts } from "./cipher_suite.ts";
- * suiteFacts("ECDHE-RSA-AES128-SHA256"); // { bits: 128, forwardSecrecy: true, aead: false }
- * suiteFacts("TLS_AES_256_GCM_SHA384"); // { bits: 256, forwardSecrecy: true, aead: true }
+ * assert.deepEqual(suiteFacts("ECDHE-RSA-AES128-SHA256"), { bits: 128, forwardSecrecy: true, aead: false });
+ * assert.deepEqual(suiteFacts("TLS_AES_256_GCM_SHA384"), { bits: 256, forwardSecrecy: true, aead: true });
  * ```
  */
 export function suiteFacts(name: string): SuiteFacts {
@@ -61,10 +63,11 @@ export type WeakCipherKind = "null_or_export" | "insecure" | "rc4" | "3des" | "s
  * other under 128 bits.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { weakCipherKind } from "./cipher_suite.ts";
- * weakCipherKind("DES-CBC3-SHA", 112); // "3des"
- * weakCipherKind("TLS_RSA_WITH_RC4_128_SHA", 128); // "rc4"
- * weakCipherKind("ECDHE-RSA-AES128-GCM-SHA256", 128); // undefined
+ * assert.equal(weakCipherKind("DES-CBC3-SHA", 112), "3des");
+ * assert.equal(weakCipherKind("TLS_RSA_WITH_RC4_128_SHA", 128), "rc4");
+ * assert.equal(weakCipherKind("ECDHE-RSA-AES128-GCM-SHA256", 128), undefined);
  * ```
  */
 export function weakCipherKind(name: string, bits: number): WeakCipherKind | undefined {
@@ -82,10 +85,11 @@ export function weakCipherKind(name: string, bits: number): WeakCipherKind | und
  * anyone in the middle can answer it, so the guide's key-exchange score is 0.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isAnonymous } from "./cipher_suite.ts";
- * isAnonymous("ADH-AES128-GCM-SHA256"); // true
- * isAnonymous("TLS_ECDH_anon_WITH_AES_128_CBC_SHA"); // true
- * isAnonymous("DHE-RSA-AES128-GCM-SHA256"); // false
+ * assert.equal(isAnonymous("ADH-AES128-GCM-SHA256"), true);
+ * assert.equal(isAnonymous("TLS_ECDH_anon_WITH_AES_128_CBC_SHA"), true);
+ * assert.equal(isAnonymous("DHE-RSA-AES128-GCM-SHA256"), false);
  * ```
  */
 export function isAnonymous(name: string): boolean {

@@ -94,6 +94,7 @@ interface Job {
  * The coordinator.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getLogger } from "../app/logging.ts";
  * import { createRegistry } from "../app/metrics.ts";
  * import { ScanCoordinator } from "./coordinator.ts";
@@ -114,12 +115,14 @@ interface Job {
  *   leaseMs: 24_000,
  * });
  * const target = { host: "127.0.0.1", port: 9, kind: "ipv4" as const }; // nothing listens on 9
- * const first = coordinator.request(target, { fresh: true });
- * const second = coordinator.request(target, { fresh: true });
- * coordinator.inFlight; // 1: the second request joined the first one's scan
- * await Promise.all([first, second]); // both { kind: "report", report: { status: "ERROR", … } }
+ * const [first, second] = await Promise.all([
+ *   coordinator.request(target, { fresh: true }),
+ *   coordinator.request(target, { fresh: true }),
+ * ]);
+ * assert.equal(first.kind === "report" && first.report.status, "ERROR"); // nothing listens
+ * assert.equal(second, first); // the second request joined the first one's scan
  * const again = await coordinator.request(target, { fresh: false });
- * again.kind === "report" && again.report.from_cache; // true: from the store, no scan
+ * assert.equal(again.kind === "report" && again.report.from_cache, true); // from the store, no scan
  * ```
  */
 export class ScanCoordinator {

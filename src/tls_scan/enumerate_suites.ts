@@ -34,8 +34,9 @@ import { candidates, type CatalogSuite, type SuiteCatalog } from "./suite_catalo
  * Candidates per parallel chain: 24 splits TLS 1.2's ~90 suites into 4 chains.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CHAIN_SUITES } from "./enumerate_suites.ts";
- * CHAIN_SUITES; // 24
+ * assert.equal(CHAIN_SUITES, 24);
  * ```
  */
 export const CHAIN_SUITES = 24;

@@ -11,9 +11,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gradeEndpoint } from "./grading.ts";
  * import { Features } from "./report.ts";
- * gradeEndpoint({
+ * assert.equal(gradeEndpoint({
  *   protocols: ["TLS 1.2", "TLS 1.3"],
  *   key: { algorithm: "RSA", bits: 2048 },
  *   suites: [{ protocol: "TLS 1.3", name: "TLS_AES_256_GCM_SHA384", bits: 256, kex: "ECDH",
@@ -22,7 +23,7 @@
  *   certificate: { chainTrusted: true, expired: false, notYetValid: false, selfSigned: false,
  *     revoked: false, nameMatch: true, signatureHash: "sha256" },
  *   hstsMaxAge: null,
- * }).grade; // "A"
+ * }).grade, "A");
  * ```
  *
  * @module
@@ -85,8 +86,9 @@ export interface Grading {
  * HSTS max-age that earns A+ (SSL Labs' `LONG_MAX_AGE`, 180 days).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LONG_HSTS_MAX_AGE } from "./grading.ts";
- * LONG_HSTS_MAX_AGE; // 15_552_000
+ * assert.equal(LONG_HSTS_MAX_AGE, 15_552_000);
  * ```
  */
 export const LONG_HSTS_MAX_AGE = 15_552_000;
@@ -104,8 +106,9 @@ const PROTOCOL_SCORES: Readonly<Record<ProtocolName, number>> = {
  * Protocol support score: the mean of the best and the worst protocol's scores.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { protocolScore } from "./grading.ts";
- * protocolScore(["TLS 1.0", "TLS 1.2", "TLS 1.3"]); // 95: (100 + 90) / 2
+ * assert.equal(protocolScore(["TLS 1.0", "TLS 1.2", "TLS 1.3"]), 95); // (100 + 90) / 2
  * ```
  */
 export function protocolScore(protocols: readonly ProtocolName[]): number {
@@ -118,9 +121,10 @@ export function protocolScore(protocols: readonly ProtocolName[]): number {
  * Key exchange score from the key size (RSA/DH bits, or EC bits).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { keyExchangeScore } from "./grading.ts";
- * keyExchangeScore({ algorithm: "RSA", bits: 2048 }); // 90
- * keyExchangeScore({ algorithm: "EC", bits: 256 }); // 100
+ * assert.equal(keyExchangeScore({ algorithm: "RSA", bits: 2048 }), 90);
+ * assert.equal(keyExchangeScore({ algorithm: "EC", bits: 256 }), 100);
  * ```
  */
 export function keyExchangeScore(key: Posture["key"]): number {
@@ -134,9 +138,10 @@ export function keyExchangeScore(key: Posture["key"]): number {
  * Cipher strength score of one suite's bits (the guide averages the best and the worst).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cipherScore } from "./grading.ts";
- * cipherScore(128); // 80
- * cipherScore(256); // 100
+ * assert.equal(cipherScore(128), 80);
+ * assert.equal(cipherScore(256), 100);
  * ```
  */
 export function cipherScore(bits: number): number {
@@ -150,9 +155,10 @@ export function cipherScore(bits: number): number {
  * The letter of a combined score.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scoreGrade } from "./grading.ts";
- * scoreGrade(88); // "A"
- * scoreGrade(64); // "C"
+ * assert.equal(scoreGrade(88), "A");
+ * assert.equal(scoreGrade(64), "C");
  * ```
  */
 export function scoreGrade(score: number): Grade {
@@ -168,9 +174,10 @@ export function scoreGrade(score: number): Grade {
  * `true` when the key is below the guide's minimum (RSA < 2048, EC < 224).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isWeakKey } from "./grading.ts";
- * isWeakKey({ algorithm: "RSA", bits: 1024 }); // true
- * isWeakKey({ algorithm: "EC", bits: 256 }); // false
+ * assert.equal(isWeakKey({ algorithm: "RSA", bits: 1024 }), true);
+ * assert.equal(isWeakKey({ algorithm: "EC", bits: 256 }), false);
  * ```
  */
 export function isWeakKey(key: Posture["key"]): boolean {
@@ -258,6 +265,7 @@ export function warnings(features: Features): string[] {
  * Grades one endpoint.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gradeEndpoint } from "./grading.ts";
  * import { Features } from "./report.ts";
  * const grading = gradeEndpoint({
@@ -270,9 +278,9 @@ export function warnings(features: Features): string[] {
  *     revoked: false, nameMatch: true, signatureHash: "sha256" },
  *   hstsMaxAge: null,
  * });
- * grading.score; // 92: 0.3 × 100 + 0.3 × 100 + 0.4 × 80
- * grading.grade; // "T": capped by the untrusted, self-signed certificate
- * grading.warnings; // []
+ * assert.equal(grading.score, 92); // 0.3 × 100 + 0.3 × 100 + 0.4 × 80
+ * assert.equal(grading.grade, "T"); // capped by the untrusted, self-signed certificate
+ * assert.deepEqual(grading.warnings, []);
  * ```
  */
 export function gradeEndpoint(posture: Posture): Grading {

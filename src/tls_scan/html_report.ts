@@ -45,9 +45,10 @@ const ESCAPES: Readonly<Record<string, string>> = {
  * The colour of a grade's badge (green A, amber B–C, red D–F, dark red T and M, grey none).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gradeColour } from "./html_report.ts";
- * gradeColour("A+"); // "#1a7f37"
- * gradeColour(null); // "#6e7781"
+ * assert.equal(gradeColour("A+"), "#1a7f37");
+ * assert.equal(gradeColour(null), "#6e7781");
  * ```
  */
 export function gradeColour(grade: Grade | null): string {
@@ -66,8 +67,9 @@ const HEAD = `${CELL};background:#f6f8fa;font-weight:bold`;
  * A grade badge (inline styles).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { badge } from "./html_report.ts";
- * badge("B").includes(">B<"); // true
+ * assert.equal(badge("B").includes(">B<"), true);
  * ```
  */
 export function badge(grade: Grade | null): string {
@@ -80,8 +82,9 @@ export function badge(grade: Grade | null): string {
  * A table with a header row; cells are escaped here.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { table } from "./html_report.ts";
- * table(["a"], [["<x>"]]).includes("&lt;x&gt;"); // true
+ * assert.equal(table(["a"], [["<x>"]]).includes("&lt;x&gt;"), true);
  * ```
  */
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -97,8 +100,9 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
  * An HTML document around `body` (inline-styled, nothing external).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { page } from "./html_report.ts";
- * page("T", "<p>x</p>").startsWith("<!DOCTYPE html>"); // true
+ * assert.equal(page("T", "<p>x</p>").startsWith("<!DOCTYPE html>"), true);
  * ```
  */
 export function page(title: string, body: string): string {

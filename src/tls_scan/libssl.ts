@@ -10,13 +10,38 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openLibssl } from "./libssl.ts";
+ * // A TLS server on a free loopback port: openssl s_server with a fresh self-signed RSA leaf.
+ * const dir = await Deno.makeTempDir();
+ * const [cert, key] = [`${dir}/cert.pem`, `${dir}/key.pem`];
+ * const newLeaf = ["-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key];
+ * await new Deno.Command("openssl", { args: ["req", "-x509", ...newLeaf, "-out", cert], stderr: "null" })
+ *   .output();
+ * const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = free.addr.port;
+ * free.close();
+ * const server = new Deno.Command("openssl", {
+ *   args: ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", cert, "-key", key, "-www"],
+ *   stdin: "null",
+ *   stdout: "piped",
+ *   stderr: "null",
+ * }).spawn();
+ * const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+ * for (let out = ""; !out.includes("ACCEPT");) out += (await lines.read()).value ?? "";
+ *
  * const libssl = openLibssl(); // undefined without --allow-ffi or without libssl.so.3
  * const seen = await libssl?.handshake({
- *   address: "127.0.0.1", port: 8443, serverName: "localhost", protocol: "TLS 1.2",
+ *   address: "127.0.0.1", port, serverName: "localhost", protocol: "TLS 1.2",
  *   offer: ["ECDHE-RSA-AES128-GCM-SHA256"], timeoutMs: 8_000,
  * });
- * seen?.cipher; // "ECDHE-RSA-AES128-GCM-SHA256" when the server accepts it
+ * assert.equal(seen?.protocol, "TLS 1.2");
+ * assert.equal(seen?.cipher, "ECDHE-RSA-AES128-GCM-SHA256"); // the one suite offered, accepted
+ *
+ * server.kill();
+ * await server.status;
+ * await lines.cancel();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -100,9 +125,10 @@ const CRYPTO_SYMBOLS = {
  * (the caller then makes handshakes with `openssl s_client`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openLibssl } from "./libssl.ts";
  * const libssl = openLibssl();
- * libssl?.version.startsWith("OpenSSL 3"); // true on Debian 12
+ * assert.equal(libssl?.version.startsWith("OpenSSL 3"), true); // on Debian 12
  * ```
  */
 export function openLibssl(): Libssl | undefined {

@@ -29,11 +29,12 @@ const KNOWN_STATUSES = new Set(["200", "400", "429", "441", "500", "503", "529",
  * Makes every tls-scan metric on `registry`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { createTlsScanMetrics } from "./metrics.ts";
  * const { registry } = createRegistry();
  * createTlsScanMetrics(registry).cacheHits.inc();
- * (await registry.getSingleMetricAsString("edr_tls_scan_cache_hits_total")).endsWith(" 1"); // true
+ * assert.equal((await registry.getSingleMetricAsString("edr_tls_scan_cache_hits_total")).endsWith(" 1"), true);
  * ```
  */
 export function createTlsScanMetrics(registry: client.Registry) {
@@ -120,9 +121,10 @@ export type TlsScanMetrics = ReturnType<typeof createTlsScanMetrics>;
  * A bounded label value for an SSL Labs status.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statusLabel } from "./metrics.ts";
- * statusLabel(429); // "429"
- * statusLabel(418); // "other"
+ * assert.equal(statusLabel(429), "429");
+ * assert.equal(statusLabel(418), "other");
  * ```
  */
 export function statusLabel(status: number | "network"): string {

@@ -59,6 +59,7 @@ export interface TlsScanOverrides {
  * coordinator, the scheduler and the routes. Nothing runs before `start()`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getLogger } from "../app/logging.ts";
  * import { createRegistry } from "../app/metrics.ts";
  * import { readSettings } from "../app/settings.ts";
@@ -68,7 +69,7 @@ export interface TlsScanOverrides {
  * const config = configure(readSettings(SETTINGS, { TLS_SCAN_DB: ":memory:" }), {});
  * const context = { registry: createRegistry().registry, logger: getLogger("tls-scan") };
  * const component = createTlsScan(config, context);
- * component.describe(); // "engine probe, 0 watched, sqlite :memory:"
+ * assert.equal(component.describe(), "engine probe, 0 watched, sqlite :memory:");
  * component.routes.map((route) => `${route.method} ${route.path}`);
  * // ["GET /scan", "POST /scans", "GET /scans", "DELETE /scans/:host"]
  * await component.stop(performance.now() + 1_000); // closes the store
@@ -201,10 +202,11 @@ export function createTlsScan(
  * The component definition (`COMPONENTS=tls-scan`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSettings } from "../app/settings.ts";
  * import { tlsScan } from "./mod.ts";
- * tlsScan.name; // "tls-scan"
- * tlsScan.configure(readSettings(tlsScan.settings, {}), {}).dbPath; // "data/tls-scan.db"
+ * assert.equal(tlsScan.name, "tls-scan");
+ * assert.equal(tlsScan.configure(readSettings(tlsScan.settings, {}), {}).dbPath, "data/tls-scan.db");
  * ```
  */
 export const tlsScan = defineComponent({

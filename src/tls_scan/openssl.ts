@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runOpenssl } from "./openssl.ts";
  * const run = await runOpenssl(["version"], { timeoutMs: 5_000 });
- * run.stdout; // "OpenSSL 3.0.19 27 Jan 2026 ..."
+ * assert.match(run.stdout, /^OpenSSL 3\./);
  * ```
  *
  * @module
@@ -46,9 +47,10 @@ export interface RunResult {
  * Runs `openssl args…`; resolves when the process has exited (or was killed and reaped).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runOpenssl } from "./openssl.ts";
  * const run = await runOpenssl(["enc", "-base64"], { timeoutMs: 5_000, stdin: "hello" });
- * [run.code, run.stdout, run.timedOut]; // [0, "aGVsbG8=\n", false]
+ * assert.deepEqual([run.code, run.stdout, run.timedOut], [0, "aGVsbG8=\n", false]);
  * ```
  */
 export async function runOpenssl(args: readonly string[], options: RunOptions): Promise<RunResult> {

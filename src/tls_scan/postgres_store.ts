@@ -64,13 +64,14 @@ export interface PostgresStoreOptions {
  * The PostgreSQL store.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PostgresStore } from "./postgres_store.ts";
  * const store = PostgresStore.open({
  *   url: "postgres://scanner:secret@127.0.0.1:5432/tls",
  *   poolMax: 10,
  *   maxReports: 100_000,
  * });
- * store.where; // "postgres://scanner:***@127.0.0.1:5432/tls": the password is never shown
+ * assert.equal(store.where, "postgres://scanner:***@127.0.0.1:5432/tls"); // the password is never shown
  * await store.close();
  * ```
  */

@@ -48,11 +48,12 @@ const STOPPING: EngineResult = { kind: "failed", reason: "the service is stoppin
  * Makes the probe engine.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createProbeEngine } from "./probe_engine.ts";
  * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
  * const target = { host: "127.0.0.1", port: 9, kind: "ipv4" as const, addresses: ["127.0.0.1"] };
  * const result = await engine.scan(target, { fresh: false, signal: AbortSignal.timeout(60_000) });
- * result.kind === "report" && result.report.status_message; // "Connection refused": nothing on 9
+ * assert.equal(result.kind === "report" && result.report.status_message, "Connection refused"); // nothing on 9
  * ```
  */
 export function createProbeEngine(options: ProbeEngineOptions): ScanEngine {

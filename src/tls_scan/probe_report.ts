@@ -7,9 +7,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildProbeReport } from "./probe_report.ts";
  * const report = buildProbeReport({ host: "example.com", port: 443 }, [], new Date());
- * report.status; // "ERROR"
+ * assert.equal(report.status, "ERROR");
  * ```
  *
  * @module
@@ -32,6 +33,7 @@ import {
  * Builds the report of `target` from its endpoints' observations (in address order).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildProbeReport } from "./probe_report.ts";
  * const report = buildProbeReport({ host: "a.test", port: 443 }, [{
  *   ok: false,
@@ -39,7 +41,7 @@ import {
  *   failure: { kind: "timeout", message: "No TLS answer within 8 s" },
  *   connections: 1,
  * }], new Date());
- * [report.status, report.status_message]; // ["ERROR", "No TLS answer within 8 s"]
+ * assert.deepEqual([report.status, report.status_message], ["ERROR", "No TLS answer within 8 s"]);
  * report.endpoints.map((e) => e.ip_address); // ["192.0.2.1"]
  * ```
  */

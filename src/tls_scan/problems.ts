@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PROBLEM_TEXT, postureProblems } from "./problems.ts";
- * PROBLEM_TEXT.tls1_0; // "TLS 1.0 is offered (deprecated since 2021, RFC 8996)"
+ * assert.equal(PROBLEM_TEXT.tls1_0, "TLS 1.0 is offered (deprecated since 2021, RFC 8996)");
  * ```
  *
  * @module
@@ -20,8 +21,9 @@ import { summarizeSuites } from "./suite_posture.ts";
  * Days below which a valid certificate is `expiring_soon` (the contract's 30).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EXPIRING_SOON_DAYS } from "./problems.ts";
- * EXPIRING_SOON_DAYS; // 30
+ * assert.equal(EXPIRING_SOON_DAYS, 30);
  * ```
  */
 export const EXPIRING_SOON_DAYS = 30;
@@ -92,6 +94,7 @@ export function problemsOf(observation: Observation): ProblemCode[] {
  * of the leaf.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { postureProblems } from "./problems.ts";
  * import { Features } from "./report.ts";
  * const problems = postureProblems({
@@ -104,7 +107,7 @@ export function problemsOf(observation: Observation): ProblemCode[] {
  *     revoked: false, nameMatch: false, signatureHash: "sha256" },
  *   hstsMaxAge: null,
  * }, 12);
- * problems; // ["expiring_soon", "name_mismatch", "no_tls1_3"]
+ * assert.deepEqual(problems, ["expiring_soon", "name_mismatch", "no_tls1_3"]);
  * ```
  */
 export function postureProblems(posture: Posture, daysRemaining: number): ProblemCode[] {
@@ -137,12 +140,13 @@ function leafProblems(leaf: LeafObservation): ProblemCode[] {
  * protocol has it.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { suiteProblems } from "./problems.ts";
- * suiteProblems({
+ * assert.deepEqual(suiteProblems({
  *   protocols: ["TLS 1.2"],
  *   suites: [{ protocol: "TLS 1.2", name: "DHE-RSA-AES128-GCM-SHA256", bits: 128, kex: "DH",
  *     kex_bits: 1024, forward_secrecy: true, aead: true }],
- * }); // ["weak_dh"]
+ * }), ["weak_dh"]);
  * ```
  */
 export function suiteProblems(posture: Pick<Posture, "protocols" | "suites">): ProblemCode[] {
@@ -161,8 +165,9 @@ export function suiteProblems(posture: Pick<Posture, "protocols" | "suites">): P
  * The problems of the offered protocols alone.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { protocolProblems } from "./problems.ts";
- * protocolProblems(["TLS 1.0", "TLS 1.1"]); // ["tls1_0", "tls1_1", "legacy_only", "no_tls1_3"]
+ * assert.deepEqual(protocolProblems(["TLS 1.0", "TLS 1.1"]), ["tls1_0", "tls1_1", "legacy_only", "no_tls1_3"]);
  * ```
  */
 export function protocolProblems(protocols: readonly ProtocolName[]): ProblemCode[] {
@@ -181,8 +186,9 @@ export function protocolProblems(protocols: readonly ProtocolName[]): ProblemCod
  * One line per problem code, for people.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PROBLEM_TEXT } from "./problems.ts";
- * PROBLEM_TEXT.expiring_soon; // "the certificate expires within 30 days"
+ * assert.equal(PROBLEM_TEXT.expiring_soon, "the certificate expires within 30 days");
  * ```
  */
 export const PROBLEM_TEXT: Readonly<Record<ProblemCode, string>> = {

@@ -18,8 +18,9 @@ import { PROTOCOLS } from "./protocols.ts";
  * Grades, best first; `T` (not trusted) and `M` (name mismatch) rank below `F`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GRADES } from "./report.ts";
- * GRADES.indexOf("F") < GRADES.indexOf("T"); // true: untrusted ranks below F
+ * assert.equal(GRADES.indexOf("F") < GRADES.indexOf("T"), true); // untrusted ranks below F
  * ```
  */
 export const GRADES = ["A+", "A", "A-", "B", "C", "D", "E", "F", "T", "M"] as const;
@@ -28,9 +29,10 @@ export const GRADES = ["A+", "A", "A-", "B", "C", "D", "E", "F", "T", "M"] as co
  * A grade.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Grade } from "./report.ts";
- * Grade.parse("A+"); // "A+"
- * Grade.safeParse("A++").success; // false
+ * assert.equal(Grade.parse("A+"), "A+");
+ * assert.equal(Grade.safeParse("A++").success, false);
  * ```
  */
 export const Grade = z.enum(GRADES);
@@ -41,8 +43,9 @@ export type Grade = z.infer<typeof Grade>;
  * Every problem code, in the order reports list them.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PROBLEM_CODES } from "./report.ts";
- * PROBLEM_CODES.slice(0, 3); // ["expired", "not_yet_valid", "expiring_soon"]
+ * assert.deepEqual(PROBLEM_CODES.slice(0, 3), ["expired", "not_yet_valid", "expiring_soon"]);
  * ```
  */
 export const PROBLEM_CODES = [
@@ -76,9 +79,10 @@ export const PROBLEM_CODES = [
  * A problem code.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProblemCode } from "./report.ts";
- * ProblemCode.safeParse("weak_key").success; // true
- * ProblemCode.safeParse("heartbleed").success; // false: not a code the contract has
+ * assert.equal(ProblemCode.safeParse("weak_key").success, true);
+ * assert.equal(ProblemCode.safeParse("heartbleed").success, false); // not a code the contract has
  * ```
  */
 export const ProblemCode = z.enum(PROBLEM_CODES);
@@ -89,9 +93,10 @@ export type ProblemCode = z.infer<typeof ProblemCode>;
  * A protocol name as SSL Labs writes it.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Protocol } from "./report.ts";
- * Protocol.safeParse("TLS 1.3").success; // true
- * Protocol.safeParse("TLSv1.3").success; // false: OpenSSL's spelling (see protocolName)
+ * assert.equal(Protocol.safeParse("TLS 1.3").success, true);
+ * assert.equal(Protocol.safeParse("TLSv1.3").success, false); // OpenSSL's spelling (see protocolName)
  * ```
  */
 export const Protocol = z.enum(PROTOCOLS);
@@ -102,8 +107,9 @@ export const Protocol = z.enum(PROTOCOLS);
  * and its size (curve or DH group bits; null for RSA key exchange).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Suite } from "./report.ts";
- * Suite.parse({
+ * assert.equal(Suite.parse({
  *   protocol: "TLS 1.2",
  *   name: "DHE-RSA-AES128-GCM-SHA256",
  *   bits: 128,
@@ -111,7 +117,7 @@ export const Protocol = z.enum(PROTOCOLS);
  *   kex_bits: 1024,
  *   forward_secrecy: true,
  *   aead: true,
- * }).kex_bits; // 1024
+ * }).kex_bits, 1024);
  * ```
  */
 export const Suite = z.object({
@@ -152,14 +158,15 @@ export type Features = z.infer<typeof Features>;
  * One endpoint (IP address) of the host.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Endpoint } from "./report.ts";
- * Endpoint.parse({
+ * assert.equal(Endpoint.parse({
  *   ip_address: "93.184.215.14",
  *   grade: "A",
  *   has_warnings: false,
  *   protocols: ["TLS 1.2", "TLS 1.3"],
  *   status_message: "Ready",
- * }).grade; // "A"
+ * }).grade, "A");
  * ```
  */
 export const Endpoint = z.object({
@@ -177,6 +184,7 @@ export type Endpoint = z.infer<typeof Endpoint>;
  * The leaf certificate.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Certificate } from "./report.ts";
  * const certificate = Certificate.parse({
  *   subject: "CN=example.com",
@@ -190,7 +198,7 @@ export type Endpoint = z.infer<typeof Endpoint>;
  *   name_match: true,
  *   revocation_status: "unknown",
  * });
- * certificate.key_size; // 256
+ * assert.equal(certificate.key_size, 256);
  * ```
  */
 export const Certificate = z.object({
@@ -214,10 +222,11 @@ export type Certificate = z.infer<typeof Certificate>;
  * The report.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorReport, TlsReport } from "./report.ts";
  * const report = errorReport({ host: "a.test", port: 443, engine: "probe", message: "Refused" });
- * TlsReport.parse(report).status; // "ERROR"
- * TlsReport.safeParse({ ...report, grade: "Z" }).success; // false
+ * assert.equal(TlsReport.parse(report).status, "ERROR");
+ * assert.equal(TlsReport.safeParse({ ...report, grade: "Z" }).success, false);
  * ```
  */
 export const TlsReport = z.object({
@@ -249,9 +258,10 @@ export type EngineName = TlsReport["engine"];
  * 0 for A+ … 9 for M: a larger rank is a worse grade.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gradeRank } from "./report.ts";
- * gradeRank("A+"); // 0
- * gradeRank("M"); // 9
+ * assert.equal(gradeRank("A+"), 0);
+ * assert.equal(gradeRank("M"), 9);
  * ```
  */
 export function gradeRank(grade: Grade): number {
@@ -263,7 +273,8 @@ export function gradeRank(grade: Grade): number {
  *
  * @example
  * ```ts
- * worstGrade(["A", "T", null]); // "T"
+ * import assert from "node:assert/strict";
+ * assert.equal(worstGrade(["A", "T", null]), "T");
  * ```
  */
 export function worstGrade(grades: readonly (Grade | null)[]): Grade | null {
@@ -278,8 +289,9 @@ export function worstGrade(grades: readonly (Grade | null)[]): Grade | null {
  * Problem codes deduplicated and in the contract's order.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sortProblems } from "./report.ts";
- * sortProblems(["no_aead", "expired", "no_aead"]); // ["expired", "no_aead"]
+ * assert.deepEqual(sortProblems(["no_aead", "expired", "no_aead"]), ["expired", "no_aead"]);
  * ```
  */
 export function sortProblems(codes: Iterable<ProblemCode>): ProblemCode[] {
@@ -292,7 +304,8 @@ export function sortProblems(codes: Iterable<ProblemCode>): ProblemCode[] {
  *
  * @example
  * ```ts
- * daysRemaining(new Date("2026-01-11T00:00:00Z"), new Date("2026-01-01T12:00:00Z")); // 9
+ * import assert from "node:assert/strict";
+ * assert.equal(daysRemaining(new Date("2026-01-11T00:00:00Z"), new Date("2026-01-01T12:00:00Z")), 9);
  * ```
  */
 export function daysRemaining(notAfter: Date, now: Date): number {

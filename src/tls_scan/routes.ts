@@ -23,8 +23,9 @@ import { refuseToWatch } from "./watch_guard.ts";
  * At most this many hosts per `POST /scans`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_HOSTS_PER_POST } from "./routes.ts";
- * MAX_HOSTS_PER_POST; // 10_000
+ * assert.equal(MAX_HOSTS_PER_POST, 10_000);
  * ```
  */
 export const MAX_HOSTS_PER_POST = 10_000;
@@ -32,8 +33,9 @@ export const MAX_HOSTS_PER_POST = 10_000;
  * Body bound of `POST /scans`: 10 000 hosts of 253 characters with their JSON.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_POST_BYTES } from "./routes.ts";
- * MAX_POST_BYTES; // 4_194_304
+ * assert.equal(MAX_POST_BYTES, 4_194_304);
  * ```
  */
 export const MAX_POST_BYTES = 4 * 1024 * 1024;
@@ -41,8 +43,9 @@ export const MAX_POST_BYTES = 4 * 1024 * 1024;
  * Page size of `GET /scans` without `limit`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PAGE_DEFAULT } from "./routes.ts";
- * PAGE_DEFAULT; // 100
+ * assert.equal(PAGE_DEFAULT, 100);
  * ```
  */
 export const PAGE_DEFAULT = 100;
@@ -50,8 +53,9 @@ export const PAGE_DEFAULT = 100;
  * The largest `limit` of `GET /scans`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PAGE_MAX } from "./routes.ts";
- * PAGE_MAX; // 1_000
+ * assert.equal(PAGE_MAX, 1_000);
  * ```
  */
 export const PAGE_MAX = 1_000;

@@ -22,8 +22,9 @@ import { type ProtocolName, protocolName } from "./protocols.ts";
  * at most one linear pass over this many characters.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_PARSED_CHARS } from "./s_client_output.ts";
- * MAX_PARSED_CHARS; // 262_144
+ * assert.equal(MAX_PARSED_CHARS, 262_144);
  * ```
  */
 export const MAX_PARSED_CHARS = 256 * 1024;
@@ -62,6 +63,7 @@ const END = "-----END CERTIFICATE-----";
  * which is `TLSv1` for a TLS 1.1 session.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSession } from "./s_client_output.ts";
  * const stdout = [
  *   "CONNECTED(00000003)",
@@ -73,9 +75,9 @@ const END = "-----END CERTIFICATE-----";
  *   "    Verify return code: 18 (self-signed certificate)",
  * ].join("\n");
  * const shown = parseSession(stdout);
- * [shown.protocol, shown.cipher, shown.verifyCode]; // ["TLS 1.1", "DHE-RSA-AES256-SHA", 18]
- * [shown.tempKey, shown.secureRenegotiation]; // [{ type: "DH", bits: 1024 }, true]
- * shown.chain; // []: no PEM in this excerpt
+ * assert.deepEqual([shown.protocol, shown.cipher, shown.verifyCode], ["TLS 1.1", "DHE-RSA-AES256-SHA", 18]);
+ * assert.deepEqual([shown.tempKey, shown.secureRenegotiation], [{ type: "DH", bits: 1024 }, true]);
+ * assert.deepEqual(shown.chain, []); // no PEM in this excerpt
  * ```
  */
 export function parseSession(text: string): SessionOutput {

@@ -61,6 +61,7 @@ const DAY = 86_400_000;
  * The scheduler.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getLogger } from "../app/logging.ts";
  * import { createRegistry } from "../app/metrics.ts";
  * import { ScanCoordinator } from "./coordinator.ts";
@@ -95,8 +96,8 @@ const DAY = 86_400_000;
  *   ...claims,
  * });
  * await store.watch([{ host: "127.0.0.1", port: 9 }], 10_000);
- * await scheduler.tick(); // 1: the new host, never scanned (its report: ERROR, refused)
- * await scheduler.tick(); // 0: its report is fresh
+ * assert.equal(await scheduler.tick(), 1); // the new host, never scanned (its report: ERROR, refused)
+ * assert.equal(await scheduler.tick(), 0); // its report is fresh
  * ```
  */
 export class Scheduler {

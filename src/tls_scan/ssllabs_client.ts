@@ -54,6 +54,7 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
  * The API client.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsClient } from "./ssllabs_client.ts";
  * const client = new SslLabsClient({
  *   baseUrl: "https://api.ssllabs.com/api/v4/",
@@ -62,7 +63,7 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
  *   fetch: () => Promise.resolve(Response.json({}, { headers: { "x-max-assessments": "25" } })),
  * });
  * const answer = await client.call("info", {}, AbortSignal.timeout(30_000));
- * answer.kind === "response" && [answer.status, answer.maxAssessments]; // [200, 25]
+ * assert.deepEqual(answer.kind === "response" && [answer.status, answer.maxAssessments], [200, 25]);
  * ```
  */
 export class SslLabsClient {

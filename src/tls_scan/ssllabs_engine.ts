@@ -63,6 +63,7 @@ type Answer =
  * Makes the engine.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSslLabsEngine } from "./ssllabs_engine.ts";
  * const cached = {
  *   host: "example.com",
@@ -78,7 +79,7 @@ type Answer =
  * });
  * const target = { host: "example.com", port: 443, kind: "name" as const, addresses: [] };
  * const result = await engine.scan(target, { fresh: false, signal: AbortSignal.timeout(60_000) });
- * result.kind === "report" && [result.report.grade, result.report.from_cache]; // ["A", true]
+ * assert.deepEqual(result.kind === "report" && [result.report.grade, result.report.from_cache], ["A", true]);
  * ```
  */
 export function createSslLabsEngine(options: SslLabsEngineOptions): ScanEngine {

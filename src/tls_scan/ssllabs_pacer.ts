@@ -14,10 +14,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsPacer } from "./ssllabs_pacer.ts";
  * const pacer = new SslLabsPacer({ timeScale: 1 });
- * pacer.pollDelayMs("DNS"); // 5000
- * pacer.pollDelayMs("IN_PROGRESS"); // 10000
+ * assert.equal(pacer.pollDelayMs("DNS"), 5000);
+ * assert.equal(pacer.pollDelayMs("IN_PROGRESS"), 10000);
  * ```
  *
  * @module
@@ -40,10 +41,11 @@ const MINUTE = 60_000;
  * The pacing state.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsPacer } from "./ssllabs_pacer.ts";
  * const pacer = new SslLabsPacer({ timeScale: 1 });
  * pacer.update({ maxAssessments: 25, currentAssessments: 3, newAssessmentCoolOff: 2_000 });
- * pacer.startSpacingMs; // 2100: the cool-off the API asks for, plus 0.1 s
+ * assert.equal(pacer.startSpacingMs, 2100); // the cool-off the API asks for, plus 0.1 s
  * const signal = AbortSignal.timeout(10_000);
  * await pacer.startSlot(signal, () => Promise.resolve("started")); // "started", at once
  * ```

@@ -7,12 +7,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildSslLabsReport } from "./ssllabs_report.ts";
  * const report = buildSslLabsReport(
  *   { host: "example.com", status: "ERROR", statusMessage: "Unable to resolve domain name" },
  *   { port: 443, fromCache: false, now: new Date() },
  * );
- * report.status; // "ERROR"
+ * assert.equal(report.status, "ERROR");
  * ```
  *
  * @module
@@ -52,6 +53,7 @@ export interface SslLabsReportContext {
  * Builds the report of a finished assessment.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildSslLabsReport } from "./ssllabs_report.ts";
  * const report = buildSslLabsReport({
  *   host: "example.com",
@@ -64,7 +66,7 @@ export interface SslLabsReportContext {
  *     details: { protocols: [{ name: "TLS", version: "1.2" }, { name: "TLS", version: "1.3" }] },
  *   }],
  * }, { port: 443, fromCache: true, now: new Date("2026-01-01T00:00:05Z") });
- * [report.grade, report.problems, report.scanned_at]; // ["A+", [], "2026-01-01T00:00:00.000Z"]
+ * assert.deepEqual([report.grade, report.problems, report.scanned_at], ["A+", [], "2026-01-01T00:00:00.000Z"]);
  * ```
  */
 export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportContext): TlsReport {

@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsHost } from "./ssllabs_schema.ts";
- * SslLabsHost.parse({ host: "example.com", status: "DNS" }).status; // "DNS"
+ * assert.equal(SslLabsHost.parse({ host: "example.com", status: "DNS" }).status, "DNS");
  * ```
  *
  * @module
@@ -17,9 +18,10 @@ import { z } from "zod";
  * `GET info`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsInfo } from "./ssllabs_schema.ts";
- * SslLabsInfo.parse({ maxAssessments: 25, currentAssessments: 0, newAssessmentCoolOff: 1_000 })
- *   .maxAssessments; // 25
+ * const info = SslLabsInfo.parse({ maxAssessments: 25, currentAssessments: 0, newAssessmentCoolOff: 1_000 });
+ * assert.equal(info.maxAssessments, 25);
  * ```
  */
 export const SslLabsInfo = z.looseObject({
@@ -44,9 +46,10 @@ const Protocol = z.looseObject({
  * RSA key exchange; `kxStrength` is the DH group size, `namedGroupBits` the curve size).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsSuite } from "./ssllabs_schema.ts";
- * SslLabsSuite.parse({ id: 51, name: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", cipherStrength: 128,
- *   kxType: "DH", kxStrength: 2048 }).kxStrength; // 2048
+ * assert.equal(SslLabsSuite.parse({ id: 51, name: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", cipherStrength: 128,
+ *   kxType: "DH", kxStrength: 2048 }).kxStrength, 2048);
  * ```
  */
 export const SslLabsSuite = z.looseObject({
@@ -65,8 +68,9 @@ export type SslLabsSuite = z.infer<typeof SslLabsSuite>;
  * Bits of `ChainCert.issues` / `CertChain.issues` (API v4).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CHAIN_ISSUES } from "./ssllabs_schema.ts";
- * (12 & CHAIN_ISSUES.unrelated) !== 0; // true: 12 = unrelated/duplicate (4) + order (8)
+ * assert.equal((12 & CHAIN_ISSUES.unrelated) !== 0, true); // 12 = unrelated/duplicate (4) + order (8)
  * ```
  */
 export const CHAIN_ISSUES = {
@@ -113,9 +117,10 @@ export const SslLabsDetails = z.looseObject({
  * One endpoint (IP address).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsEndpoint } from "./ssllabs_schema.ts";
- * SslLabsEndpoint.parse({ ipAddress: "93.184.215.14", grade: "A" }).grade; // "A"
- * SslLabsEndpoint.safeParse({ grade: "A" }).success; // false: no ipAddress
+ * assert.equal(SslLabsEndpoint.parse({ ipAddress: "93.184.215.14", grade: "A" }).grade, "A");
+ * assert.equal(SslLabsEndpoint.safeParse({ grade: "A" }).success, false); // no ipAddress
  * ```
  */
 export const SslLabsEndpoint = z.looseObject({
@@ -132,6 +137,7 @@ export type SslLabsEndpoint = z.infer<typeof SslLabsEndpoint>;
  * A certificate of `Host.certs`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsCert } from "./ssllabs_schema.ts";
  * const cert = SslLabsCert.parse({
  *   id: "4b2c…",
@@ -139,7 +145,7 @@ export type SslLabsEndpoint = z.infer<typeof SslLabsEndpoint>;
  *   notBefore: 1767225600000,
  *   notAfter: 1775001600000,
  * });
- * new Date(cert.notAfter).toISOString(); // "2026-04-01T00:00:00.000Z": milliseconds
+ * assert.equal(new Date(cert.notAfter).toISOString(), "2026-04-01T00:00:00.000Z"); // milliseconds
  * ```
  */
 export const SslLabsCert = z.looseObject({
@@ -161,9 +167,10 @@ export type SslLabsCert = z.infer<typeof SslLabsCert>;
  * `GET analyze`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsHost } from "./ssllabs_schema.ts";
- * SslLabsHost.parse({ host: "example.com", status: "IN_PROGRESS" }).status; // "IN_PROGRESS"
- * SslLabsHost.safeParse({ host: "example.com", status: "PENDING" }).success; // false
+ * assert.equal(SslLabsHost.parse({ host: "example.com", status: "IN_PROGRESS" }).status, "IN_PROGRESS");
+ * assert.equal(SslLabsHost.safeParse({ host: "example.com", status: "PENDING" }).success, false);
  * ```
  */
 export const SslLabsHost = z.looseObject({
@@ -183,10 +190,11 @@ export type SslLabsHost = z.infer<typeof SslLabsHost>;
  * Bits of `Cert.issues` (API v4).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CERT_ISSUES } from "./ssllabs_schema.ts";
  * const issues = 72; // as Cert.issues says it
- * (issues & CERT_ISSUES.selfSigned) !== 0; // true
- * (issues & CERT_ISSUES.hostnameMismatch) !== 0; // true: 72 = 64 + 8
+ * assert.equal((issues & CERT_ISSUES.selfSigned) !== 0, true);
+ * assert.equal((issues & CERT_ISSUES.hostnameMismatch) !== 0, true); // 72 = 64 + 8
  * ```
  */
 export const CERT_ISSUES = {

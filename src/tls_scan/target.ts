@@ -6,10 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseHost, parsePort } from "./target.ts";
- * parseHost("Example.COM."); // { ok: true, host: "example.com", kind: "name" }
- * parseHost("https://example.com"); // { ok: false, error: "host must be a bare name, not a URL ..." }
- * parsePort("443"); // { ok: true, port: 443 }
+ * assert.deepEqual(parseHost("Example.COM."), { ok: true, host: "example.com", kind: "name" });
+ * const url = parseHost("https://example.com");
+ * assert.ok(!url.ok && url.error.startsWith("host must be a bare name, not a URL"));
+ * assert.deepEqual(parsePort("443"), { ok: true, port: 443 });
  * ```
  *
  * @module
@@ -20,8 +22,9 @@ import ipaddr from "ipaddr.js";
  * The longest DNS name (RFC 1035, without the trailing dot).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_HOST_LENGTH } from "./target.ts";
- * MAX_HOST_LENGTH; // 253
+ * assert.equal(MAX_HOST_LENGTH, 253);
  * ```
  */
 export const MAX_HOST_LENGTH = 253;
@@ -52,8 +55,11 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  *
  * @example
  * ```ts
- * parseHost("xn--bcher-kva.example"); // ok (IDN as punycode)
- * parseHost("bücher.example"); // { ok: false, error: "host has non-ASCII characters: ..." }
+ * import assert from "node:assert/strict";
+ * import { parseHost } from "./target.ts";
+ * assert.equal(parseHost("xn--bcher-kva.example").ok, true); // an IDN as punycode
+ * const idn = parseHost("bücher.example");
+ * assert.ok(!idn.ok && idn.error.startsWith("host has non-ASCII characters"));
  * ```
  */
 export function parseHost(raw: string): HostResult {
@@ -115,8 +121,9 @@ export function parseHost(raw: string): HostResult {
  *
  * @example
  * ```ts
- * parsePort(undefined); // { ok: true, port: 443 }
- * parsePort("0"); // { ok: false, error: "port must be an integer from 1 to 65535, got \"0\"" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parsePort(undefined), { ok: true, port: 443 });
+ * assert.deepEqual(parsePort("0"), { ok: false, error: "port must be an integer from 1 to 65535, got \"0\"" });
  * ```
  */
 export function parsePort(raw: string | null | undefined, fallback = 443): PortResult {
@@ -131,9 +138,10 @@ export function parsePort(raw: string | null | undefined, fallback = 443): PortR
  * The key of a target in maps and logs: `host:port`, IPv6 in brackets.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { targetKey } from "./target.ts";
- * targetKey({ host: "example.com", port: 443 }); // "example.com:443"
- * targetKey({ host: "2001:db8::1", port: 8443 }); // "[2001:db8::1]:8443"
+ * assert.equal(targetKey({ host: "example.com", port: 443 }), "example.com:443");
+ * assert.equal(targetKey({ host: "2001:db8::1", port: 8443 }), "[2001:db8::1]:8443");
  * ```
  */
 export function targetKey(target: Target): string {
