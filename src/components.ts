@@ -4,8 +4,9 @@
  * no component knows another.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { COMPONENTS } from "./components.ts";
- * COMPONENTS.map((c) => c.name); // ["submissions", …]
+ * assert.deepEqual(COMPONENTS.map((c) => c.name), ["submissions", "ip-events", "tls-scan"]);
  * ```
  *
  * @module
@@ -19,8 +20,10 @@ import { tlsScan } from "./tls_scan/mod.ts";
  * Every component, in the order `--help` lists them.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { COMPONENTS } from "./components.ts";
- * COMPONENTS.find((c) => c.name === "submissions")?.summary;
+ * const submissions = COMPONENTS.find((c) => c.name === "submissions");
+ * assert.equal(submissions?.summary, "SQS submissions → validated events → Kinesis");
  * ```
  */
 export const COMPONENTS: readonly ComponentDefinition[] = [submissions, ipEvents, tlsScan];

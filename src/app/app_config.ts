@@ -61,10 +61,12 @@ export const DEFAULT_COMPONENT = "submissions";
  * The shared settings, given the names of the known components (`COMPONENTS` accepts them).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { appSettings } from "./app_config.ts";
  * import { readSettings } from "./settings.ts";
- * readSettings(appSettings(["submissions", "ip-events"]), { COMPONENTS: "ip-events" }).COMPONENTS;
- * // ["ip-events"]
+ * const shared = appSettings(["submissions", "ip-events"]);
+ * assert.deepEqual(readSettings(shared, { COMPONENTS: "ip-events" }).COMPONENTS, ["ip-events"]);
+ * assert.throws(() => readSettings(shared, { COMPONENTS: "tls-scan" }), /COMPONENTS must be/);
  * ```
  */
 export function appSettings(componentNames: readonly string[]) {

@@ -21,8 +21,12 @@ export interface BackoffOptions {
  * The delay in milliseconds before retrying after `failures` consecutive failures (≥ 1).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffDelay } from "./backoff.ts";
- * backoffDelay(3, { baseMs: 100, capMs: 1_000 }); // uniform in [0, 400)
+ * // The third failure in a row: uniform in [0, 100 × 2²), "full jitter".
+ * const delays = Array.from({ length: 100 }, () => backoffDelay(3, { baseMs: 100, capMs: 1_000 }));
+ * assert.ok(delays.every((ms) => ms >= 0 && ms < 400));
+ * assert.ok(backoffDelay(20, { baseMs: 100, capMs: 1_000 }) < 1_000); // capped
  * ```
  */
 export function backoffDelay(failures: number, options: BackoffOptions = {}): number {
@@ -39,9 +43,12 @@ export function backoffDelay(failures: number, options: BackoffOptions = {}): nu
  * timer behind.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sleep } from "./backoff.ts";
  * const stop = new AbortController();
- * const ranItsTime = await sleep(100, stop.signal); // true, or false when stopped first
+ * assert.equal(await sleep(10, stop.signal), true); // ran its time
+ * setTimeout(() => stop.abort(), 10);
+ * assert.equal(await sleep(60_000, stop.signal), false); // stopped first, its timer cleared
  * ```
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {

@@ -20,8 +20,11 @@
  * Milliseconds left until `deadline` (a `performance.now()` time), never negative.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { remaining } from "./deadline.ts";
- * remaining(performance.now() + 1_000); // about 1000
+ * const left = remaining(performance.now() + 1_000);
+ * assert.ok(left > 900 && left <= 1_000);
+ * assert.equal(remaining(performance.now() - 1), 0); // past: nothing left, never negative
  * ```
  */
 export function remaining(deadline: number): number {
@@ -33,8 +36,10 @@ export function remaining(deadline: number): number {
  * cancelled otherwise, and no timer is left behind either way.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { within } from "./deadline.ts";
- * await within(new Promise(() => {}), 10); // false
+ * assert.equal(await within(new Promise(() => {}), 10), false); // never settles: given up
+ * assert.equal(await within(Promise.reject(new Error("down")), 10), true); // settled, even failed
  * ```
  */
 export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -179,8 +179,10 @@ export function teardownLogging(): Promise<void> {
  * component's name is written on every line. The app itself logs as component `app`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getLogger } from "./logging.ts";
- * const logger = getLogger("ip-events", "receiver"); // category edr.ip-events.receiver
+ * const logger = getLogger("ip-events", "receiver");
+ * assert.deepEqual(logger.category, ["edr", "ip-events", "receiver"]);
  * ```
  */
 export function getLogger(component: string, ...parts: string[]): Logger {

@@ -4,6 +4,7 @@
  * network must bound the memory each request can take).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonError, type Route } from "./routes.ts";
  *
  * const route: Route = {
@@ -12,6 +13,10 @@
  *   handle: (_request, params) =>
  *     params.sha?.length === 64 ? Response.json({ count: 0 }) : jsonError(400, "bad sha"),
  * };
+ * const url = new URL("http://localhost:8080/events/abc");
+ * const answer = await route.handle(new Request(url), { sha: "abc" }, url);
+ * assert.equal(answer.status, 400);
+ * assert.deepEqual(await answer.json(), { error: "bad sha" });
  * ```
  *
  * @module

@@ -34,11 +34,12 @@ const MAX_IP = 0xffff_ffffn;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeIpEvent } from "./decode_ip_event.ts";
  * const sha = "ab".repeat(32);
  * const bytes = new Uint8Array([0x0a, 0x40, ...new TextEncoder().encode(sha), 0x10, 0x05]);
- * const result = decodeIpEvent(bytes);
- * // result = { ok: true, event: { appSha256: sha, ip: 5 } }
+ * assert.deepEqual(decodeIpEvent(bytes), { ok: true, event: { appSha256: sha, ip: 5 } });
+ * assert.equal(decodeIpEvent(bytes.subarray(0, 10)).ok, false); // truncated: an error, no throw
  * ```
  */
 export function decodeIpEvent(bytes: Uint8Array): DecodeResult {

@@ -120,9 +120,11 @@ export interface OpenedLibc {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openLibc } from "./libc.ts";
  * const libc = openLibc();
- * const fd = libc.symbols.eventfd(0, 0); // → a new file descriptor, e.g. 12
+ * const fd = libc.symbols.eventfd(0, 0); // a new file descriptor
+ * assert.ok(fd >= 0);
  * libc.symbols.close(fd);
  * libc.close();
  * ```

@@ -117,9 +117,13 @@ export function chooseBlock(ips: ReadonlyMap<number, number>): number | undefine
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { answerFor } from "./netblock.ts";
+ * // 192.168.0.1 seen twice, 10.0.0.0 once.
  * const answer = answerFor(3, new Map([[3232235521, 2], [167772160, 1]]));
- * // answer.good_ips = ["192.168.0.1", …, "192.168.0.14"], answer.bad_ips = ["10.0.0.0"]
+ * assert.equal(answer.good_ips[0], "192.168.0.1");
+ * assert.equal(answer.good_ips.at(-1), "192.168.0.14");
+ * assert.deepEqual(answer.bad_ips, ["10.0.0.0"]);
  * ```
  */
 export function answerFor(count: number, ips: ReadonlyMap<number, number>): AppAnswer {

@@ -22,9 +22,12 @@ export interface UdpCounters {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSnmpUdp } from "./proc_net.ts";
- * parseSnmpUdp("Udp: InDatagrams RcvbufErrors\nUdp: 10 2\n");
- * // { inDatagrams: 10, rcvbufErrors: 2 }
+ * assert.deepEqual(parseSnmpUdp("Udp: InDatagrams RcvbufErrors\nUdp: 10 2\n"), {
+ *   inDatagrams: 10,
+ *   rcvbufErrors: 2,
+ * });
  * ```
  */
 export function parseSnmpUdp(text: string): UdpCounters | undefined {

@@ -246,9 +246,12 @@ export type ChunkStatus = "applied" | "duplicate" | "gap";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkArguments } from "./redis_scripts.ts";
- * chunkArguments(new Map([["ab", { count: 3, ips: new Map([[1, 2]]) }]]));
- * // ["ab", "3", "1", "1", "2"]
+ * // App ab: 3 events; one address (1) seen twice.
+ * assert.deepEqual(chunkArguments(new Map([["ab", { count: 3, ips: new Map([[1, 2]]) }]])), [
+ *   "ab", "3", "1", "1", "2",
+ * ]);
  * ```
  */
 export function chunkArguments(apps: ReadonlyMap<string, AppDelta>): string[] {

@@ -67,12 +67,14 @@ export function withinCaps(limits: StoreLimits): {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { IpEventStore } from "./store.ts";
  * import { MemoryStore } from "./memory_store.ts";
  * const store: IpEventStore = new MemoryStore({ maxApps: 10, maxIpsPerApp: 10 });
  * store.record([{ appSha256: "ab".repeat(32), ip: 17 }]);
  * const answer = await store.answer("ab".repeat(32));
- * // { count: 1, good_ips: ["0.0.0.17", …, "0.0.0.30"], bad_ips: [] }
+ * assert.equal(answer.count, 1);
+ * assert.deepEqual([answer.good_ips[0], answer.good_ips.at(-1), answer.bad_ips], ["0.0.0.17", "0.0.0.30", []]);
  * ```
  */
 export interface IpEventStore {

@@ -112,14 +112,15 @@ export function configureStore(values: SettingValues<typeof STORE_SETTINGS>): St
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeStore } from "./store_settings.ts";
- * describeStore({
+ * const line = describeStore({
  *   kind: "redis",
  *   url: "redis://:pw@cache:6379",
  *   password: undefined,
  *   flushMs: 100,
  * });
- * // "store redis redis://:***@cache:6379, flushed every 100 ms"
+ * assert.equal(line, "store redis redis://:***@cache:6379, flushed every 100 ms"); // no password
  * ```
  */
 export function describeStore(config: StoreConfig): string {

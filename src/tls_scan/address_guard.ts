@@ -132,8 +132,10 @@ export const systemResolver: Resolver = async (host) => {
  *
  * @example
  * ```ts
- * const verdict = await guardTarget("localhost", { allowPrivate: false });
- * // { kind: "refused", address: "localhost", range: "loopback" } — refused by name, no DNS
+ * import assert from "node:assert/strict";
+ * import { guardTarget } from "./address_guard.ts";
+ * const verdict = await guardTarget("localhost", { allowPrivate: false }); // by name, no DNS
+ * assert.deepEqual(verdict, { kind: "refused", address: "localhost", range: "loopback" });
  * ```
  */
 export async function guardTarget(host: string, options: GuardOptions): Promise<GuardResult> {

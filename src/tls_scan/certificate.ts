@@ -106,8 +106,9 @@ export function readLeaf(
  * node's `C=US\nO=Org\nCN=name` as `CN=name, O=Org, C=US`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { distinguishedName } from "./certificate.ts";
- * distinguishedName("C=US\nO=Let's Encrypt\nCN=R11"); // "CN=R11, O=Let's Encrypt, C=US"
+ * assert.equal(distinguishedName("C=US\nO=Let's Encrypt\nCN=R11"), "CN=R11, O=Let's Encrypt, C=US");
  * ```
  */
 export function distinguishedName(lines: string): string {

@@ -188,6 +188,7 @@ export function isWeakKey(key: Posture["key"]): boolean {
  * The caps that hold for `posture`, each with the grade it allows at most.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { caps, type Posture } from "./grading.ts";
  * import { Features } from "./report.ts";
  * const posture: Posture = {
@@ -200,9 +201,11 @@ export function isWeakKey(key: Posture["key"]): boolean {
  *     revoked: false, nameMatch: true, signatureHash: "sha256" },
  *   hstsMaxAge: null,
  * };
- * caps(posture);
- * // [{ rule: "tls1_0_or_1_1", grade: "B" }, { rule: "weak_dh", grade: "B" },
- * //  { rule: "no_aead", grade: "B" }]
+ * assert.deepEqual(caps(posture), [
+ *   { rule: "tls1_0_or_1_1", grade: "B" },
+ *   { rule: "weak_dh", grade: "B" },
+ *   { rule: "no_aead", grade: "B" },
+ * ]);
  * ```
  */
 export function caps(posture: Posture): AppliedRule[] {
@@ -245,10 +248,13 @@ export function caps(posture: Posture): AppliedRule[] {
  * that are extra or out of order (SSL Labs' warnings; none changes a lower grade).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { warnings } from "./grading.ts";
  * import { Features } from "./report.ts";
- * warnings(Features.parse({ fallback_scsv: false, chain_issues: ["order"] }));
- * // ["no_fallback_scsv", "chain_issues"]
+ * assert.deepEqual(warnings(Features.parse({ fallback_scsv: false, chain_issues: ["order"] })), [
+ *   "no_fallback_scsv",
+ *   "chain_issues",
+ * ]);
  * ```
  */
 export function warnings(features: Features): string[] {

@@ -25,8 +25,9 @@ import { targetKey } from "./target.ts";
  * `text` with `& < > " '` escaped for HTML text and attribute values.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeHtml } from "./html_report.ts";
- * escapeHtml(`<b title="x">&</b>`); // "&lt;b title=&quot;x&quot;&gt;&amp;&lt;/b&gt;"
+ * assert.equal(escapeHtml(`<b title="x">&</b>`), "&lt;b title=&quot;x&quot;&gt;&amp;&lt;/b&gt;");
  * ```
  */
 export function escapeHtml(text: string): string {

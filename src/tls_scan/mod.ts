@@ -8,14 +8,20 @@
  * PostgreSQL for several instances).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "../app/app_config.ts";
  * import { createApp } from "../app/app.ts";
  * import { tlsScan } from "./mod.ts";
  *
- * const env = { COMPONENTS: "tls-scan", HTTP_PORT: "0", TLS_SCAN_DB: "/tmp/tls-scan.db" };
+ * const dir = await Deno.makeTempDir(); // the SQLite database, created when missing
+ * const env = { COMPONENTS: "tls-scan", HTTP_PORT: "0", TLS_SCAN_DB: `${dir}/tls-scan.db` };
  * const app = await createApp(loadConfig([tlsScan], env));
  * await app.start();
+ * const watched = await fetch(`http://127.0.0.1:${app.port}/scans`);
+ * assert.equal(watched.status, 200);
+ * assert.deepEqual(await watched.json(), { total: 0, hosts: [], next: null }); // nothing watched yet
  * await app.stop();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -18,13 +18,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { probeEndpoint } from "./probe_endpoint.ts";
  * import { loadCatalog } from "./suite_catalog.ts";
+ * // Nothing listens on port 9: the probe answers what it saw, it does not throw.
  * const seen = await probeEndpoint(
- *   { host: "localhost", kind: "name", port: 8443, address: "127.0.0.1" },
+ *   { host: "localhost", kind: "name", port: 9, address: "127.0.0.1" },
  *   { timeoutMs: 8_000, signal: AbortSignal.timeout(60_000), catalog: await loadCatalog(AbortSignal.timeout(5_000)) },
  * );
- * if (seen.ok) seen.suites.length; // every suite the server accepts
+ * assert.equal(seen.ok, false);
+ * assert.equal(!seen.ok && seen.failure.kind, "refused");
+ * // A server that answers: see probeEndpoint, below.
  * ```
  *
  * @module
@@ -312,8 +316,11 @@ export async function probeEndpoint(
  *
  * @example
  * ```ts
- * parseHstsMaxAge("HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=31536000; includeSubDomains\r\n\r\n");
- * // 31536000
+ * import assert from "node:assert/strict";
+ * import { parseHstsMaxAge } from "./probe_endpoint.ts";
+ * const response = "HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=31536000; includeSubDomains\r\n\r\n";
+ * assert.equal(parseHstsMaxAge(response), 31536000);
+ * assert.equal(parseHstsMaxAge("HTTP/1.1 200 OK\r\n\r\n"), null);
  * ```
  */
 export function parseHstsMaxAge(response: string): number | null {

@@ -4,9 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorReport, TlsReport } from "./report.ts";
  * const report = errorReport({ host: "example.com", port: 443, engine: "probe", message: "Connection refused" });
- * TlsReport.parse(report); // valid: status "ERROR", grade null
+ * const valid = TlsReport.parse(report); // throws on a report the contract does not allow
+ * assert.deepEqual([valid.status, valid.grade], ["ERROR", null]);
  * ```
  *
  * @module
@@ -136,8 +138,12 @@ export type Suite = z.infer<typeof Suite>;
  * What a probe observed of the server beside its suites; null where it could not tell.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Features } from "./report.ts";
- * Features.parse({}); // every field null: reports stored before these checks existed
+ * // Reports stored before these checks existed: every field null, no chain issue.
+ * const { chain_issues, ...checks } = Features.parse({});
+ * assert.deepEqual(chain_issues, []);
+ * assert.ok(Object.values(checks).every((value) => value === null));
  * ```
  */
 export const Features = z.object({
@@ -327,12 +333,15 @@ export interface ErrorReportFields {
  * A finished scan that found no TLS to grade: unreachable, not TLS, unresolvable.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorReport } from "./report.ts";
  * const scannedAt = new Date("2026-01-01T00:00:00Z");
- * errorReport({ host: "example.com", port: 443, engine: "probe", message: "Timeout", scannedAt });
- * // { host: "example.com", port: 443, engine: "probe", status: "ERROR", status_message: "Timeout",
- * //   grade: null, scanned_at: "2026-01-01T00:00:00.000Z", from_cache: false, endpoints: [],
- * //   certificate: null, problems: [], suites: [], not_tested: [], features: { … null } }
+ * const report = errorReport({ host: "example.com", port: 443, engine: "probe", message: "Timeout", scannedAt });
+ * assert.deepEqual(
+ *   [report.status, report.status_message, report.grade, report.scanned_at, report.endpoints],
+ *   ["ERROR", "Timeout", null, "2026-01-01T00:00:00.000Z", []],
+ * );
+ * assert.deepEqual([report.certificate, report.problems, report.suites], [null, [], []]);
  * ```
  */
 export function errorReport(fields: ErrorReportFields): TlsReport {

@@ -199,8 +199,12 @@ export interface Failure {
  *
  * @example
  * ```ts
- * classifyFailure({ stdout: "", stderr: "connect:errno=111\n", timedOut: false, timeoutMs: 8000 });
- * // { kind: "refused", message: "Connection refused" }
+ * import assert from "node:assert/strict";
+ * import { classifyFailure } from "./s_client_output.ts";
+ * assert.deepEqual(
+ *   classifyFailure({ stdout: "", stderr: "connect:errno=111\n", timedOut: false, timeoutMs: 8000 }),
+ *   { kind: "refused", message: "Connection refused" },
+ * );
  * ```
  */
 export function classifyFailure(run: {

@@ -7,10 +7,19 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsClient } from "./ssllabs_client.ts";
- * const client = new SslLabsClient({ baseUrl: "https://api.ssllabs.com/api/v4/", email: "sec@example.com" });
+ * import { startFakeSslLabs } from "../../tools/tls_scan/fake_ssllabs.ts";
+ * // The fake API on loopback stands for https://api.ssllabs.com/api/v4/.
+ * await using fake = await startFakeSslLabs({ email: "sec@example.com", hosts: {} });
+ * const client = new SslLabsClient({ baseUrl: fake.url, email: "sec@example.com" });
  * const answer = await client.call("info", {}, AbortSignal.timeout(30_000));
- * if (answer.kind === "response" && answer.status === 200) answer.body; // Info
+ * assert.equal(answer.kind === "response" && answer.status, 200);
+ * assert.equal(answer.kind === "response" && typeof answer.maxAssessments, "number"); // a header
+ * // Statuses are the engine's to judge: an unregistered address is a 441, not an exception.
+ * const stranger = new SslLabsClient({ baseUrl: fake.url, email: "nobody@example.com" });
+ * const refused = await stranger.call("info", {}, AbortSignal.timeout(30_000));
+ * assert.equal(refused.kind === "response" && refused.status, 441);
  * ```
  *
  * @module

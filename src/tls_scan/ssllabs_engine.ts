@@ -12,11 +12,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSslLabsEngine } from "./ssllabs_engine.ts";
+ * import { startFakeSslLabs } from "../../tools/tls_scan/fake_ssllabs.ts";
+ * // The fake API on loopback stands for https://api.ssllabs.com/api/v4/.
+ * await using fake = await startFakeSslLabs({ email: "sec@example.com", hosts: {} });
  * const engine = createSslLabsEngine({
- *   baseUrl: "https://api.ssllabs.com/api/v4/", email: "sec@example.com", maxAgeHours: 24, timeScale: 1,
+ *   baseUrl: fake.url, email: "sec@example.com", maxAgeHours: 24, timeScale: 1,
  * });
- * await engine.start(AbortSignal.timeout(30_000)); // `info`: max assessments, cool-off
+ * await engine.start(AbortSignal.timeout(30_000));
+ * assert.deepEqual(fake.calls.map((c) => c.call), ["info"]); // max assessments, cool-off
  * ```
  *
  * @module

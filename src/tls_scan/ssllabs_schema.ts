@@ -83,9 +83,13 @@ export const CHAIN_ISSUES = {
  * An endpoint's details (with `all=done`, once the assessment is finished).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SslLabsDetails } from "./ssllabs_schema.ts";
- * SslLabsDetails.parse({ supportsAead: true, heartbleed: false });
- * // { supportsAead: true, heartbleed: false }: fields not declared pass through
+ * // Fields not declared (heartbleed) pass through.
+ * assert.deepEqual(SslLabsDetails.parse({ supportsAead: true, heartbleed: false }), {
+ *   supportsAead: true,
+ *   heartbleed: false,
+ * });
  * ```
  */
 export const SslLabsDetails = z.looseObject({

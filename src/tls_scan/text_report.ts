@@ -6,8 +6,10 @@
  * ```ts
  * import { errorReport } from "./report.ts";
  * import { renderText } from "./text_report.ts";
- * renderText(errorReport({ host: "example.com", port: 443, engine: "probe", message: "Connection refused" }));
- * // "TLS report for example.com:443\n…Status: ERROR (Connection refused)\n…"
+ * import assert from "node:assert/strict";
+ * const text = renderText(errorReport({ host: "example.com", port: 443, engine: "probe", message: "Connection refused" }));
+ * assert.ok(text.startsWith("TLS report for example.com:443\n"));
+ * assert.match(text, /^Status: +ERROR \(Connection refused\)$/m);
  * ```
  *
  * @module
@@ -20,6 +22,7 @@ import { targetKey } from "./target.ts";
  * Renders `report` as plain text, one fact per line, ending with a newline.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorReport } from "./report.ts";
  * import { renderText } from "./text_report.ts";
  * const report = errorReport({
@@ -29,13 +32,18 @@ import { targetKey } from "./target.ts";
  *   message: "Refused",
  *   scannedAt: new Date("2026-01-01T12:00:00Z"),
  * });
- * renderText(report);
- * // TLS report for a.test:443
- * //
- * // Scanned:      2026-01-01 12:00:00 UTC by probe
- * // Status:       ERROR (Refused)
- * // Grade:        none
- * // Problems:     not assessed
+ * assert.equal(
+ *   renderText(report),
+ *   [
+ *     "TLS report for a.test:443",
+ *     "",
+ *     "Scanned:      2026-01-01 12:00:00 UTC by probe",
+ *     "Status:       ERROR (Refused)",
+ *     "Grade:        none",
+ *     "Problems:     not assessed",
+ *     "",
+ *   ].join("\n"),
+ * );
  * ```
  */
 export function renderText(report: TlsReport): string {
