@@ -122,6 +122,7 @@ export async function createApp(
  * The enabled components behind one HTTP server.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { App } from "./app.ts";
  * import { createRegistry } from "./metrics.ts";
  *
@@ -131,7 +132,11 @@ export async function createApp(
  *   metrics: createRegistry(),
  * });
  * await app.start();
+ * const metrics = await fetch(`http://127.0.0.1:${app.port}/metrics`); // served with no component
+ * assert.equal(metrics.status, 200);
+ * await metrics.body?.cancel();
  * await app.stop();
+ * assert.equal(app.state, "stopped");
  * ```
  */
 export class App {

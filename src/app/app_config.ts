@@ -208,9 +208,15 @@ export function settingNames(definitions: readonly ComponentDefinition[]): strin
  * an enabled component.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConfigError } from "./settings.ts";
  * import { loadConfig } from "./app_config.ts";
  * import { COMPONENTS } from "../components.ts";
- * const { app, enabled } = loadConfig(COMPONENTS, Deno.env.toObject(), Deno.args);
+ * // main.ts passes Deno.env.toObject() and Deno.args.
+ * const { app, enabled } = loadConfig(COMPONENTS, { HTTP_PORT: "9090" }, ["--components", "tls-scan"]);
+ * assert.equal(app.httpPort, 9090);
+ * assert.deepEqual(enabled.map((e) => e.definition.name), ["tls-scan"]);
+ * assert.throws(() => loadConfig(COMPONENTS, {}, ["--components", "mail"]), ConfigError);
  * ```
  */
 export function loadConfig(

@@ -146,8 +146,9 @@ export interface ComponentDefinition<S extends SettingsTable = SettingsTable, C 
  * Types a component definition (its settings and configuration inferred); the identity.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineComponent } from "./component.ts";
- * const none = defineComponent({
+ * const definition = {
  *   name: "none",
  *   summary: "does nothing",
  *   settings: {},
@@ -159,7 +160,8 @@ export interface ComponentDefinition<S extends SettingsTable = SettingsTable, C 
  *     start: () => Promise.resolve(),
  *     stop: () => Promise.resolve(),
  *   }),
- * });
+ * };
+ * assert.equal(defineComponent(definition), definition); // only the types change
  * ```
  */
 export function defineComponent<S extends SettingsTable, C>(

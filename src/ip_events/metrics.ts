@@ -24,14 +24,17 @@ export interface MetricsSources {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
  * import { createIpEventsMetrics } from "./metrics.ts";
- * const metrics = createIpEventsMetrics(new Registry(), {
+ * const registry = new Registry();
+ * const metrics = createIpEventsMetrics(registry, {
  *   stats: () => ({ apps: 0, ips: 0 }),
  *   udpCounters: () => undefined,
  *   socketDrops: () => undefined,
  * });
  * metrics.datagramsReceived.inc();
+ * assert.match(await registry.metrics(), /^edr_ip_events_\w+_total 1$/m);
  * ```
  */
 export function createIpEventsMetrics(registry: Registry, sources: MetricsSources) {

@@ -18,10 +18,13 @@ export interface StoreMetrics {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
  * import { createStoreMetrics } from "./store_metrics.ts";
- * const { observer } = createStoreMetrics(new Registry(), () => 0);
+ * const registry = new Registry();
+ * const { observer } = createStoreMetrics(registry, () => 0);
  * observer.flushed({ ok: true, seconds: 0.001, applied: 1, duplicates: 0 });
+ * assert.match(await registry.metrics(), /^edr_ip_events_store_flushes_total\{outcome="ok"\} 1$/m);
  * ```
  */
 export function createStoreMetrics(registry: Registry, pending: () => number): StoreMetrics {

@@ -5,11 +5,15 @@
  * has a closed set of values.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { createMetrics } from "./metrics.ts";
  *
  * const metrics = createMetrics(createRegistry().registry);
  * metrics.messagesInvalid.inc({ reason: "not_base64" });
+ * assert.deepEqual((await metrics.messagesInvalid.get()).values, [
+ *   { value: 1, labels: { reason: "not_base64" } },
+ * ]);
  * ```
  *
  * @module
@@ -219,10 +223,14 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * Feeds the publisher's reports into `metrics`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { createMetrics, publisherObserver } from "./metrics.ts";
- * const observer = publisherObserver(createMetrics(createRegistry().registry));
- * observer.onRecordRetry?.("InternalFailure", 50);
+ * const metrics = createMetrics(createRegistry().registry);
+ * publisherObserver(metrics).onRecordRetry?.("InternalFailure", 50);
+ * assert.deepEqual((await metrics.recordRetries.get()).values, [
+ *   { value: 1, labels: { error_code: "InternalFailure" } },
+ * ]);
  * ```
  */
 export function publisherObserver(metrics: Metrics): PublisherObserver {
@@ -252,12 +260,16 @@ export function publisherObserver(metrics: Metrics): PublisherObserver {
  * `shardId-<digits>`): a bounded label, as many values as the stream has shards.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../app/metrics.ts";
  * import { getLogger } from "../app/logging.ts";
  * import { createMetrics, limiterObserver } from "./metrics.ts";
  * const metrics = createMetrics(createRegistry().registry);
  * const observer = limiterObserver(metrics, getLogger("submissions", "publisher"));
  * observer.onBudget?.("shardId-000000000000", 1_000, 1_048_576);
+ * assert.deepEqual((await metrics.shardBudgetRecords.get()).values, [
+ *   { value: 1_000, labels: { shard_id: "shardId-000000000000" } },
+ * ]);
  * ```
  */
 export function limiterObserver(metrics: Metrics, logger: Logger): ShardLimiterObserver {

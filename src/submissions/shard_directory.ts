@@ -7,16 +7,21 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShardDirectory } from "./shard_directory.ts";
  *
+ * let listings = 0;
  * const directory = new ShardDirectory({
- *   listShards: () => Promise.resolve([]),
- *   onMap: (map) => console.log(`${map.size} shards`),
- *   onError: (error) => console.error(error),
+ *   listShards: () => (listings++, Promise.resolve([])),
+ *   onMap: (map) => assert.equal(map.size, 0),
+ *   onError: (error) => assert.fail(String(error)),
  *   onSettled: () => {},
  * });
  * directory.refreshIfDue(performance.now()); // the first use lists the shards
  * await directory.settled();
+ * directory.refreshIfDue(performance.now()); // within the second: no second listing
+ * await directory.settled();
+ * assert.equal(listings, 1);
  * ```
  *
  * @module

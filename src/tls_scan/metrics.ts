@@ -7,10 +7,13 @@
  * list is bounded (TLS_SCAN_MAX_WATCHED).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import client from "prom-client";
  * import { createTlsScanMetrics } from "./metrics.ts";
- * const metrics = createTlsScanMetrics(new client.Registry());
+ * const registry = new client.Registry();
+ * const metrics = createTlsScanMetrics(registry);
  * metrics.scans.inc({ engine: "probe", outcome: "ready" });
+ * assert.match(await registry.metrics(), /^edr_tls_scan_scans_total\{engine="probe",outcome="ready"\} 1$/m);
  * ```
  *
  * @module

@@ -127,13 +127,15 @@ export function buildSslLabsReport(host: SslLabsHost, context: SslLabsReportCont
  *
  * @example
  * ```ts
- * toSuites({ ipAddress: "192.0.2.1", details: {
+ * import assert from "node:assert/strict";
+ * import { toSuites } from "./ssllabs_report.ts";
+ * const suites = toSuites({ ipAddress: "192.0.2.1", details: {
  *   protocols: [{ id: 771, name: "TLS", version: "1.2" }],
  *   suites: [{ protocol: 771, list: [{ name: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
  *     cipherStrength: 128, kxType: "DH", kxStrength: 1024 }] }],
  * } });
- * // [{ protocol: "TLS 1.2", name: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", bits: 128, kex: "DH",
- * //    kex_bits: 1024, forward_secrecy: true, aead: true }]
+ * assert.deepEqual(suites, [{ protocol: "TLS 1.2", name: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+ *   bits: 128, kex: "DH", kex_bits: 1024, forward_secrecy: true, aead: true }]);
  * ```
  */
 export function toSuites(endpoint: SslLabsEndpoint): Suite[] {
