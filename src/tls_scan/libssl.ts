@@ -12,23 +12,10 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { openLibssl } from "./libssl.ts";
- * // A TLS server on a free loopback port: openssl s_server with a fresh self-signed RSA leaf.
- * const dir = await Deno.makeTempDir();
- * const [cert, key] = [`${dir}/cert.pem`, `${dir}/key.pem`];
- * const newLeaf = ["-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key];
- * await new Deno.Command("openssl", { args: ["req", "-x509", ...newLeaf, "-out", cert], stderr: "null" })
- *   .output();
- * const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const port = free.addr.port;
- * free.close();
- * const server = new Deno.Command("openssl", {
- *   args: ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", cert, "-key", key, "-www"],
- *   stdin: "null",
- *   stdout: "piped",
- *   stderr: "null",
- * }).spawn();
- * const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
- * for (let out = ""; !out.includes("ACCEPT");) out += (await lines.read()).value ?? "";
+ * import { startTlsServer } from "../../tools/tls_scan/tls_server.ts";
+ * // openssl s_server on a free loopback port, with a fresh self-signed RSA leaf for localhost.
+ * await using server = await startTlsServer();
+ * const port = server.port;
  *
  * const libssl = openLibssl(); // undefined without --allow-ffi or without libssl.so.3
  * const seen = await libssl?.handshake({
@@ -37,11 +24,6 @@
  * });
  * assert.equal(seen?.protocol, "TLS 1.2");
  * assert.equal(seen?.cipher, "ECDHE-RSA-AES128-GCM-SHA256"); // the one suite offered, accepted
- *
- * server.kill();
- * await server.status;
- * await lines.cancel();
- * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

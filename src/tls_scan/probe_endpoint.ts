@@ -123,23 +123,10 @@ const flag = (protocol: ProtocolName) => PROTOCOL_SPELLINGS[protocol].sClientFla
  * import assert from "node:assert/strict";
  * import { probeEndpoint } from "./probe_endpoint.ts";
  * import { loadCatalog } from "./suite_catalog.ts";
- * // A TLS server on a free loopback port: openssl s_server with a fresh self-signed RSA leaf.
- * const dir = await Deno.makeTempDir();
- * const [cert, key] = [`${dir}/cert.pem`, `${dir}/key.pem`];
- * const newLeaf = ["-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key];
- * await new Deno.Command("openssl", { args: ["req", "-x509", ...newLeaf, "-out", cert], stderr: "null" })
- *   .output();
- * const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const port = free.addr.port;
- * free.close();
- * const server = new Deno.Command("openssl", {
- *   args: ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", cert, "-key", key, "-www"],
- *   stdin: "null",
- *   stdout: "piped",
- *   stderr: "null",
- * }).spawn();
- * const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
- * for (let out = ""; !out.includes("ACCEPT");) out += (await lines.read()).value ?? "";
+ * import { startTlsServer } from "../../tools/tls_scan/tls_server.ts";
+ * // openssl s_server on a free loopback port, with a fresh self-signed RSA leaf for localhost.
+ * await using server = await startTlsServer();
+ * const port = server.port;
  *
  * const catalog = await loadCatalog(AbortSignal.timeout(5_000));
  * const seen = await probeEndpoint(
@@ -148,11 +135,6 @@ const flag = (protocol: ProtocolName) => PROTOCOL_SPELLINGS[protocol].sClientFla
  * );
  * assert.deepEqual(seen.ok && [seen.protocols, seen.leaf.selfSigned], [["TLS 1.2", "TLS 1.3"], true]);
  * assert.equal(seen.ok && seen.suites.filter((s) => s.protocol === "TLS 1.3").length, 3);
- *
- * server.kill();
- * await server.status;
- * await lines.cancel();
- * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function probeEndpoint(
