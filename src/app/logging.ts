@@ -6,13 +6,23 @@
  * level. Modules take a logger from {@linkcode getLogger}; nothing logs a message payload.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getLogger, setupLogging, teardownLogging } from "./logging.ts";
  *
+ * const stderr: string[] = []; // what console.error would have written
+ * const write = console.error;
+ * console.error = (line: string) => stderr.push(line);
  * await setupLogging("info");
  * getLogger("submissions", "worker").info("received {count} messages", { count: 10 });
- * // {"@timestamp":"…","level":"INFO","component":"submissions","logger":"edr.submissions.worker",
- * //  "message":"received 10 messages","message_template":"received {count} messages","count":10}
+ * getLogger("submissions", "worker").debug("below the level: dropped");
  * await teardownLogging();
+ * console.error = write;
+ * assert.equal(stderr.length, 1);
+ * const { level, component, logger, message, message_template, count } = JSON.parse(stderr[0]!);
+ * assert.deepEqual(
+ *   [level, component, logger, message, message_template, count],
+ *   ["INFO", "submissions", "edr.submissions.worker", "received 10 messages", "received {count} messages", 10],
+ * );
  * ```
  *
  * @module
@@ -125,11 +135,18 @@ export interface LoggingOptions {
  * with `otel`, by severity (see {@linkcode LoggingOptions}).
  *
  * ```ts
- * import { setupLogging, teardownLogging } from "./logging.ts";
- * await setupLogging("warning");
+ * import assert from "node:assert/strict";
+ * import { getLogger, setupLogging, teardownLogging } from "./logging.ts";
+ * const seen: string[] = [];
+ * const [info, warn] = [console.info, console.warn];
+ * console.info = () => seen.push("info");
+ * console.warn = () => seen.push("warn");
+ * await setupLogging("info", { otel: true }); // each level by its severity, for the exporter
+ * getLogger("app").info("up");
+ * getLogger("app").warn("slow");
  * await teardownLogging();
- * await setupLogging("info", { otel: true }); // info to console.info, warnings to console.warn
- * await teardownLogging();
+ * [console.info, console.warn] = [info, warn];
+ * assert.deepEqual(seen, ["info", "warn"]);
  * ```
  */
 export async function setupLogging(level: LogLevel, options: LoggingOptions = {}): Promise<void> {
