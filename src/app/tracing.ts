@@ -32,8 +32,11 @@ export { SpanKind };
  * The tracer of a component (instrumentation scope `edr.<component>`, the service's version).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getTracer } from "./tracing.ts";
  * const span = getTracer("tls-scan").startSpan("tls_scan.scan");
+ * // Without OTEL_DENO nothing is exported: the span records nothing and costs next to nothing.
+ * assert.equal(span.isRecording(), false);
  * span.end();
  * ```
  */

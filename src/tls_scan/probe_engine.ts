@@ -5,9 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createProbeEngine } from "./probe_engine.ts";
  * const engine = createProbeEngine({ timeoutMs: 8_000, concurrency: 4 });
  * await engine.start(AbortSignal.timeout(5_000)); // finds openssl and its certificate directory
+ * await engine.check(AbortSignal.timeout(5_000)); // ready: openssl runs
+ * assert.equal(engine.parallelism(), 4);
  * ```
  *
  * @module
