@@ -114,15 +114,22 @@ interface Chain {
  * Publishes submissions' records in order, batching across submissions.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RecordSink } from "./kinesis_sink.ts";
  * import { OrderedPublisher } from "./ordered_publisher.ts";
+ * const calls: number[] = [];
  * const sink: RecordSink = {
- *   putRecords: (records) => Promise.resolve(records.map(() => ({ sequenceNumber: "1" }))),
+ *   putRecords: (records) => {
+ *     calls.push(records.length);
+ *     return Promise.resolve(records.map(() => ({ sequenceNumber: "1" })));
+ *   },
  * };
  * const publisher = new OrderedPublisher({ sink });
  * const record = { data: new TextEncoder().encode("{}"), partitionKey: "device-1" };
- * await publisher.publish([record, record]);
- * // { complete: true, published: 2 }: in two calls, the second after the first came back
+ * const outcome = await publisher.publish([record, record]);
+ * assert.deepEqual(outcome, { complete: true, published: 2 });
+ * // two calls of one record each: the second event left only after the first came back
+ * assert.deepEqual(calls, [1, 1]);
  * ```
  */
 export class OrderedPublisher {
