@@ -8,7 +8,7 @@
  * @module
  */
 import type { EngineName } from "./report.ts";
-import type { Lease } from "./store.ts";
+import type { DueQuery, Lease } from "./store.ts";
 import type { Target } from "./target.ts";
 
 /** A statement and its parameters, in its placeholders' order. */
@@ -102,4 +102,33 @@ export function dueReport(stale: string, expiring: string, recheck: string): str
  */
 export function claimableLease(owner: string, now: string): string {
   return `(l.host IS NULL OR l.owner = ${owner} OR l.expires_at_ms <= ${now})`;
+}
+
+/**
+ * The parameters of a round's claim, in the order both stores' claim statements number them:
+ * 1 the engine, 2–4 the {@linkcode dueReport} bounds, 5–6 the {@linkcode claimableLease}
+ * owner and time, 7 the round's limit.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { claimDueParameters } from "./lease_statements.ts";
+ * const due = { staleBeforeMs: 10, expiringBeforeMs: 20, recheckBeforeMs: 30, limit: 5 };
+ * const lease = { owner: "i-1", nowMs: 1_000, leaseMs: 60_000 };
+ * assert.deepEqual(claimDueParameters("probe", due, lease), ["probe", 10, 20, 30, "i-1", 1_000, 5]);
+ * ```
+ */
+export function claimDueParameters(
+  engine: EngineName,
+  due: DueQuery,
+  lease: Lease,
+): (string | number)[] {
+  return [
+    engine,
+    due.staleBeforeMs,
+    due.expiringBeforeMs,
+    due.recheckBeforeMs,
+    lease.owner,
+    lease.nowMs,
+    due.limit,
+  ];
 }

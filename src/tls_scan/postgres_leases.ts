@@ -8,7 +8,12 @@
  */
 // @ts-types="@types/pg"
 import type pg from "pg";
-import { claimableLease, dueReport, leaseStatements } from "./lease_statements.ts";
+import {
+  claimableLease,
+  claimDueParameters,
+  dueReport,
+  leaseStatements,
+} from "./lease_statements.ts";
 import type { EngineName } from "./report.ts";
 import type { DueQuery, Lease } from "./store.ts";
 import { type Target, targetKey } from "./target.ts";
@@ -115,16 +120,7 @@ export class PostgresLeases {
          RETURNING host, port)
        SELECT c.host, c.port FROM claimed c JOIN due d ON d.host = c.host AND d.port = c.port
         ORDER BY d.age, c.host, c.port`,
-      [
-        engine,
-        due.staleBeforeMs,
-        due.expiringBeforeMs,
-        due.recheckBeforeMs,
-        lease.owner,
-        lease.nowMs,
-        due.limit,
-        lease.nowMs + lease.leaseMs,
-      ],
+      [...claimDueParameters(engine, due, lease), lease.nowMs + lease.leaseMs],
     );
     return rows.map((row) => ({ host: row.host, port: row.port }));
   }

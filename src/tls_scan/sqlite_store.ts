@@ -19,7 +19,12 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { claimableLease, dueReport, leaseStatements } from "./lease_statements.ts";
+import {
+  claimableLease,
+  claimDueParameters,
+  dueReport,
+  leaseStatements,
+} from "./lease_statements.ts";
 import {
   type EngineName,
   type Grade,
@@ -262,13 +267,7 @@ export class SqliteStore implements TlsScanStore {
            LEFT JOIN leases l ON l.host = w.host AND l.port = w.port AND l.engine = ?1
           WHERE ${dueReport("?2", "?3", "?4")} AND ${claimableLease("?5", "?6")}
           ORDER BY COALESCE(r.scanned_at_ms, 0), w.host, w.port LIMIT ?7`,
-        engine,
-        due.staleBeforeMs,
-        due.expiringBeforeMs,
-        due.recheckBeforeMs,
-        lease.owner,
-        lease.nowMs,
-        due.limit,
+        ...claimDueParameters(engine, due, lease),
       ).map((row) => ({ host: row.host, port: row.port }));
       for (const target of targets) this.#upsertLease(target, engine, lease);
       return targets;
