@@ -40,7 +40,7 @@ export interface ShardDirectoryOptions {
   /** A listing ended, either way. */
   readonly onSettled: () => void;
   /** The map is listed again after this long (ms). Default 60 000. */
-  readonly refreshMs?: number;
+  readonly refreshMs?: number | undefined;
   /** The clock (ms). Default `performance.now`. */
   readonly now?: () => number;
 }

@@ -70,7 +70,7 @@ export interface ShardLimiterOptions<T> {
   /** Budget a backlogged shard gathers before its next call, in ms of its rate. Default 50. */
   readonly quantumMs?: number;
   /** The map is listed again after this long (ms). Default 60 000. */
-  readonly refreshMs?: number;
+  readonly refreshMs?: number | undefined;
   /** Reports for metrics. */
   readonly observer?: ShardLimiterObserver | undefined;
 }
@@ -169,7 +169,7 @@ export class ShardLimiter<T> {
         onError: (error) => options.observer?.onListError?.(error),
         onSettled: () => options.onChange(),
         now: this.#now,
-        ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+        refreshMs: options.refreshMs,
       })
       : undefined;
   }
