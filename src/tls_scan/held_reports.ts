@@ -7,6 +7,7 @@
  * @module
  */
 import { remaining, within } from "../app/deadline.ts";
+import { errorMessage } from "../app/error_message.ts";
 import type { Logger } from "../app/logging.ts";
 import type { EngineName, TlsReport } from "./report.ts";
 import { StoreUnavailableError } from "./store.ts";
@@ -91,7 +92,14 @@ export class HeldReports {
     if (this.#flushTimer !== undefined || this.#closed) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
-      this.#flush().catch(() => {});
+      // Anything but "unreachable" is a defect of the write: said, and retried like an outage
+      // (the report stays held) instead of ending the retries unseen.
+      this.#flush().catch((error) => {
+        this.#o.logger?.error("could not write held reports: {error}", {
+          error: errorMessage(error),
+        });
+        this.#scheduleFlush(2_000);
+      });
     }, ms);
   }
 
